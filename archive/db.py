@@ -1,0 +1,186 @@
+"""The archive database: opening it, its schema and its migrations.
+
+The schema is versioned with ``PRAGMA user_version``. Each migration is a
+function in ``MIGRATIONS``; ``open_db`` applies the ones the file has not seen,
+each inside one transaction, so a killed process leaves the file at a
+complete version. Later features add a migration at the end of the list,
+never edit an old one.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import zlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+DEFAULT_DB = "archive.db"
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 with offset, to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+_WS = re.compile(r"\s+")
+
+
+def text_hash(text: str) -> str:
+    """Hash of an article text that ignores whitespace differences."""
+    return hashlib.sha1(_WS.sub("", text or "").encode("utf-8")).hexdigest()
+
+
+def compress(body: bytes) -> bytes:
+    return zlib.compress(body, 6)
+
+
+def decompress(blob: bytes) -> bytes:
+    return zlib.decompress(blob)
+
+
+# ---------------------------------------------------------------- migrations
+
+def _m1_core(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            site TEXT NOT NULL,
+            title TEXT,
+            published_at TEXT,
+            source TEXT,
+            author TEXT,
+            editor TEXT,
+            keywords TEXT NOT NULL DEFAULT '[]',
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 1,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_articles_site ON articles(site)")
+    db.execute("CREATE INDEX idx_articles_text_hash ON articles(text_hash)")
+    db.execute("CREATE INDEX idx_articles_published_at ON articles(published_at)")
+    db.execute(
+        """
+        CREATE TABLE raw_pages (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            url TEXT NOT NULL,
+            page INTEGER NOT NULL DEFAULT 1,
+            fetched_at TEXT NOT NULL,
+            status INTEGER,
+            content_type TEXT,
+            encoding TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            size INTEGER NOT NULL,
+            body BLOB NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_raw_pages_article ON raw_pages(article_id)")
+    db.execute(
+        """
+        CREATE TABLE article_urls (
+            url TEXT PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            reason TEXT NOT NULL,
+            first_seen TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_article_urls_article ON article_urls(article_id)")
+    db.execute(
+        """
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            url TEXT NOT NULL,
+            name TEXT,
+            type TEXT,
+            size INTEGER,
+            first_seen TEXT NOT NULL,
+            UNIQUE (article_id, url)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE failures (
+            url TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status INTEGER,
+            reason TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1
+        )"""
+    )
+    db.execute("CREATE INDEX idx_failures_site ON failures(site)")
+
+
+# (version it brings the file to, function). Append only.
+MIGRATIONS: list[tuple[int, callable]] = [
+    (1, _m1_core),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the file to the newest schema; returns the version reached."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"archive schema version {current} is newer than this program "
+            f"understands ({SCHEMA_VERSION}); upgrade the program"
+        )
+    for version, step in MIGRATIONS:
+        if version <= current:
+            continue
+        conn = db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            step(db)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return schema_version(db)
+
+
+def open_db(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) the archive, in WAL mode, at the newest schema."""
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    db = sqlite_utils.Database(conn)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+    if migrate_schema:
+        migrate(db)
+    return db
+
+
+class transaction:
+    """``with transaction(db): ...`` — one atomic write (BEGIN IMMEDIATE … COMMIT)."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.conn = db.conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False

@@ -1,0 +1,56 @@
+"""Extraction library: decoded text, metadata and clean body of one article page.
+
+Pure functions: no Scrapy, no database.  A site file may pass a
+:class:`archive.siterules.Selectors`; every selector is optional and one that
+stops matching falls back to the generic layer.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import html as lxml_html
+
+from .decode import DecodeError, decode
+from .metadata import extract_metadata
+from .text import body_text
+
+__all__ = ["extract", "parse_html", "DecodeError", "decode"]
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
+
+
+def parse_html(text: str):
+    """Parse decoded HTML into an lxml tree (None for an empty document)."""
+    text = _XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        return None
+    try:
+        return lxml_html.document_fromstring(text, parser=_PARSER)
+    except Exception:  # lxml refuses some degenerate documents
+        return None
+
+
+def extract(body: bytes | str, url: str | None = None, *, charset: str | None = None, rules=None) -> dict:
+    """Extract one article page.
+
+    Returns a dict with keys ``url, title, published_at, source, author,
+    editor, keywords, text, encoding``; ``text`` is "" when the page holds no
+    article body.  Raises :class:`DecodeError` for bytes that decode under no
+    plausible charset.
+    """
+    if isinstance(body, str):
+        text, encoding = body.replace("\ufffd", ""), "unicode"
+    else:
+        text, encoding = decode(body, charset)
+    result = {
+        "url": url, "title": None, "published_at": None, "source": None, "author": None,
+        "editor": None, "keywords": [], "text": "", "encoding": encoding,
+    }
+    tree = parse_html(text)
+    if tree is None:
+        return result
+    meta = extract_metadata(tree, rules, url)
+    result.update(meta)
+    result["text"] = body_text(tree, url, rules, title=meta["title"]).replace("\ufffd", "")
+    return result

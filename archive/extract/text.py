@@ -1,0 +1,154 @@
+"""Body text: the site's body selector when it matches, generic extraction otherwise.
+
+Both paths end in the site-independent clean-up layer (:mod:`.cleanup`), and
+both return one paragraph per line.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from .cleanup import clean_lines
+
+__all__ = ["element_lines", "body_text", "select", "generic_text"]
+
+# elements whose content is never text of the page
+SKIP_TAGS = frozenset(
+    "script style noscript template iframe object embed select option button input textarea "
+    "svg canvas video audio map head title link meta".split()
+)
+# elements that start a new line
+BLOCK_TAGS = frozenset(
+    "p div br li ul ol dl dt dd h1 h2 h3 h4 h5 h6 tr table tbody thead tfoot section article header "
+    "footer nav aside main blockquote pre form figure figcaption center hr address caption details "
+    "summary fieldset legend".split()
+)
+CELL_TAGS = frozenset(("td", "th"))
+
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff]+")
+
+
+def _walk(el, out: list[str]) -> None:
+    tag = el.tag if isinstance(el.tag, str) else None
+    if tag is None:  # comment or processing instruction: only its tail is text
+        if el.tail:
+            out.append(el.tail)
+        return
+    tag = tag.lower()
+    if tag in SKIP_TAGS:
+        if el.tail:
+            out.append(el.tail)
+        return
+    block = tag in BLOCK_TAGS
+    if block:
+        out.append("\n")
+    elif tag in CELL_TAGS:
+        out.append(" ")
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        _walk(child, out)
+    if block:
+        out.append("\n")
+    elif tag in CELL_TAGS:
+        out.append(" ")
+    if el.tail:
+        out.append(el.tail)
+
+
+def element_lines(el) -> list[str]:
+    """Visible text of ``el`` as stripped, non-empty lines (block elements break lines)."""
+    out: list[str] = []
+    if isinstance(el.tag, str) and el.tag.lower() in SKIP_TAGS:
+        return []
+    # the element's own tail is outside it
+    tail, el.tail = el.tail, None
+    try:
+        _walk(el, out)
+    finally:
+        el.tail = tail
+    lines = []
+    for line in "".join(out).split("\n"):
+        line = _WS.sub(" ", line).strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def select(tree, css: str | None) -> list:
+    """Elements matching a CSS selector; [] for no selector or an invalid one."""
+    if not css or tree is None:
+        return []
+    try:
+        return tree.cssselect(css)
+    except Exception:  # bad selector from a site file: behave as "no match"
+        return []
+
+
+def _remove(nodes) -> None:
+    for node in nodes:
+        parent = node.getparent()
+        if parent is None:
+            continue
+        # keep the tail text: it belongs to the surrounding content
+        if node.tail:
+            prev = node.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + node.tail
+            else:
+                parent.text = (parent.text or "") + node.tail
+        parent.remove(node)
+
+
+def selector_text(tree, rules) -> list[str] | None:
+    """Lines of the site's body container, or None when the selector misses."""
+    matches = select(tree, getattr(rules, "body", None))
+    if not matches:
+        return None
+    copies = [etree.fromstring(etree.tostring(m), parser=_FRAGMENT_PARSER) for m in matches]
+    lines: list[str] = []
+    for el in copies:
+        for css in getattr(rules, "remove", ()) or ():
+            _remove(select(el, css))
+        lines.extend(element_lines(el))
+    return lines or None
+
+
+_FRAGMENT_PARSER = etree.HTMLParser(remove_comments=True)
+
+# generic noise removed before trafilatura sees the page
+_PRUNE_XPATH = [
+    "//*[@id='pubtime_baidu' or @id='source_baidu' or @id='editor_baidu' or @id='author_baidu']",
+]
+
+
+def generic_text(tree, url: str | None = None) -> list[str]:
+    import trafilatura
+
+    text = trafilatura.extract(
+        tree,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        prune_xpath=_PRUNE_XPATH,
+    )
+    if not text:
+        return []
+    return [ln for ln in (_WS.sub(" ", l).strip() for l in text.split("\n")) if ln]
+
+
+def body_text(tree, url: str | None = None, rules=None, *, title: str | None = None) -> str:
+    """Clean article text of ``tree``: one paragraph per line, "" when none found."""
+    lines = None
+    extra = tuple(getattr(rules, "drop_lines", ()) or ()) if rules is not None else ()
+    if rules is not None and getattr(rules, "body", None):
+        lines = selector_text(tree, rules)
+        if lines is not None:
+            cleaned = clean_lines(lines, title=title, extra_patterns=extra)
+            if cleaned:
+                return "\n".join(cleaned)
+    lines = generic_text(tree, url)
+    return "\n".join(clean_lines(lines, title=title, extra_patterns=extra))

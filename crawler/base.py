@@ -1,0 +1,319 @@
+"""The base spider: everything a site shares. A site file only declares.
+
+A site file subclasses :class:`SiteSpider` and sets class attributes:
+
+``name``            the site key (``bjx``)
+``label``           the site's own name (``北极星``)
+``hosts``           hosts of the site; ``*.bjx.com.cn`` covers the channel hosts
+``host_aliases``    other hosts serving the same articles → canonical host
+``start_urls``      first list pages (each is paginated with ``list_page``)
+``feeds``           RSS/Atom feeds listing articles (not paginated)
+``list_page``       ``(regex, replacement)`` turning a start URL into page ``{n}``
+``article_urls``    regexes an article URL matches in full
+``continuation``    regex matching page N of a multi-page article; groups ``base`` and ``n``
+``selectors``       :class:`archive.siterules.Selectors` for the extractor
+``refresh_minutes`` how often the scheduler refreshes the site
+
+Articles are discovered by URL pattern; selectors only refine extraction.
+"""
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+
+from archive.db import now_iso
+from archive.siterules import Selectors
+from crawler.challenge import challenge_reason
+from crawler.items import AliasItem, ArticleItem, FailureItem, Page
+
+ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|wps|ofd|zip|rar|7z|et|csv|pptx?)$", re.I)
+HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/octet-stream", "")
+
+
+class SiteSpider(scrapy.Spider):
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    hosts: ClassVar[tuple[str, ...]] = ()
+    host_aliases: ClassVar[dict[str, str]] = {}
+    start_urls: ClassVar[tuple[str, ...]] = ()
+    feeds: ClassVar[tuple[str, ...]] = ()
+    list_page: ClassVar[tuple[str, str] | None] = None
+    article_urls: ClassVar[tuple[str, ...]] = ()
+    continuation: ClassVar[str | None] = None
+    selectors: ClassVar[Selectors] = Selectors()
+    refresh_minutes: ClassVar[int] = 60
+    start_setting: ClassVar[str | None] = None  # a setting that may replace start_urls
+
+    custom_settings: ClassVar[dict] = {}
+
+    # ---------------------------------------------------------------- set-up
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._article_res = tuple(re.compile(p) for p in cls.article_urls)
+        cls._continuation_re = re.compile(cls.continuation) if cls.continuation else None
+        cls.allowed_domains = sorted(
+            {h.removeprefix("*.") for h in cls.hosts} | {h for h in cls.host_aliases}
+        )
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        if settings.get("MIRROR_URL"):
+            # The mirror is local: no throttle, more parallel requests.
+            settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
+            settings.set("DOWNLOAD_DELAY", 0, priority="spider")
+            settings.set(
+                "CONCURRENT_REQUESTS_PER_DOMAIN",
+                settings.getint("MIRROR_CONCURRENT_REQUESTS_PER_DOMAIN", 16),
+                priority="spider",
+            )
+
+    def __init__(self, *args, max_pages=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._max_pages_arg = int(max_pages) if max_pages else None
+
+    @property
+    def max_pages(self) -> int:
+        return self._max_pages_arg or self.settings.getint("MAX_LIST_PAGES", 5)
+
+    # ------------------------------------------------------------------ URLs
+
+    def canonical_url(self, url: str) -> str:
+        """The one URL an article is archived under."""
+        url, _ = urldefrag(url)
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        host = self.host_aliases.get(host, host)
+        scheme = "https" if parts.scheme in ("http", "https") else parts.scheme
+        url = urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
+        if self._continuation_re:
+            m = self._continuation_re.fullmatch(url)
+            if m:
+                url = url[: m.start("n") - 1] + url[m.end("n"):]
+        return url
+
+    def is_article_url(self, url: str) -> bool:
+        canon = self.canonical_url(url)
+        return any(r.fullmatch(canon) for r in self._article_res)
+
+    def page_url(self, start: str, n: int) -> str | None:
+        if n == 1:
+            return start
+        if not self.list_page:
+            return None
+        pattern, repl = self.list_page
+        url, count = re.subn(pattern, repl.replace("{n}", str(n)), start, count=1)
+        return url if count else None
+
+    def continuation_pages(self, response, canonical: str) -> list[str]:
+        """URLs of the further pages of a multi-page article, in order."""
+        if not self._continuation_re:
+            return []
+        found = {}
+        for href in response.css("a::attr(href)").getall():
+            url = urldefrag(urljoin(response.url, href.strip()))[0]
+            m = self._continuation_re.fullmatch(self.canonical_url_keep_page(url))
+            if m and self.canonical_url(url) == canonical:
+                n = int(m.group("n"))
+                if n >= 2:
+                    found[n] = url
+        return [found[n] for n in sorted(found)]
+
+    def canonical_url_keep_page(self, url: str) -> str:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        return urlunsplit(("https", self.host_aliases.get(host, host), parts.path, parts.query, ""))
+
+    # -------------------------------------------------------------- crawling
+
+    def start_list_urls(self) -> list[str]:
+        if self.start_setting and self.settings.get(self.start_setting):
+            return self.settings.getlist(self.start_setting)
+        return list(self.start_urls)
+
+    async def start(self):
+        for url in self.start_list_urls():
+            yield self.list_request(url, start=url, n=1)
+        for url in self.feeds:
+            yield self.list_request(url, start=url, n=1, feed=True)
+
+    def list_request(self, url, *, start, n, feed=False):
+        return scrapy.Request(
+            url,
+            callback=self.parse_list,
+            errback=self.on_error,
+            cb_kwargs={"start": start, "n": n, "feed": feed},
+            meta={"kind": "list"},
+            dont_filter=(n == 1),
+        )
+
+    def links(self, response) -> list[str]:
+        if response.headers.get(b"Content-Type", b"").startswith((b"application/rss", b"application/xml", b"text/xml")) or response.body.lstrip()[:5] == b"<?xml":
+            hrefs = response.xpath("//*[local-name()='link' or local-name()='guid']/text()").getall()
+            hrefs += response.xpath("//*[local-name()='link']/@href").getall()
+        else:
+            hrefs = response.css("a::attr(href)").getall()
+        out = []
+        for href in hrefs:
+            href = href.strip()
+            if not href or href.startswith(("javascript:", "mailto:", "#")):
+                continue
+            out.append(urldefrag(urljoin(response.url, href))[0])
+        return out
+
+    def parse_list(self, response, start, n, feed):
+        blocked = challenge_reason(response.body)
+        if blocked:
+            yield self.failure(response.url, "blocked", blocked, response.status)
+            return
+        seen = set()
+        for url in self.links(response):
+            if not self.is_article_url(url):
+                continue
+            canon = self.canonical_url(url)
+            if url != canon and self.canonical_url_keep_page(url) != canon and not self._is_continuation(url):
+                yield AliasItem(site=self.name, url=url, canonical=canon)
+            if canon in seen:
+                continue
+            seen.add(canon)
+            yield scrapy.Request(
+                canon,
+                callback=self.parse_article,
+                errback=self.on_error,
+                meta={"kind": "article", "canonical": canon},
+            )
+        self.crawler.stats.inc_value("archive/list_pages")
+        self.crawler.stats.inc_value("archive/links_found", len(seen))
+        if seen and not feed and n < self.max_pages:
+            nxt = self.page_url(start, n + 1)
+            if nxt:
+                yield self.list_request(nxt, start=start, n=n + 1)
+
+    def _is_continuation(self, url: str) -> bool:
+        return bool(self._continuation_re and self._continuation_re.fullmatch(self.canonical_url_keep_page(url)))
+
+    def parse_article(self, response):
+        canonical = response.meta.get("canonical") or self.canonical_url(response.url)
+        problem = self.page_problem(response)
+        if problem:
+            yield self.failure(canonical, *problem, status=response.status)
+            return
+        item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)])
+        todo = [("page", u) for u in self.continuation_pages(response, canonical)]
+        todo += [("attachment", u) for u in self.attachment_links(response)]
+        yield from self.next_step(item, todo)
+
+    def page_problem(self, response) -> tuple[str, str] | None:
+        """(kind, reason) when the response cannot be an article page."""
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+        if not any(ctype.startswith(t) for t in HTML_TYPES if t) and ctype:
+            return "not_html", f"not an HTML page (Content-Type {ctype})"
+        if response.body[:5] == b"%PDF-":
+            return "not_html", "not an HTML page (PDF document)"
+        blocked = challenge_reason(response.body)
+        if blocked:
+            return "blocked", blocked
+        return None
+
+    def page(self, response) -> Page:
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        m = re.search(r"charset=([\w.:-]+)", ctype, re.I)
+        return Page(
+            url=response.url,
+            status=response.status,
+            body=response.body,
+            fetched_at=now_iso(),
+            charset=m.group(1) if m else None,
+            content_type=ctype or None,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+        )
+
+    def attachment_links(self, response) -> list[str]:
+        out = []
+        for url in self.links(response):
+            if ATTACHMENT_EXT.search(urlsplit(url).path) and url not in out:
+                out.append(url)
+        return out[: self.settings.getint("MAX_ATTACHMENTS", 10)]
+
+    def next_step(self, item, todo):
+        """Fetch the item's remaining pages and attachments one by one, then emit it."""
+        if not todo:
+            yield item
+            return
+        (kind, url), rest = todo[0], todo[1:]
+        kwargs = {"item": item, "todo": rest}
+        if kind == "page":
+            yield scrapy.Request(url, callback=self.parse_continuation, errback=self.on_step_error,
+                                 cb_kwargs=kwargs, meta={"kind": "page"}, dont_filter=True)
+        else:
+            yield scrapy.Request(url, method="HEAD", callback=self.parse_attachment,
+                                 errback=self.on_step_error, cb_kwargs=kwargs,
+                                 meta={"kind": "attachment"}, dont_filter=True)
+
+    def parse_continuation(self, response, item, todo):
+        problem = self.page_problem(response)
+        if problem:
+            yield self.failure(response.url, *problem, status=response.status)
+        else:
+            item.pages.append(self.page(response))
+        yield from self.next_step(item, todo)
+
+    def parse_attachment(self, response, item, todo):
+        size = response.headers.get(b"Content-Length")
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip()
+        item.attachments.append({
+            "url": response.url,
+            "name": urlsplit(response.url).path.rsplit("/", 1)[-1],
+            "type": ctype or None,
+            "size": int(size) if size and size.isdigit() else None,
+        })
+        self.crawler.stats.inc_value("archive/attachments")
+        yield from self.next_step(item, todo)
+
+    def on_step_error(self, failure):
+        request = failure.request
+        kwargs = request.cb_kwargs
+        result = self.failure_from(failure)
+        if result is not None:
+            yield result
+        yield from self.next_step(kwargs["item"], kwargs["todo"])
+
+    def on_error(self, failure):
+        result = self.failure_from(failure)
+        if result is not None:
+            yield result
+
+    def failure_from(self, failure) -> FailureItem | None:
+        request = failure.request
+        url = request.meta.get("canonical", request.url)
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            reason = str(failure.value) or "ignored"
+            if request.meta.get("known"):
+                return None  # already archived: not a failure
+            if "robots" in reason.lower() or "Forbidden by robots.txt" in reason:
+                return self.failure(url, "robots", "forbidden by robots.txt")
+            return None
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            return self.failure(url, "http", f"HTTP {status}", status)
+        if failure.check(DNSLookupError):
+            return self.failure(url, "network", f"DNS lookup failed for {urlsplit(url).hostname}")
+        if failure.check(TimeoutError, TCPTimedOutError):
+            return self.failure(url, "network", "timed out")
+        return self.failure(url, "network", f"{failure.type.__name__}: {failure.getErrorMessage()}".strip())
+
+    def failure(self, url, kind, reason, status=None) -> FailureItem:
+        return FailureItem(site=self.name, url=url, kind=kind, reason=reason, status=status)
+
+
+def _header(response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,63 @@
+"""What spiders hand to the pipelines.
+
+spider → ``ArticleItem`` (raw pages) → extract → clean → dedup → store.
+``FailureItem`` records a URL that did not give an article and why;
+``AliasItem`` records another URL under which an article was linked.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Page:
+    """One fetched page of an article, exactly as it came over the wire."""
+
+    url: str
+    status: int
+    body: bytes
+    fetched_at: str
+    charset: str | None = None  # from the Content-Type header
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class ArticleItem:
+    site: str
+    url: str  # canonical real URL
+    pages: list[Page] = field(default_factory=list)
+    attachments: list[dict] = field(default_factory=list)  # url, name, type, size
+    # filled by the extract and clean stages
+    title: str | None = None
+    published_at: str | None = None
+    source: str | None = None
+    author: str | None = None
+    editor: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    text: str = ""
+    text_hash: str = ""
+    encoding: str | None = None
+    page_texts: list[str] = field(default_factory=list)
+    # set by a stage that decides this is not an article: (kind, reason)
+    rejected: tuple[str, str] | None = None
+    # set by the dedup stage: the archived article this one is a copy of
+    duplicate_of: int | None = None
+    duplicate_reason: str | None = None
+
+
+@dataclass
+class FailureItem:
+    site: str
+    url: str
+    kind: str  # blocked, http, network, robots, not_html, empty, charset, ...
+    reason: str
+    status: int | None = None
+
+
+@dataclass
+class AliasItem:
+    site: str
+    url: str  # the URL as linked
+    canonical: str  # the article's canonical URL

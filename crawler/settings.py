@@ -1,0 +1,55 @@
+"""The one settings module of the Scrapy project.
+
+Everything a component needs is read here through Scrapy's settings, in the
+component's ``from_crawler``; override any of them with ``-s NAME=VALUE`` or
+the ``archive`` CLI.
+"""
+BOT_NAME = "cn-news-archive"
+PROJECT_URL = "https://github.com/cn-news-archive/cn-news-archive"
+
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- the archive -----------------------------------------------------------
+ARCHIVE_DB = "archive.db"  # path of the SQLite archive
+MAX_LIST_PAGES = 5  # list pages followed per start URL (stops earlier at a page without article links)
+MAX_ATTACHMENTS = 10  # attachments looked at per article
+MIRROR_URL = None  # e.g. http://127.0.0.1:8000: fetch https://HOST/PATH from MIRROR_URL/HOST/PATH
+
+# --- politeness on the live sites -----------------------------------------
+USER_AGENT = f"{BOT_NAME}/0.1 (+{PROJECT_URL})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# In mirror mode (MIRROR_URL set) the throttle is lifted: the mirror is local.
+MIRROR_CONCURRENT_REQUESTS_PER_DOMAIN = 16
+
+# Handlers/middlewares ----------------------------------------------------
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.mirror.MirrorDownloadHandler",
+    "https": "crawler.mirror.MirrorDownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.known.KnownUrlsMiddleware": 50,
+}
+
+# spider → item → extract → clean → dedup → store
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.clean.CleanPipeline": 200,
+    "pipelines.dedup.DedupPipeline": 300,
+    "pipelines.store.StorePipeline": 900,
+}

@@ -1,0 +1,23 @@
+"""中新网 (China News Service): www.chinanews.com.cn, also served as www.chinanews.com."""
+from archive.siterules import Selectors
+from crawler.base import SiteSpider
+
+
+class ChinanewsSpider(SiteSpider):
+    name = "chinanews"
+    label = "中新网"
+    hosts = ("www.chinanews.com.cn",)
+    host_aliases = {"www.chinanews.com": "www.chinanews.com.cn", "chinanews.com.cn": "www.chinanews.com.cn"}
+    start_urls = ("https://www.chinanews.com.cn/scroll-news/news1.html",)
+    feeds = ("https://www.chinanews.com.cn/rss/scroll-news.xml",)
+    list_page = (r"news\d+\.html$", "news{n}.html")
+    article_urls = (r"https://www\.chinanews\.com\.cn/[a-z]+/\d{4}/\d{2}-\d{2}/\d{6,9}\.shtml",)
+    selectors = Selectors(
+        title="h1.content_left_title, div.content h1",
+        body="div.left_zw",
+        date="#pubtime_baidu, div.content_left_time, div.left-t",
+        source="#source_baidu, div.content_left_time, div.left-t",
+        editor="#editor_baidu, div.adEditor, div.left_name",
+        remove=("table.adInContent", "div.adEditor", "div.left_name", "#function_code_page"),
+    )
+    refresh_minutes = 30

@@ -1,0 +1,18 @@
+"""上海市人民政府: policy documents of the Shanghai municipal government."""
+from archive.siterules import Selectors
+from crawler.base import SiteSpider
+
+
+class ShanghaiGovSpider(SiteSpider):
+    name = "shanghai_gov"
+    label = "上海市人民政府"
+    hosts = ("www.shanghai.gov.cn",)
+    start_urls = ("https://www.shanghai.gov.cn/nw12344/index.html",)
+    list_page = (r"index\.html$", "index_{n}.html")
+    article_urls = (r"https://www\.shanghai\.gov\.cn/nw\d+/\d{8}/(?:[0-9a-f]{32}|0001-\d+_\w+)\.html",)
+    selectors = Selectors(
+        title="#ivs_title",
+        body="#ivs_content",
+        remove=("div.newsbox", "ul.breadcrumb"),
+    )
+    refresh_minutes = 360

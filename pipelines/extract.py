@@ -1,0 +1,46 @@
+"""Stage 1, extract: raw pages → title, time, 来源, author, editor, keywords and body text.
+
+Each page is decoded and extracted with the site's selectors over the generic
+layer (``archive.extract``). Metadata comes from the first page; the text of
+every page is kept in order for the clean stage to join.
+"""
+from __future__ import annotations
+
+from archive.extract import extract
+from archive.extract.decode import DecodeError
+from crawler.items import ArticleItem
+
+
+class ExtractPipeline:
+    def __init__(self, crawler=None):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        if not isinstance(item, ArticleItem) or item.rejected:
+            return item
+        spider = self.crawler.spider if self.crawler else None
+        rules = getattr(spider, "selectors", None)
+        texts = []
+        for i, page in enumerate(item.pages):
+            try:
+                result = extract(page.body, page.url, charset=page.charset, rules=rules)
+            except DecodeError as exc:
+                if i == 0:
+                    item.rejected = ("charset", str(exc))
+                    return item
+                continue
+            if i == 0:
+                item.title = result.get("title")
+                item.published_at = result.get("published_at")
+                item.source = result.get("source")
+                item.author = result.get("author")
+                item.editor = result.get("editor")
+                item.keywords = list(result.get("keywords") or [])
+                item.encoding = result.get("encoding")
+            texts.append(result.get("text") or "")
+        item.page_texts = texts
+        return item

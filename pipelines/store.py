@@ -1,0 +1,138 @@
+"""Stage 4, store: write articles, their raw pages, URLs, attachments and failures.
+
+Each article is written in one transaction (article row, compressed raw pages,
+attachments, aliases), so a killed process or a full disk leaves either the
+whole article or nothing. A write that fails stops the spider with a clear
+reason rather than going on and losing more.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections import defaultdict
+
+from archive.db import compress, now_iso, open_db, transaction
+from crawler.items import AliasItem, ArticleItem, FailureItem
+
+logger = logging.getLogger(__name__)
+
+
+def record_failure(db, site: str, url: str, kind: str, reason: str, status: int | None, when: str) -> None:
+    db.execute(
+        """INSERT INTO failures (url, site, kind, status, reason, first_seen, last_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(url) DO UPDATE SET kind = excluded.kind, status = excluded.status,
+             reason = excluded.reason, last_seen = excluded.last_seen, attempts = attempts + 1""",
+        [url, site, kind, status, reason, when, when],
+    )
+
+
+def add_url(db, article_id: int, url: str, reason: str, when: str) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO article_urls (url, article_id, reason, first_seen) VALUES (?, ?, ?, ?)",
+        [url, article_id, reason, when],
+    )
+
+
+def insert_article(db, item: ArticleItem, when: str) -> int:
+    """Insert a new article with its pages and attachments; returns its id."""
+    cur = db.execute(
+        """INSERT INTO articles (url, site, title, published_at, source, author, editor, keywords,
+                                 text, text_hash, pages, first_seen, last_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [item.url, item.site, item.title, item.published_at, item.source, item.author, item.editor,
+         json.dumps(item.keywords, ensure_ascii=False), item.text, item.text_hash, len(item.pages),
+         when, when],
+    )
+    article_id = cur.lastrowid
+    for n, page in enumerate(item.pages, 1):
+        db.execute(
+            """INSERT INTO raw_pages (article_id, url, page, fetched_at, status, content_type, encoding,
+                                      etag, last_modified, size, body)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [article_id, page.url, n, page.fetched_at, page.status, page.content_type,
+             item.encoding if n == 1 else None, page.etag, page.last_modified, len(page.body),
+             compress(page.body)],
+        )
+    for att in item.attachments:
+        db.execute(
+            """INSERT OR IGNORE INTO attachments (article_id, url, name, type, size, first_seen)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            [article_id, att["url"], att.get("name"), att.get("type"), att.get("size"), when],
+        )
+    db.execute("DELETE FROM failures WHERE url = ?", [item.url])
+    return article_id
+
+
+class StorePipeline:
+    def __init__(self, crawler, db_path: str):
+        self.crawler = crawler
+        self.db_path = db_path
+        self.db = None
+        self.pending_aliases: dict[str, set[str]] = defaultdict(set)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.get("ARCHIVE_DB"))
+
+    def open_spider(self):
+        self.db = open_db(self.db_path)
+
+    def close_spider(self):
+        if self.db is not None:
+            self.db.conn.close()
+            self.db = None
+
+    @property
+    def stats(self):
+        return self.crawler.stats
+
+    def process_item(self, item):
+        try:
+            with transaction(self.db):
+                self.write(item)
+        except sqlite3.Error as exc:
+            self.stats.inc_value("archive/failed/store")
+            self.stats.set_value("archive/store_error", str(exc))
+            logger.error("archive write failed for %s: %s", getattr(item, "url", item), exc)
+            self.stop(f"archive write failed: {exc}")
+        return item
+
+    def stop(self, reason: str) -> None:
+        """Stop the crawl: nothing more can be stored safely."""
+        engine = self.crawler.engine
+        if engine is not None and engine.running:
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+
+    def write(self, item) -> None:
+        when = now_iso()
+        db = self.db
+        if isinstance(item, FailureItem):
+            record_failure(db, item.site, item.url, item.kind, item.reason, item.status, when)
+            self.stats.inc_value(f"archive/failed/{item.kind}")
+        elif isinstance(item, AliasItem):
+            row = db.execute("SELECT id FROM articles WHERE url = ?", [item.canonical]).fetchone()
+            if row:
+                add_url(db, row[0], item.url, "alias", when)
+            else:
+                self.pending_aliases[item.canonical].add(item.url)
+        elif isinstance(item, ArticleItem):
+            if item.rejected:
+                kind, reason = item.rejected
+                record_failure(db, item.site, item.url, kind, reason, item.pages[0].status if item.pages else None, when)
+                self.stats.inc_value(f"archive/failed/{kind}")
+                return
+            if item.duplicate_of is not None:
+                db.execute("UPDATE articles SET last_seen = ? WHERE id = ?", [when, item.duplicate_of])
+                add_url(db, item.duplicate_of, item.url, item.duplicate_reason or "duplicate", when)
+                db.execute("DELETE FROM article_urls WHERE url = (SELECT url FROM articles WHERE id = ?)",
+                           [item.duplicate_of])
+                self.stats.inc_value("archive/duplicate")
+                return
+            article_id = insert_article(db, item, when)
+            for url in self.pending_aliases.pop(item.url, ()):
+                add_url(db, article_id, url, "alias", when)
+            self.stats.inc_value("archive/new")

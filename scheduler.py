@@ -1,0 +1,1 @@
+"""Scheduler (filled in by the scheduling work)."""

@@ -1,0 +1,58 @@
+"""Shared fixtures: the replica served on 127.0.0.1 and crawls run as real subprocesses."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive.mirror_server import serve_in_thread
+
+ROOT = Path(__file__).resolve().parent.parent
+REPLICA = ROOT / "replica"
+REPLICA_SITE = REPLICA / "site"
+SHARED = ROOT.parent / "shared"
+
+
+def load_expected() -> list[dict]:
+    return [json.loads(p.read_text("utf-8")) for p in sorted((REPLICA / "expected").glob("*.json"))]
+
+
+def load_not_articles() -> list[dict]:
+    return json.loads((REPLICA / "not_articles.json").read_text("utf-8"))
+
+
+def run_archive(*args, cwd=ROOT, timeout=600, env=None) -> subprocess.CompletedProcess:
+    """Run the ``archive`` CLI in a subprocess (Scrapy's reactor cannot restart in one process)."""
+    return subprocess.run(
+        [sys.executable, "-m", "archive.cli", *map(str, args)],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+    )
+
+
+def crawl(db, mirror, *sites, extra=()) -> tuple[int, list[dict], str]:
+    """``archive crawl --json``; returns (exit status, per-site summaries, stderr)."""
+    proc = run_archive("crawl", "--db", db, "--mirror", mirror, "--json", *extra, *sites)
+    try:
+        summary = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"crawl printed no JSON summary\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}")
+    return proc.returncode, summary, proc.stderr
+
+
+@pytest.fixture(scope="session")
+def mirror():
+    server, url = serve_in_thread(REPLICA_SITE)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def crawled(tmp_path_factory, mirror):
+    """The whole replica crawled once into a fresh archive: (db path, exit status, summary, stderr)."""
+    db = tmp_path_factory.mktemp("crawl") / "archive.db"
+    code, summary, err = crawl(db, mirror)
+    return db, code, summary, err
