@@ -123,10 +123,78 @@ def _m1_core(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX idx_failures_site ON failures(site)")
 
 
-# (version it brings the file to, function). Append only.
-MIGRATIONS: list[tuple[int, callable]] = [
+def _m4_refresh(db: sqlite_utils.Database) -> None:
+    """Incremental refreshes: validators, change history, disappearance, run log."""
+    db.execute("ALTER TABLE articles ADD COLUMN etag TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN last_modified TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN checked_at TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN gone_at TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN revision_count INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE raw_pages ADD COLUMN body_sha1 TEXT")
+    db.execute(
+        """
+        CREATE TABLE revisions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            title TEXT,
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            replaced_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_revisions_article ON revisions(article_id)")
+    db.execute(
+        """
+        CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL,
+            pages_fetched INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            duplicates INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            blocked INTEGER NOT NULL DEFAULT 0,
+            error_summary TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX idx_crawl_runs_site ON crawl_runs(site, started_at)")
+
+
+def _m3_neardup(db: sqlite_utils.Database) -> None:
+    """Near-duplicate groups (archive/neardup.py): group columns and the persistent LSH index."""
+    db.execute("ALTER TABLE articles ADD COLUMN duplicate_of INTEGER REFERENCES articles(id)")
+    db.execute("ALTER TABLE articles ADD COLUMN duplicate_score REAL")
+    db.execute("CREATE INDEX idx_articles_duplicate_of ON articles(duplicate_of)")
+    db.execute(
+        """
+        CREATE TABLE neardup_signatures (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            shingles INTEGER NOT NULL,
+            minhash BLOB NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE neardup_bands (
+            band_key INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (band_key, article_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE TABLE neardup_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+# (version it brings the file to, function), kept in version order. Add, never edit.
+MIGRATIONS: list[tuple[int, callable]] = sorted([
     (1, _m1_core),
-]
+    (3, _m3_neardup),
+    (4, _m4_refresh),
+], key=lambda m: m[0])
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

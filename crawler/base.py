@@ -191,6 +191,8 @@ class SiteSpider(scrapy.Spider):
             )
         self.crawler.stats.inc_value("archive/list_pages")
         self.crawler.stats.inc_value("archive/links_found", len(seen))
+        if seen and seen <= getattr(self, "known_urls", set()):
+            return  # a page of known articles only: the rest of the list is older
         if seen and not feed and n < self.max_pages:
             nxt = self.page_url(start, n + 1)
             if nxt:
@@ -201,11 +203,18 @@ class SiteSpider(scrapy.Spider):
 
     def parse_article(self, response):
         canonical = response.meta.get("canonical") or self.canonical_url(response.url)
+        recheck_id = response.meta.get("recheck_id")
+        if recheck_id and (response.status == 304 or response.meta.get("unchanged")):
+            yield ArticleItem(site=self.name, url=canonical, recheck_id=recheck_id, not_modified=True)
+            return
+        if response.status in (404, 410):
+            yield self.failure(canonical, "gone", f"HTTP {response.status}: removed from the site", response.status)
+            return
         problem = self.page_problem(response)
         if problem:
             yield self.failure(canonical, *problem, status=response.status)
             return
-        item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)])
+        item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)], recheck_id=recheck_id)
         todo = [("page", u) for u in self.continuation_pages(response, canonical)]
         todo += [("attachment", u) for u in self.attachment_links(response)]
         yield from self.next_step(item, todo)

@@ -40,9 +40,15 @@ class ArticleItem:
     text_hash: str = ""
     encoding: str | None = None
     page_texts: list[str] = field(default_factory=list)
+    # refreshes: the archived article this fetch re-checks, and whether it is unchanged
+    recheck_id: int | None = None
+    not_modified: bool = False  # 304, or the same bytes as the stored page: nothing to extract
     # set by a stage that decides this is not an article: (kind, reason)
     rejected: tuple[str, str] | None = None
-    # set by the dedup stage: the archived article this one is a copy of
+    # set by the dedup stage: the archived article with this URL (then `changed` says
+    # whether text or title differ), or the one with the same text under another URL
+    existing_id: int | None = None
+    changed: bool = False
     duplicate_of: int | None = None
     duplicate_reason: str | None = None
 

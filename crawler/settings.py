@@ -14,7 +14,9 @@ NEWSPIDER_MODULE = "crawler.spiders"
 ARCHIVE_DB = "archive.db"  # path of the SQLite archive
 MAX_LIST_PAGES = 5  # list pages followed per start URL (stops earlier at a page without article links)
 MAX_ATTACHMENTS = 10  # attachments looked at per article
-MIRROR_URL = None  # e.g. http://127.0.0.1:8000: fetch https://HOST/PATH from MIRROR_URL/HOST/PATH
+MIRROR_URL = None
+INCREMENTAL = True  # skip archived URLs; re-check young ones with conditional requests
+RECHECK_DAYS = 3  # known articles published less than this many days ago are re-checked  # e.g. http://127.0.0.1:8000: fetch https://HOST/PATH from MIRROR_URL/HOST/PATH
 
 # --- politeness on the live sites -----------------------------------------
 USER_AGENT = f"{BOT_NAME}/0.1 (+{PROJECT_URL})"
@@ -43,7 +45,10 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.mirror.MirrorDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.known.KnownUrlsMiddleware": 50,
+    "crawler.refresh.RefreshMiddleware": 50,
+}
+EXTENSIONS = {
+    "crawler.runlog.RunLog": 500,
 }
 
 # spider → item → extract → clean → dedup → store

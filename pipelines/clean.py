@@ -47,7 +47,7 @@ class CleanPipeline:
         return cls()
 
     def process_item(self, item):
-        if not isinstance(item, ArticleItem) or item.rejected:
+        if not isinstance(item, ArticleItem) or item.rejected or item.not_modified:
             return item
         item.text = join_pages(item.page_texts)
         if item.title:

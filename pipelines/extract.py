@@ -20,7 +20,7 @@ class ExtractPipeline:
         return cls(crawler)
 
     def process_item(self, item):
-        if not isinstance(item, ArticleItem) or item.rejected:
+        if not isinstance(item, ArticleItem) or item.rejected or item.not_modified:
             return item
         spider = self.crawler.spider if self.crawler else None
         rules = getattr(spider, "selectors", None)

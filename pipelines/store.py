@@ -7,6 +7,7 @@ reason rather than going on and losing more.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -35,34 +36,81 @@ def add_url(db, article_id: int, url: str, reason: str, when: str) -> None:
     )
 
 
+def _validators(item: ArticleItem) -> tuple[str | None, str | None]:
+    first = item.pages[0] if item.pages else None
+    return (first.etag, first.last_modified) if first else (None, None)
+
+
 def insert_article(db, item: ArticleItem, when: str) -> int:
     """Insert a new article with its pages and attachments; returns its id."""
+    etag, modified = _validators(item)
     cur = db.execute(
         """INSERT INTO articles (url, site, title, published_at, source, author, editor, keywords,
-                                 text, text_hash, pages, first_seen, last_seen)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                 text, text_hash, pages, first_seen, last_seen, checked_at, etag, last_modified)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [item.url, item.site, item.title, item.published_at, item.source, item.author, item.editor,
          json.dumps(item.keywords, ensure_ascii=False), item.text, item.text_hash, len(item.pages),
-         when, when],
+         when, when, when, etag, modified],
     )
     article_id = cur.lastrowid
+    insert_pages(db, article_id, item)
+    insert_attachments(db, article_id, item, when)
+    db.execute("DELETE FROM failures WHERE url = ?", [item.url])
+    return article_id
+
+
+def update_article(db, article_id: int, item: ArticleItem, when: str) -> None:
+    """A re-fetched article whose text or title changed: keep the old version as a revision."""
+    db.execute(
+        """INSERT INTO revisions (article_id, title, text, text_hash, fetched_at, replaced_at)
+           SELECT id, title, text, text_hash,
+                  COALESCE((SELECT max(fetched_at) FROM raw_pages WHERE article_id = articles.id), last_seen), ?
+           FROM articles WHERE id = ?""",
+        [when, article_id],
+    )
+    etag, modified = _validators(item)
+    db.execute(
+        """UPDATE articles SET title = ?, published_at = COALESCE(?, published_at), source = ?, author = ?,
+             editor = ?, keywords = ?, text = ?, text_hash = ?, pages = ?, last_seen = ?, checked_at = ?,
+             etag = ?, last_modified = ?, gone_at = NULL, revision_count = revision_count + 1
+           WHERE id = ?""",
+        [item.title, item.published_at, item.source, item.author, item.editor,
+         json.dumps(item.keywords, ensure_ascii=False), item.text, item.text_hash, len(item.pages),
+         when, when, etag, modified, article_id],
+    )
+    insert_pages(db, article_id, item)
+    insert_attachments(db, article_id, item, when)
+
+
+def touch_article(db, article_id: int, item: ArticleItem, when: str) -> None:
+    """Seen again, unchanged: only ``last_seen`` (and the validators, if new ones came) move."""
+    etag, modified = _validators(item)
+    db.execute(
+        """UPDATE articles SET last_seen = ?, checked_at = ?, gone_at = NULL,
+             etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified) WHERE id = ?""",
+        [when, when, etag, modified, article_id],
+    )
+
+
+def insert_pages(db, article_id: int, item: ArticleItem) -> None:
     for n, page in enumerate(item.pages, 1):
         db.execute(
             """INSERT INTO raw_pages (article_id, url, page, fetched_at, status, content_type, encoding,
-                                      etag, last_modified, size, body)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                      etag, last_modified, size, body_sha1, body)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [article_id, page.url, n, page.fetched_at, page.status, page.content_type,
              item.encoding if n == 1 else None, page.etag, page.last_modified, len(page.body),
-             compress(page.body)],
+             hashlib.sha1(page.body).hexdigest(), compress(page.body)],
         )
+
+
+def insert_attachments(db, article_id: int, item: ArticleItem, when: str) -> None:
     for att in item.attachments:
         db.execute(
             """INSERT OR IGNORE INTO attachments (article_id, url, name, type, size, first_seen)
                VALUES (?, ?, ?, ?, ?, ?)""",
             [article_id, att["url"], att.get("name"), att.get("type"), att.get("size"), when],
         )
-    db.execute("DELETE FROM failures WHERE url = ?", [item.url])
-    return article_id
 
 
 class StorePipeline:
@@ -113,6 +161,8 @@ class StorePipeline:
         if isinstance(item, FailureItem):
             record_failure(db, item.site, item.url, item.kind, item.reason, item.status, when)
             self.stats.inc_value(f"archive/failed/{item.kind}")
+            if item.kind == "gone":  # marked, never deleted
+                db.execute("UPDATE articles SET gone_at = COALESCE(gone_at, ?) WHERE url = ?", [when, item.url])
         elif isinstance(item, AliasItem):
             row = db.execute("SELECT id FROM articles WHERE url = ?", [item.canonical]).fetchone()
             if row:
@@ -125,11 +175,21 @@ class StorePipeline:
                 record_failure(db, item.site, item.url, kind, reason, item.pages[0].status if item.pages else None, when)
                 self.stats.inc_value(f"archive/failed/{kind}")
                 return
+            if item.not_modified:
+                touch_article(db, item.recheck_id, item, when)
+                self.stats.inc_value("archive/unchanged")
+                return
+            if item.existing_id is not None:
+                if item.changed:
+                    update_article(db, item.existing_id, item, when)
+                    self.stats.inc_value("archive/updated")
+                else:
+                    touch_article(db, item.existing_id, item, when)
+                    self.stats.inc_value("archive/unchanged")
+                return
             if item.duplicate_of is not None:
-                db.execute("UPDATE articles SET last_seen = ? WHERE id = ?", [when, item.duplicate_of])
+                touch_article(db, item.duplicate_of, ArticleItem(site=item.site, url=item.url), when)
                 add_url(db, item.duplicate_of, item.url, item.duplicate_reason or "duplicate", when)
-                db.execute("DELETE FROM article_urls WHERE url = (SELECT url FROM articles WHERE id = ?)",
-                           [item.duplicate_of])
                 self.stats.inc_value("archive/duplicate")
                 return
             article_id = insert_article(db, item, when)

@@ -1,0 +1,69 @@
+"""The outcome of crawling one site once: counts and a status, from the crawl's stats."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass
+class SiteResult:
+    site: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicate: int = 0
+    known: int = 0
+    blocked: int = 0
+    errors: int = 0
+    pages_fetched: int = 0
+    status: str = "ok"  # ok, partial, blocked, failed
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def error_summary(db, site: str, since: str, limit: int = 5) -> str:
+    """The commonest failure reasons of a site since *since*: ``HTTP 404 ×2; …``."""
+    rows = db.execute(
+        "SELECT reason, count(*) n FROM failures WHERE site = ? AND last_seen >= ? "
+        "GROUP BY reason ORDER BY n DESC, reason LIMIT ?",
+        [site, since, limit],
+    ).fetchall()
+    return "; ".join(f"{reason} ×{n}" for reason, n in rows)
+
+
+def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None = None) -> SiteResult:
+    failed = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("archive/failed/")}
+    res = SiteResult(
+        site=site,
+        new=stats.get("archive/new", 0),
+        updated=stats.get("archive/updated", 0),
+        unchanged=stats.get("archive/unchanged", 0),
+        pages_fetched=stats.get("response_received_count", 0),
+        duplicate=stats.get("archive/duplicate", 0),
+        known=stats.get("archive/known", 0),
+        blocked=failed.get("blocked", 0),
+        errors=sum(v for k, v in failed.items() if k != "blocked"),
+    )
+    got = res.new + res.updated + res.unchanged + res.duplicate + res.known
+    finish = finish_reason or stats.get("finish_reason", "finished")
+    if stats.get("archive/store_error"):
+        res.status, res.reason = "failed", f"archive write failed: {stats['archive/store_error']}"
+    elif got == 0 and (res.blocked or res.errors):
+        row = db.execute(
+            "SELECT kind, reason, count(*) n FROM failures WHERE site = ? AND last_seen >= ? "
+            "GROUP BY kind, reason ORDER BY n DESC LIMIT 1",
+            [site, since],
+        ).fetchone()
+        why = f"{row[1]} ({row[2]} URL{'s' if row[2] > 1 else ''})" if row else "every request failed"
+        if res.blocked and not res.errors:
+            res.status, res.reason = "blocked", f"blocked: {why}"
+        else:
+            res.status, res.reason = "failed", f"unreachable: {why}"
+    elif got == 0 and not stats.get("archive/links_found"):
+        res.status, res.reason = "failed", "no article links found on the list pages"
+    elif finish not in ("finished",):
+        res.status, res.reason = "failed", f"crawl stopped: {finish}"
+    elif res.blocked or res.errors:
+        res.status, res.reason = "partial", error_summary(db, site, since)
+    return res

@@ -1,0 +1,60 @@
+"""The run log: one ``crawl_runs`` row per site per run.
+
+A Scrapy extension: the row is written as ``running`` when the spider opens
+and completed with counts and a status when it closes, so a crawl that was
+killed shows up as a run that never ended.
+"""
+from __future__ import annotations
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from archive.db import now_iso, open_db, transaction
+from archive.runs import summarise
+
+
+class RunLog:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.db_path = crawler.settings.get("ARCHIVE_DB")
+        self.run_id = None
+        self.started = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("RUN_LOG_ENABLED", True):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider):
+        self.started = now_iso()
+        db = open_db(self.db_path)
+        try:
+            with transaction(db):
+                cur = db.execute(
+                    "INSERT INTO crawl_runs (site, started_at, status) VALUES (?, ?, 'running')",
+                    [spider.name, self.started],
+                )
+            self.run_id = cur.lastrowid
+        finally:
+            db.conn.close()
+
+    def spider_closed(self, spider, reason):
+        if self.run_id is None:
+            return
+        db = open_db(self.db_path)
+        try:
+            res = summarise(spider.name, self.crawler.stats.get_stats(), db, self.started, reason)
+            with transaction(db):
+                db.execute(
+                    """UPDATE crawl_runs SET ended_at = ?, status = ?, pages_fetched = ?, new = ?, updated = ?,
+                         unchanged = ?, duplicates = ?, errors = ?, blocked = ?, error_summary = ?
+                       WHERE id = ?""",
+                    [now_iso(), res.status, res.pages_fetched, res.new, res.updated, res.unchanged,
+                     res.duplicate, res.errors, res.blocked, res.reason or None, self.run_id],
+                )
+        finally:
+            db.conn.close()
