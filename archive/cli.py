@@ -162,6 +162,20 @@ def extract(file, url, charset):
     click.echo(json.dumps({k: result.get(k) for k in fields}, ensure_ascii=False, indent=2))
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                               "help_option_names": []})
+@click.pass_context
+def schedule(ctx):
+    """Run periodic refreshes (APScheduler): the same as `python scheduler.py`.
+
+    Options: [SITE...] [--db PATH] [--interval SITE=30m] [--config FILE] [--mirror URL]
+    [--list] [--once] [--set NAME=VALUE]; `archive schedule --help` prints them all.
+    """
+    import scheduler
+
+    sys.exit(scheduler.main(ctx.args))
+
+
 @cli.command(name="eval")
 @click.argument("pages_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -69,17 +70,34 @@ class MirrorHandler(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # quiet: the crawl log says enough
         pass
 
+    def log_request(self, code="-", size="-"):
+        record = getattr(self.server, "record", None)
+        if record is not None:
+            conditional = bool(self.headers.get("If-None-Match") or self.headers.get("If-Modified-Since"))
+            record.append((self.command, self.path, int(getattr(code, "value", code)), conditional))
 
-def make_server(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+    def handle_one_request(self):
+        delay = getattr(self.server, "delay", 0)
+        if delay:
+            time.sleep(delay)
+        super().handle_one_request()
+
+
+def make_server(root: str | os.PathLike, host: str = "127.0.0.1", port: int = 0, *,
+                record: list | None = None, delay: float = 0) -> ThreadingHTTPServer:
+    """A server for *root*; *record* collects (method, path, status, conditional) per request,
+    *delay* slows every request down (seconds), for tests that must catch a crawl midway."""
     handler = partial(MirrorHandler, directory=str(root))
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
+    server.record = record
+    server.delay = delay
     return server
 
 
-def serve_in_thread(root, host: str = "127.0.0.1", port: int = 0):
+def serve_in_thread(root, host: str = "127.0.0.1", port: int = 0, **options):
     """Start a server in a daemon thread; returns (server, base_url)."""
-    server = make_server(root, host, port)
+    server = make_server(root, host, port, **options)
     thread = threading.Thread(target=server.serve_forever, name="mirror", daemon=True)
     thread.start()
     h, p = server.server_address[:2]
