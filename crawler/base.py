@@ -145,12 +145,15 @@ class SiteSpider(scrapy.Spider):
             yield self.list_request(url, start=url, n=1, feed=True)
 
     def list_request(self, url, *, start, n, feed=False):
+        meta = {"kind": "list"}
+        if n > 1:  # a missing page after the last one ends the list; it is not an error
+            meta["handle_httpstatus_list"] = [404]
         return scrapy.Request(
             url,
             callback=self.parse_list,
             errback=self.on_error,
             cb_kwargs={"start": start, "n": n, "feed": feed},
-            meta={"kind": "list"},
+            meta=meta,
             dont_filter=(n == 1),
         )
 
@@ -169,6 +172,9 @@ class SiteSpider(scrapy.Spider):
         return out
 
     def parse_list(self, response, start, n, feed):
+        if response.status == 404:
+            self.crawler.stats.inc_value("archive/list_end_404")
+            return
         blocked = challenge_reason(response.body)
         if blocked:
             yield self.failure(response.url, "blocked", blocked, response.status)
@@ -178,7 +184,7 @@ class SiteSpider(scrapy.Spider):
             if not self.is_article_url(url):
                 continue
             canon = self.canonical_url(url)
-            if url != canon and self.canonical_url_keep_page(url) != canon and not self._is_continuation(url):
+            if urlsplit(url).hostname != urlsplit(canon).hostname:
                 yield AliasItem(site=self.name, url=url, canonical=canon)
             if canon in seen:
                 continue

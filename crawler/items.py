@@ -51,6 +51,8 @@ class ArticleItem:
     changed: bool = False
     duplicate_of: int | None = None
     duplicate_reason: str | None = None
+    # set by the store stage: the id of the article row it inserted (the near-duplicate stage reads it)
+    article_id: int | None = None
 
 
 @dataclass

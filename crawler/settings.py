@@ -57,4 +57,5 @@ ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.dedup.DedupPipeline": 300,
     "pipelines.store.StorePipeline": 900,
+    "pipelines.neardup.NearDupPipeline": 950,
 }

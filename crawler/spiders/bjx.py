@@ -17,9 +17,9 @@ class BjxSpider(SiteSpider):
     selectors = Selectors(
         title="div.cc-headline div.box h1",
         body="#article_cont div.cc-article",
-        date="div.cc-headline div.box p span",
-        source="div.cc-headline div.box p span",
-        author="div.cc-headline div.box p span",
+        date="div.cc-headline div.box p",
+        source="div.cc-headline div.box p",
+        author="div.cc-headline div.box p",
         keywords="#key_word a",
         remove=("div.cc-paging", "div.cc-article-source-title", "div.cc-detail-contact", "div[data-expose]"),
     )
