@@ -1,8 +1,8 @@
 """The run log: one ``crawl_runs`` row per site per run.
 
 A Scrapy extension: the row is written as ``running`` when the spider opens
-and completed with counts and a status when it closes, so a crawl that was
-killed shows up as a run that never ended.
+and completed with counts and a status when it closes. A crawl that was killed
+stays ``running`` until the site's next run marks it ``interrupted``.
 """
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ class RunLog:
         db = open_db(self.db_path)
         try:
             with transaction(db):
+                # a run of this site still marked running was killed before it could finish
+                db.execute("UPDATE crawl_runs SET status = 'interrupted' WHERE site = ? AND status = 'running'",
+                           [spider.name])
                 cur = db.execute(
                     "INSERT INTO crawl_runs (site, started_at, status) VALUES (?, ?, 'running')",
                     [spider.name, self.started],
