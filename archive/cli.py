@@ -132,14 +132,16 @@ def sites(as_json):
 
 @cli.command()
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--quiet-days", type=float, default=7.0, show_default=True,
+              help="Flag a site with no new article for longer than this.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def stats(db_path, as_json):
-    """Articles, failures and last activity per site."""
+def stats(db_path, quiet_days, as_json):
+    """Articles, failures, the last run and quiet sites, per site."""
     from archive.stats import archive_stats, format_stats
 
     if not Path(db_path).exists():
         raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
-    data = archive_stats(db_path)
+    data = archive_stats(db_path, quiet_days=quiet_days)
     click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else format_stats(data))
 
 
@@ -184,6 +186,138 @@ def eval_(pages_dir, gold_dir):
     from archive import evaluate
 
     sys.exit(evaluate.main([pages_dir, gold_dir]))
+
+
+# ---------------------------------------------------------- browse, search, export
+
+@cli.command(name="serve")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--port", type=int, default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--immutable", is_flag=True, help="The file will not change while served (faster counts).")
+def serve_cmd(db_path, port, host, immutable):
+    """Browse the archive in Datasette (read-only), with Chinese full-text search.
+
+    JSON API, search syntax and export fields: docs/datasette.md.
+    """
+    from archive.serve import serve
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    click.echo(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    sys.exit(serve(db_path, host=host, port=port, immutable=immutable))
+
+
+@cli.command(name="search")
+@click.argument("query")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--site", help="Only this site.")
+@click.option("--since", metavar="DATE", help="Only articles published on or after DATE (YYYY-MM-DD).")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one array of results).")
+def search_cmd(query, db_path, site, since, limit, as_json):
+    """Full-text search, best match first.
+
+    Words separated by spaces must all appear (储能 氢能); "quoted phrases"
+    must appear as written; Latin words and numbers match whole words
+    (100kW), word* matches a prefix. Hits are marked in the snippet.
+    """
+    from archive.db import open_db
+    from archive.search import search
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    results = search(open_db(db_path), query, site=site, since=since, limit=limit)
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    import html
+
+    for r in results:
+        parts = r["snippet"].replace("</mark>", "<mark>").split("<mark>")
+        snip = "".join(click.style(html.unescape(p), bold=bool(i % 2)) for i, p in enumerate(parts))
+        click.echo(f"{r['id']:>7}  {(r['published_at'] or '')[:10]:<10}  {r['site']:<12} {r['title']}")
+        click.echo(f"{'':>9}{snip}")
+    if not results:
+        click.echo("no results", err=True)
+
+
+@cli.command(name="export")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--since", metavar="CURSOR|TIMESTAMP",
+              help="A change_seq cursor (integer: only later changes) or an ISO timestamp (changed at or after).")
+@click.option("--site", help="Only this site.")
+@click.option("--cursor-file", type=click.Path(dir_okay=False),
+              help="Read the cursor from this file (if it exists) and store the new one after the export.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+def export_cmd(db_path, fmt, since, site, cursor_file, output):
+    """Stream articles inserted or changed since a cursor, oldest change first.
+
+    Fields (stable): id url site title published_at source author editor
+    keywords text text_hash pages first_seen last_seen change_seq changed_at.
+    The cursor for the next run is printed to stderr as `cursor: N`.
+    """
+    from archive.db import open_db
+    from archive.export import export, read_cursor_file, write_cursor_file
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    if cursor_file and since is None:
+        since = read_cursor_file(cursor_file)
+    db = open_db(db_path)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as out:
+            cursor = export(db, out, fmt=fmt, since=since, site=site)
+    else:
+        cursor = export(db, sys.stdout, fmt=fmt, since=since, site=site)
+        sys.stdout.flush()
+    if cursor_file:
+        write_cursor_file(cursor_file, cursor)
+    click.echo(f"cursor: {cursor}", err=True)
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--rebuild", is_flag=True, help="Drop the near-duplicate index and groups and rebuild them over the whole archive.")
+@click.option("--eval", "eval_dir", is_flag=False, flag_value="tests/neardup_eval", default=None, metavar="[DIR]",
+              help="Score the detector on a labelled set (default tests/neardup_eval); touches no archive.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def dedup(db_path, rebuild, eval_dir, as_json):
+    """Group near-duplicate articles (reposts, syndicated copies) under their canonical article.
+
+    Without options, adds the articles the index does not have yet (the crawl
+    does this as it stores them). Groups are in articles.duplicate_of (NULL for
+    the canonical article) and articles.duplicate_score; nothing is deleted.
+    With --eval, exits with status 1 when precision, recall or the canonical
+    choice misses its target.
+    """
+    from archive import neardup
+
+    if eval_dir is not None:
+        path = Path(eval_dir)
+        if not path.is_absolute() and not path.exists():
+            path = Path(__file__).resolve().parent.parent / eval_dir
+        result = neardup.evaluate(path)
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else neardup.format_evaluation(result))
+        sys.exit(0 if result["passed"] else 1)
+    if not Path(db_path).exists():
+        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    from archive.db import open_db
+
+    db = open_db(db_path)
+    progress = None if as_json else (lambda done, total: click.echo(f"  {done}/{total}", err=True))
+    try:
+        n = neardup.rebuild(db, progress=progress) if rebuild else neardup.index_missing(db, progress=progress)
+    except neardup.NeedsRebuild as exc:
+        raise click.ClickException(str(exc))
+    data = dict(neardup.summary(db), added=n, rebuilt=rebuild)
+    db.conn.close()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"indexed {n} article(s){' (full rebuild)' if rebuild else ''}; {data['articles']} articles: "
+                   f"{data['originals']} originals, {data['duplicates']} near-duplicates in {data['groups']} groups")
 
 
 if __name__ == "__main__":

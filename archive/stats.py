@@ -1,38 +1,60 @@
-"""What is in an archive: articles, failures and last activity per site."""
+"""What is in an archive: articles, failures, the last run and quiet sites, per site."""
 from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
 
 from archive.db import open_db
 
 
-def archive_stats(db_path) -> dict:
+def archive_stats(db_path, quiet_days: float = 7.0, now: datetime | None = None) -> dict:
+    """Per site: articles, newest, failures by kind, last run, and whether it went quiet
+    (no new article for more than *quiet_days*)."""
+    now = now or datetime.now(timezone.utc)
+    quiet_before = (now - timedelta(days=quiet_days)).isoformat(timespec="seconds")
     db = open_db(db_path)
     try:
-        sites = {}
-        for site, n, last_seen, newest in db.execute(
-            "SELECT site, count(*), max(last_seen), max(published_at) FROM articles GROUP BY site"
+        sites: dict[str, dict] = {}
+
+        def site(name):
+            return sites.setdefault(name, {"articles": 0, "last_new": None, "newest_published": None,
+                                           "gone": 0, "failures": {}, "last_run": None, "quiet": False})
+
+        for name, n, last_new, newest, gone in db.execute(
+            "SELECT site, count(*), max(first_seen), max(published_at), count(gone_at) FROM articles GROUP BY site"
         ):
-            sites[site] = {"articles": n, "last_seen": last_seen, "newest_published": newest, "failures": {}}
-        for site, kind, n in db.execute("SELECT site, kind, count(*) FROM failures GROUP BY site, kind"):
-            sites.setdefault(site, {"articles": 0, "last_seen": None, "newest_published": None, "failures": {}})
-            sites[site]["failures"][kind] = n
+            site(name).update(articles=n, last_new=last_new, newest_published=newest, gone=gone)
+        for name, kind, n in db.execute("SELECT site, kind, count(*) FROM failures GROUP BY site, kind"):
+            site(name)["failures"][kind] = n
+        for row in db.execute(
+            """SELECT site, started_at, ended_at, status, pages_fetched, new, updated, unchanged, duplicates,
+                      errors, blocked, error_summary
+               FROM crawl_runs WHERE id IN (SELECT max(id) FROM crawl_runs GROUP BY site)"""
+        ):
+            keys = ("started_at", "ended_at", "status", "pages_fetched", "new", "updated", "unchanged",
+                    "duplicates", "errors", "blocked", "error_summary")
+            site(row[0])["last_run"] = dict(zip(keys, row[1:]))
+        for s in sites.values():
+            s["quiet"] = s["last_new"] is None or s["last_new"] < quiet_before
         totals = {
-            "articles": db.execute("SELECT count(*) FROM articles").fetchone()[0],
-            "raw_pages": db.execute("SELECT count(*) FROM raw_pages").fetchone()[0],
-            "article_urls": db.execute("SELECT count(*) FROM article_urls").fetchone()[0],
-            "attachments": db.execute("SELECT count(*) FROM attachments").fetchone()[0],
-            "failures": db.execute("SELECT count(*) FROM failures").fetchone()[0],
+            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("articles", "revisions", "raw_pages", "article_urls", "attachments", "failures", "crawl_runs")
         }
-        return {"sites": sites, "totals": totals}
+        return {"sites": sites, "totals": totals, "quiet_days": quiet_days}
     finally:
         db.conn.close()
 
 
 def format_stats(data: dict) -> str:
-    lines = [f"{'site':<14}{'articles':>9}  {'newest published':<26}{'last seen':<26}failures"]
-    for site, s in sorted(data["sites"].items()):
+    lines = [f"{'site':<14}{'articles':>9}  {'last new':<27}{'last run':<27}{'status':<13}failures"]
+    for name, s in sorted(data["sites"].items()):
+        run = s["last_run"] or {}
         fails = ", ".join(f"{k} {v}" for k, v in sorted(s["failures"].items())) or "-"
-        lines.append(f"{site:<14}{s['articles']:>9}  {s['newest_published'] or '-':<26}{s['last_seen'] or '-':<26}{fails}")
-    t = data["totals"]
+        lines.append(f"{name:<14}{s['articles']:>9}  {s['last_new'] or '-':<27}{run.get('started_at') or '-':<27}"
+                     f"{run.get('status') or '-':<13}{fails}")
+        if run.get("error_summary"):
+            lines.append(f"{'':<16}last run: {run['error_summary']}")
+        if s["quiet"]:
+            lines.append(f"{'':<16}QUIET: no new article for more than {data['quiet_days']:g} days")
     lines.append("")
-    lines.append(", ".join(f"{k} {v}" for k, v in t.items()))
+    lines.append(", ".join(f"{k} {v}" for k, v in data["totals"].items()))
     return "\n".join(lines)

@@ -1,0 +1,33 @@
+"""`archive stats`: the last run of each site, and sites that went quiet."""
+from __future__ import annotations
+
+import json
+
+from conftest import run_archive
+
+
+def stats(db, *args):
+    proc = run_archive("stats", "--db", db, "--json", *args)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_stats_show_last_run_and_flag_quiet_sites(crawled):
+    db = crawled[0]
+    data = stats(db, "--quiet-days", "30")
+    assert set(data["sites"]) == {"bjx", "chinanews", "zgm", "shanghai_gov", "jiangmen_kjj"}
+    for name, s in data["sites"].items():
+        assert s["last_run"]["status"] in ("ok", "partial"), name
+        assert s["last_run"]["new"] == s["articles"] > 0
+        assert s["quiet"] is False
+    assert data["sites"]["bjx"]["failures"].get("blocked", 0) >= 1
+    # with a period shorter than the time since the crawl, every site is quiet
+    assert all(s["quiet"] for s in stats(db, "--quiet-days", "-1")["sites"].values())
+    text = run_archive("stats", "--db", db, "--quiet-days", "-1").stdout
+    assert text.count("QUIET") == 5
+
+
+def test_stats_on_a_missing_archive_is_a_clear_error(tmp_path):
+    proc = run_archive("stats", "--db", tmp_path / "none.db")
+    assert proc.returncode == 1
+    assert "no archive" in proc.stderr
