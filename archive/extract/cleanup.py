@@ -29,20 +29,27 @@ _EDITOR_LINE = re.compile(
 )
 _EDITOR_INLINE = re.compile(r"[\[【(（]\s*(?:责任编辑|编辑|责编)\s*" + C + r"[^】\])）]{0,30}[】\])）]")
 
+_DATE0 = r"(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}[:：∶]\d{2}(?:[:：∶]\d{2})?)?)"
+
 _ALWAYS = [
     # registration numbers, copyright and legal footers
     r"ICP\s*(?:备|证|经营许可证|许可证)|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP|公网安备|网安备\s*\d",
     r"(?i)copyright|©|all\s+rights\s+reserved|版权所有|版权归.{0,12}所有",
     r"互联网新闻信息服务许可证|信息网络传播视听节目许可证|增值电信业务经营许可证|广播电视节目制作经营许可证",
     r"(?:违法和不良信息|网络内容从业人员违法违规行为|未成年人|算法推荐).{0,12}举报|举报电话|举报中心|举报邮箱|举报专区",
-    r"^(?:特别声明|免责声明|版权声明|郑重声明|声明)\s*" + C,
+    r"^[“\"「【\[(（]?\s*(?:特别声明|免责声明|版权声明|郑重声明|声明)\s*" + C,
+    r"(?i)^(?:notice|disclaimer|statement)\s*:\s*(?:the|this|all|content)",
     r"^凡(?:来源|本网|注明).{0,30}(?:转载|原创|授权|版权)",
     r"^(?:本网站|本网|本站)(?:所刊载|刊载|所载|登载).{0,40}(?:观点|授权|转载)",
     r"未经.{0,20}(?:书面)?(?:授权|许可).{0,10}(?:不得|禁止)?.{0,6}(?:转载|复制|使用|镜像)",
     r"^(?:投稿与新闻线索|新闻线索|投稿邮箱|投稿信箱|投稿热线|报料热线|新闻热线)\s*" + C,
     r"^(?:我要投稿|投稿|我要纠错|纠错|我要评论|发表评论|网友评论|评论|查看评论|进入论坛)\s*$",
-    r"查看更多\s*[>》›]|更多\s*[>》›]{1,2}\s*$",
-    r"^搜索历史|搜索历史\s*清空|^热门搜索",
+    r"查看更多\s*[>》›]|更多\s*[>》›]{1,2}\s*$|^(?:查看更多|点击查看更多|展开全文|阅读全文|点击加载更多|加载更多|查看原文|阅读原文)\s*$",
+    r"^点击.{0,20}(?:分享|微信好友|朋友圈)|分享.{0,12}微信好友|^长按.{0,12}(?:二维码|识别|保存)",
+    r"^(?:本文)?来源于?\s*" + C + r"?\s*$",
+    # a closing "2005年8月25日（来源：上海证券报）" credit line
+    r"^" + _DATE0 + r"?\s*[（(]\s*(?:来源|稿源|信息来源|文章来源)\s*" + C + r"[^）)]{1,30}[）)]\s*$",
+    r"^搜索历史|搜索历史\s*清空|^热门搜索|^(?:搜\s?索|检索|站内搜索|高级搜索|登录|注册|登录\s*[|/]?\s*注册|无障碍|长者模式|繁体|简体|English)\s*$",
     # navigation
     r"^(?:上一篇|下一篇|上一条|下一条|上一页|下一页|上篇|下篇|前一篇|后一篇)\s*" + C + r"?",
     r"^(?:您的位置|你的位置|当前位置|您现在的位置|你现在的位置|所在位置|现在位置)\s*" + C + r"?",
@@ -56,6 +63,9 @@ _ALWAYS = [
     r"^(?:评论|参与|阅读|浏览|点击|阅读量|浏览量|点击数|浏览次数|点击量)\s*" + C + r"?\s*\d+\s*(?:次|人)?\s*$",
     r"^(?:扫描|扫码)?\s*(?:关注|下载).{0,12}(?:公众号|客户端|APP|App|app)\s*$",
     r"^(?:原标题|原文标题)\s*" + C + r".{0,80}$",
+    # bot-protection and script-required interstitials
+    r"(?i)verifying (?:your|the) browser|security verification|checking your browser|please enable (?:javascript|cookies)"
+    r"|aliyun_waf|^请(?:开启|启用|打开)\s*(?:javascript|js|cookie)|^(?:正在|安全)验证.{0,12}(?:请稍候|浏览器)|^访问验证",
 ]
 _ALWAYS_RX = [re.compile(p) for p in _ALWAYS]
 
@@ -87,7 +97,7 @@ _DATE = (
 )
 _DATE_RX = re.compile(_DATE)
 _META_LABELS = (
-    r"来源|稿源|信息来源|文章来源|作者|文|记者|撰稿|发布时间|发布日期|发表时间|时间|日期|更新时间|发布者|发布机构|"
+    r"来源|稿源|信息来源|文章来源|出所|出典|作者|文|记者|撰稿|发布时间|発表時間|発表日|发布日期|发表时间|时间|日期|更新时间|发布者|发布机构|"
     r"浏览次数|点击数|阅读|浏览|字号|关键词|关键字|标签|责任编辑|编辑|摄影|通讯员|供稿"
 )
 _META_LABEL_RX = re.compile(r"(?:" + _META_LABELS + r")\s*" + C)
@@ -99,8 +109,11 @@ _BREADCRUMB = re.compile(r"^(?:[^\s>›»]{1,12}\s*[>›»]\s*){2,}[^\s>›»]{0
 _SENT_END = re.compile(r"[。！？!?；;…]")
 
 
+_INVISIBLE = re.compile(r"[\ufffd\u00ad\u200b-\u200f\u2060\ufeff]")
+
+
 def _norm(line: str) -> str:
-    return _WS.sub(" ", line.replace("\ufffd", "")).strip()
+    return _WS.sub(" ", _INVISIBLE.sub("", line)).strip()
 
 
 def _is_widget_line(line: str) -> bool:
@@ -125,12 +138,12 @@ def _is_meta_line(line: str) -> bool:
         return False
     if _SOURCE_START.match(line) or _EN_DATE.match(line):
         return True
-    stripped = _DATE_RX.sub("", line, count=1) if _DATE_RX.match(line) else None
-    if stripped is not None:
+    m = _DATE_RX.match(line)
+    if m and re.search(r"\d{4}|\d\s*[:：∶时]\s*\d", m.group(0)) and not re.search(r"[，,。；;]", line):
         # a leading date followed by little else ("2024-10-22 13:35 自贡网")
-        rest = _META_LABEL_RX.sub("", stripped)
+        rest = _META_LABEL_RX.sub("", line[m.end():])
         rest = re.sub(r"收藏|点赞|分享|打印|字号|大|中|小|[\s|｜:：∶]", "", rest)
-        return len(rest) <= 40
+        return len(rest) <= 30
     return len(_META_LABEL_RX.findall(line)) >= 2
 
 
@@ -166,7 +179,12 @@ def _compile_extra(patterns: Iterable[str | re.Pattern]) -> list[re.Pattern]:
 
 
 def _is_prose(line: str) -> bool:
-    return len(line) >= 60 or (len(line) >= 20 and _SENT_END.search(line) is not None)
+    """A sentence of body text (titles rarely end sentences or chain commas)."""
+    if len(line) >= 80:
+        return True
+    if len(line) >= 12 and re.search(r"[。！；]|\.\s|\.$", line):
+        return True
+    return len(line) >= 30 and len(re.findall(r"[，,]", line)) >= 2
 
 
 def _same_title(line: str, title: str | None) -> bool:
@@ -205,6 +223,8 @@ def clean_lines(
                 continue
         if is_noise_line(line, extra):
             continue
+        if title and len(title) >= 8 and _same_title(line, title) and len(line) <= len(title) + 2:
+            continue  # the title repeated in a share box or at the foot
         # inline editor marks at the end of a paragraph: "…（完）【编辑:张三】"
         line = _EDITOR_INLINE.sub("", line).strip()
         if not line:
@@ -216,19 +236,32 @@ def clean_lines(
     total = sum(len(l) for l in out) or 1
     seen = 0
     for i, line in enumerate(out):
-        if i > 0 and (_RELATED_HEADING.match(line) or (_TAGGED_TITLE.search(line) and not _SENT_END.search(line))):
+        if i > 0 and (_RELATED_HEADING.match(line) or (_TAGGED_TITLE.search(line) and len(line) <= 80)):
             if seen >= 0.4 * total:
                 out = out[:i]
                 break
         seen += len(line)
 
-    # 3. consecutive duplicates (teasers shown twice, repeated captions)
+    # 3. duplicates: consecutive repeats (teasers shown twice) and later
+    #    copies of a long line (a caption repeated under a second photo)
     dedup: list[str] = []
+    seen_long: set[str] = set()
     for line in out:
         if dedup and dedup[-1] == line:
             continue
+        if len(line) >= 15:
+            if line in seen_long:
+                continue
+            seen_long.add(line)
         dedup.append(line)
+    # too little text left to be an article body ("" means "not an article")
+    if sum(len(_WORD.findall(l)) for l in dedup) < MIN_WORD_CHARS:
+        return []
     return dedup
+
+
+MIN_WORD_CHARS = 15
+_WORD = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
 
 def clean_text(text: str, *, title: str | None = None, extra_patterns: Iterable[str] = ()) -> str:

@@ -93,16 +93,29 @@ def _text(el) -> str:
     return _WS.sub(" ", " ".join(element_lines(el))).strip()
 
 
-def _meta(tree, *names: str) -> str | None:
-    for name in names:
-        low = name.lower()
+def _meta_index(tree) -> dict[str, str]:
+    """{lower-cased name/property/itemprop/http-equiv: first non-empty content}."""
+    idx = getattr(tree, "_archive_meta", None)
+    if idx is not None:
+        return idx
+    idx = {}
+    for el in tree.iter("meta"):
+        content = (el.get("content") or "").strip()
+        if not content:
+            continue
         for attr in ("name", "property", "itemprop", "http-equiv"):
-            for el in tree.xpath(
-                f"//meta[translate(@{attr},'ABCDEFGHIJKLMNOPQRSTUVWXYZ','abcdefghijklmnopqrstuvwxyz')=$n]", n=low
-            ):
-                val = (el.get("content") or "").strip()
-                if val:
-                    return val
+            key = el.get(attr)
+            if key:
+                idx.setdefault(key.strip().lower(), content)
+    return idx
+
+
+def _meta(tree, *names: str) -> str | None:
+    idx = _meta_index(tree)
+    for name in names:
+        val = idx.get(name.lower())
+        if val:
+            return val
     return None
 
 
@@ -141,7 +154,7 @@ def _clean_title(t: str | None) -> str | None:
 
 
 # --- title --------------------------------------------------------------------
-_TITLE_SPLIT = re.compile(r"\s*_\s*|\s+[-|｜—–]{1,2}\s+|\s*[|｜]\s*")
+_TITLE_SPLIT = re.compile(r"\s*_\s*|\s+[-|｜—–]{1,2}\s+|\s*[|｜]\s*|\s*-{2,}\s*")
 
 
 def _segments(t: str) -> list[str]:
@@ -157,7 +170,8 @@ def find_title(tree, rules=None) -> tuple[str | None, object | None]:
             return t, el
     squash = lambda s: re.sub(r"\s", "", s or "")
     article_title = _clean_title(_meta(tree, "ArticleTitle"))
-    doc_title = _clean_title(" ".join(tree.xpath("//title//text()")))
+    first = tree.find(".//title")  # pages embedding fragments carry several <title>s
+    doc_title = _clean_title(first.text_content()) if first is not None else None
     og_title = _clean_title(_meta(tree, "og:title", "twitter:title", "headline"))
     heads = []
     for el in tree.xpath("//h1|//h2|//h3|//*[@id and contains(translate(@id,'TITLE','title'),'title')]"
@@ -203,25 +217,50 @@ def document_lines(tree) -> list[str]:
     return element_lines(body if body is not None else tree)
 
 
-def header_lines(lines: list[str], title: str | None, limit: int = 12) -> list[str]:
-    """Lines right after (and just before) the title: the article's info line."""
-    if not title:
-        return []
+def _title_line_index(lines: list[str], title: str | None) -> int | None:
     squash = lambda s: re.sub(r"\s", "", s or "")
     st = squash(title)
+    if not st:
+        return None
+    for i, l in enumerate(lines):
+        sl = squash(l)
+        if sl == st or (len(st) >= 8 and st in sl and len(sl) - len(st) <= 30):
+            return i
+    return None
+
+
+def header_lines(tree, title: str | None, title_el=None, limit: int = 12) -> list[str]:
+    """Lines right after (and just before) the title: the article's info line.
+
+    Only the neighbourhood of the title is rendered: the smallest ancestor of
+    the title element that holds a few more lines (whole page as a fallback).
+    """
+    if not title:
+        return []
+    lines: list[str] | None = None
     idx = None
-    if st:
-        for i, l in enumerate(lines):
-            sl = squash(l)
-            if sl == st or (len(st) >= 8 and st in sl and len(sl) - len(st) <= 30):
-                idx = i
-                break
+    el = title_el
+    hops = 0
+    while el is not None and hops < 6:
+        parent = el.getparent()
+        if parent is None:
+            break
+        el, hops = parent, hops + 1
+        cand = element_lines(el)
+        i = _title_line_index(cand, title)
+        if i is not None and len(cand) - i > 4:
+            lines, idx = cand, i
+            break
+    if lines is None:
+        lines = document_lines(tree)
+        idx = _title_line_index(lines, title)
     if idx is None:
         return []
     after = []
     for l in lines[idx + 1: idx + 1 + limit]:
-        # stop at the first paragraph of prose
-        if len(l) > 120 and re.search(r"[。！？]", l):
+        # stop at the first paragraph of prose: what follows is the article
+        # and, further down, related news with their own dates
+        if len(l) > 120 or (len(l) >= 20 and re.search(r"[。！？]", l)):
             break
         after.append(l)
     return lines[max(0, idx - 3): idx] + after
@@ -285,11 +324,14 @@ _AUTHOR_RX = re.compile(r"(?:作者|撰文|撰稿)\s*" + C + r"\s*(?P<v>.+?)" + 
 _EDITOR_RX = re.compile(r"(?:责任编辑|责编|编辑)\s*" + C + r"\s*(?P<v>[^】\])）\s]{1,30})")
 
 
+_TRAILING_DATE = re.compile(r"\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}.*$")
+
+
 def _value(rx: re.Pattern, text: str) -> str | None:
     m = rx.search(text or "")
     if not m:
         return None
-    v = m.group("v").strip(" :：∶|｜，,。、()（）[]【】")
+    v = _TRAILING_DATE.sub("", m.group("v")).strip(" :：∶|｜，,。、()（）[]【】")
     return v or None
 
 
@@ -297,27 +339,50 @@ def _strip_label(text: str, labels: str) -> str:
     return re.sub(r"^\s*[【\[(（]?\s*(?:" + labels + r")\s*" + C + r"?\s*", "", text).strip(" 】]）)")
 
 
+def _selected_value(text: str, rx: re.Pattern, labels: str) -> str | None:
+    """The value in a selected element: "来源：X" inside a longer line, or the
+    whole (short, label-free) text of an element that holds just the value."""
+    v = _value(rx, text)
+    if v:
+        return v
+    bare = _strip_label(text, labels)
+    if bare and len(bare) <= 30 and not re.search(r"[:：∶]|\d{4}", bare):
+        return bare
+    return None
+
+
 def find_source(tree, rules=None, head: list[str] | None = None) -> str | None:
     for el in select(tree, getattr(rules, "source", None)):
         t = _text(el)
-        v = _value(_SOURCE_RX, t) or _strip_label(t, "来源|稿源|信息来源|文章来源")
+        v = _selected_value(t, _SOURCE_RX, "来源|稿源|信息来源|文章来源")
         if v:
             return v
     for line in head or ():
         v = _value(_SOURCE_RX, line)
         if v:
             return v
+    # an unlabeled info line: "2024-10-22 13:35 自贡网"
+    for line in head or ():
+        m = re.fullmatch(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}[:：∶]\d{2}(?:[:：∶]\d{2})?)?\s+"
+                         r"([\u4e00-\u9fff·]{2,16})", line.strip())
+        if m:
+            return m.group(1)
     v = _by_id(tree, "source_baidu")
     if v:
-        return _value(_SOURCE_RX, v) or _strip_label(v, "来源|稿源|信息来源|文章来源") or None
+        v = _value(_SOURCE_RX, v) or _TRAILING_DATE.sub("", _strip_label(v, "来源|稿源|信息来源|文章来源")).strip()
+        if v:
+            return v
     v = _meta(tree, "ContentSource", "source", "og:article:source", "article:source")
-    return v.strip() if v else None
+    if v:
+        v = _value(_SOURCE_RX, v) or _strip_label(v, "来源|稿源|信息来源|文章来源")
+        v = _TRAILING_DATE.sub("", v).strip() if v else v
+    return v or None
 
 
 def find_author(tree, rules=None, head: list[str] | None = None) -> str | None:
     for el in select(tree, getattr(rules, "author", None)):
         t = _text(el)
-        v = _value(_AUTHOR_RX, t) or _strip_label(t, "作者|撰文|撰稿")
+        v = _selected_value(t, _AUTHOR_RX, "作者|撰文|撰稿")
         if v:
             return v
     for line in head or ():
@@ -327,6 +392,9 @@ def find_author(tree, rules=None, head: list[str] | None = None) -> str | None:
     v = _by_id(tree, "author_baidu")
     if v:
         return _strip_label(v, "作者") or None
+    v = _byline_author(tree, head)
+    if v:
+        return v
     for item in _jsonld(tree):
         a = item.get("author")
         if isinstance(a, dict) and a.get("name"):
@@ -335,14 +403,17 @@ def find_author(tree, rules=None, head: list[str] | None = None) -> str | None:
             return str(a[0]["name"]).strip()
         if isinstance(a, str) and a.strip():
             return a.strip()
-    v = _meta(tree, "author", "article:author")
-    return v.strip() if v and not v.startswith("http") else None
+    v = (_meta(tree, "author", "article:author") or "").strip()
+    # meta author is often a CMS account ("103553", "sina_mobile") or a URL
+    if not v or len(v) > 30 or re.fullmatch(r"[\w.@:/-]+", v, re.ASCII) and not re.search(r"[A-Za-z]{2,}\s", v):
+        return None
+    return v
 
 
 def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
     for el in select(tree, getattr(rules, "editor", None)):
         t = _text(el)
-        v = _value(_EDITOR_RX, t) or _strip_label(t, "责任编辑|责编|编辑")
+        v = _selected_value(t, _EDITOR_RX, "责任编辑|责编|编辑")
         if v:
             return v
     v = _by_id(tree, "editor_baidu")
@@ -350,12 +421,50 @@ def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
         v = _value(_EDITOR_RX, v) or _strip_label(v, "责任编辑|责编|编辑")
         if v:
             return v
-    # editor lines sit at the end of the article: search from the bottom
+    if lines is None:
+        # only elements whose own text mentions an editor are rendered
+        lines = [
+            _WS.sub(" ", " ".join(el.itertext())).strip()
+            for el in tree.xpath("//body//*[text()[contains(., '编辑') or contains(., '责编')]]")
+            if el.tag not in ("script", "style")
+        ]
+    # editor lines sit at the end of the article.  A plain 编辑 mark
+    # (【编辑:X】, "编辑：X") names the article's editor; 责任编辑 is the fallback.
+    plain = duty = None
     for line in reversed(lines or ()):
-        if len(line) <= 60:
-            v = _value(_EDITOR_RX, line)
-            if v:
-                return v
+        if len(line) > 60:
+            continue
+        for m in _EDITOR_ANY.finditer(line):
+            v = _TRAILING_DATE.sub("", m.group("v")).strip(" :：∶|｜，,。、")
+            if not v:
+                continue
+            if m.group("label") == "编辑":
+                plain = plain or v
+            else:
+                duty = duty or v
+    return plain or duty
+
+
+_EDITOR_ANY = re.compile(r"(?<![责任值班视频图片网络美])(?P<label>责任编辑|责编|编辑)\s*" + C + r"\s*(?P<v>[^】\])）\s|｜]{1,30})")
+
+
+def _byline_author(tree, head: list[str] | None) -> str | None:
+    """The reporter named in a news byline: "（记者 张三）", "中新网北京5月23日电 （记者 刘文文）",
+    a first line "自贡融媒记者 周馨钰 宋姿熠"."""
+    names = r"([\u4e00-\u9fff·]{2,5}(?:[ 、，,][\u4e00-\u9fff·]{2,5}){0,3})"
+    texts = []
+    for el in tree.xpath("//body//p[1]|//body//p[2]|//body//p[3]")[:12]:
+        texts.append(_WS.sub(" ", el.text_content()).strip())
+    for t in (head or []) + texts:
+        if not t:
+            continue
+        m = re.search(r"电\s*[（(]\s*(?:记者\s*)?" + names + r"\s*[）)]", t) or re.search(
+            r"^(?:本报讯|本报|[^\s，。]{0,8}讯)\s*[（(]\s*记者\s*" + names + r"\s*[）)]", t)
+        if m:
+            return m.group(1)
+        m = re.fullmatch(r"[\u4e00-\u9fff]{0,8}记者\s*[:：]?\s*" + names, t)
+        if m and len(t) <= 40:
+            return m.group(1)
     return None
 
 
@@ -387,20 +496,23 @@ def find_keywords(tree, rules=None, head: list[str] | None = None) -> list[str]:
     if v:
         for t in _KW_SPLIT.split(v):
             t = t.strip()
-            if t and t not in out:
+            if t and t not in out and not t.isdigit():
                 out.append(t)
     return out
 
 
 def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
-    title, _ = find_title(tree, rules)
-    lines = document_lines(tree)
-    head = header_lines(lines, title)
+    title, title_el = find_title(tree, rules)
+    head = header_lines(tree, title, title_el)
+    author = find_author(tree, rules, head)
+    editor = find_editor(tree, rules)
+    if author and editor and author == editor and not select(tree, getattr(rules, "author", None)):
+        author = None  # CMSs often write the editor into <meta name="author">
     return {
         "title": title,
         "published_at": find_published_at(tree, rules, head),
         "source": find_source(tree, rules, head),
-        "author": find_author(tree, rules, head),
-        "editor": find_editor(tree, rules, lines),
+        "author": author,
+        "editor": editor,
         "keywords": find_keywords(tree, rules, head),
     }

@@ -118,10 +118,32 @@ def selector_text(tree, rules) -> list[str] | None:
 
 _FRAGMENT_PARSER = etree.HTMLParser(remove_comments=True)
 
-# generic noise removed before trafilatura sees the page
+# generic noise removed before trafilatura sees the page: hidden CMS fields
+# and the small "document facts" tables of government portals (索引号,
+# 发文字号 …: metadata, not text; nested layout tables are left alone).
 _PRUNE_XPATH = [
     "//*[@id='pubtime_baidu' or @id='source_baidu' or @id='editor_baidu' or @id='author_baidu']",
+    "//table[not(.//table) and string-length(normalize-space(.)) < 600 and contains(., '索引号')"
+    " and (contains(., '发文字号') or contains(., '发布机构') or contains(., '主题分类') or contains(., '成文日期'))]",
 ]
+
+# a teaser title carrying its tag list: "…留学生归国创业全域|创业|郊区"
+_TAGGED = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{1,8}(?:\s*[|｜]\s*[\u3400-\u9fffA-Za-z0-9]{1,8}){2,}\s*$")
+
+
+def prune_teasers(tree) -> None:
+    """Remove list items that are teasers of other articles: a link whose
+    title carries a tag list, with its summary paragraph.  Generic
+    extraction keeps the summaries (they are prose) but drops the link, so
+    the clean-up layer would never see the tag line that marks them."""
+    doomed = []
+    for a in tree.iterfind(".//li//a"):
+        label = a.get("title") or a.text_content()
+        if label and len(label) <= 80 and _TAGGED.search(label.strip()):
+            li = next(a.iterancestors("li"), None)
+            if li is not None and (not doomed or doomed[-1] is not li):
+                doomed.append(li)
+    _remove(doomed)
 
 
 def generic_text(tree, url: str | None = None) -> list[str]:
@@ -150,5 +172,6 @@ def body_text(tree, url: str | None = None, rules=None, *, title: str | None = N
             cleaned = clean_lines(lines, title=title, extra_patterns=extra)
             if cleaned:
                 return "\n".join(cleaned)
+    prune_teasers(tree)
     lines = generic_text(tree, url)
     return "\n".join(clean_lines(lines, title=title, extra_patterns=extra))

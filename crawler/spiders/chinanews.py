@@ -14,10 +14,11 @@ class ChinanewsSpider(SiteSpider):
     article_urls = (r"https://www\.chinanews\.com\.cn/[a-z]+/\d{4}/\d{2}-\d{2}/\d{6,9}\.shtml",)
     selectors = Selectors(
         title="h1.content_left_title, div.content h1",
-        body="div.left_zw",
+        body="div.content_maincontent_content > div.left_zw, div.left_zw",
         date="#pubtime_baidu, div.content_left_time, div.left-t",
         source="#source_baidu, div.content_left_time, div.left-t",
         editor="#editor_baidu, div.adEditor, div.left_name",
-        remove=("table.adInContent", "div.adEditor", "div.left_name", "#function_code_page"),
+        remove=("table.adInContent", "div.adEditor", "div.left_name", "#function_code_page", "div.channel",
+                "div.selected_news_wrapper", "div.comment_wrapper"),
     )
     refresh_minutes = 30

@@ -10,7 +10,7 @@ class ZgmSpider(SiteSpider):
     host_aliases = {"zgm.cn": "www.zgm.cn"}
     start_urls = ("https://www.zgm.cn/",)
     article_urls = (r"https://www\.zgm\.cn/content/[0-9a-f]{13}",)
-    # The live template is not publicly documented; these match the article info line
-    # ("2024-10-22 13:35 自贡网") of the known pages, and generic extraction covers the rest.
-    selectors = Selectors(date="div.article-info span.time", source="div.article-info span.source")
+    # The live template is not publicly documented: the generic layer finds the title, the
+    # "2024-10-22 13:35 自贡网" line and the body on its own.
+    selectors = Selectors()
     refresh_minutes = 60
