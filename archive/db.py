@@ -189,9 +189,17 @@ def _m3_neardup(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE neardup_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _m2_search(db: sqlite_utils.Database) -> None:
+    """Chinese full-text index, its sync triggers and the export change counter (archive/search.py)."""
+    from archive.search import migrate_v2
+
+    migrate_v2(db)
+
+
 # (version it brings the file to, function), kept in version order. Add, never edit.
 MIGRATIONS: list[tuple[int, callable]] = sorted([
     (1, _m1_core),
+    (2, _m2_search),
     (3, _m3_neardup),
     (4, _m4_refresh),
 ], key=lambda m: m[0])

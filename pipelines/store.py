@@ -193,6 +193,7 @@ class StorePipeline:
                 self.stats.inc_value("archive/duplicate")
                 return
             article_id = insert_article(db, item, when)
+            item.article_id = article_id
             for url in self.pending_aliases.pop(item.url, ()):
                 add_url(db, article_id, url, "alias", when)
             self.stats.inc_value("archive/new")
