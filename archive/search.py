@@ -1,0 +1,325 @@
+"""Chinese full-text search over the archive: the index, query translation and ``search()``.
+
+Why not plain FTS5: its default tokenizer (unicode61) reads a run of Chinese
+characters as one token, so 储能 inside a sentence is never a token of its own;
+the trigram tokenizer cannot match anything shorter than three characters, and
+most Chinese words people search for (储能, 氢能, 中试) have two.
+
+How it works:
+
+* ``articles_fts`` is a *contentless* FTS5 table (unicode61 tokenizer) over a
+  *shadow form* of each article's title and text. In the shadow form every
+  Chinese/Japanese/Korean character becomes an overlapping bigram with the
+  character after it (``储能产业`` -> `` 储能  能产  产业  业 ``: the last
+  character of a run stands alone), and everything else (Latin words, numbers,
+  ``100kW``) is kept as it is, so unicode61 makes whole-word tokens of it.
+* The shadow form is computed by SQL triggers on ``articles`` (insert, delete,
+  update of ``title``/``text``) in plain SQL — ``substr``/``unicode`` over a
+  table of integers, no application function — so any writer (the crawler,
+  the sqlite3 shell, another program) keeps the index in sync.
+* A query is translated to an FTS5 expression with the same rules
+  (:func:`fts_query`): each word or "quoted phrase" becomes an FTS5 phrase of
+  its bigrams; words are ANDed. A two-character word is one token; a longer
+  one is a phrase of consecutive bigrams, which matches exactly where the
+  characters appear in that order.
+* Ranking is FTS5's bm25 with the title weighted 5 to 1 over the text; the
+  snippet (:func:`snippet`) is cut from the original text around the hits,
+  which are wrapped in ``<mark>`` … ``</mark>`` (the rest is HTML-escaped).
+
+The same :func:`fts_query` and :func:`snippet` are registered as the SQL
+functions ``archive_fts_query(q)`` and ``archive_snippet(text, q)`` by the
+Datasette plugin (``archive/datasette_plugin.py``), so the CLI, Datasette's
+search box and its JSON API agree.
+
+The change counter used by ``archive export`` lives here too (same migration):
+``article_changes`` holds, per article, the sequence number of its last write.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+FTS_TABLE = "articles_fts"
+SEQ_TABLE = "archive_seq"
+CHANGES_TABLE = "article_changes"
+# Chunk size used by the shadow-form SQL: substr() on UTF-8 text walks from the
+# start of the string, so the text is first cut into chunks and bigrams are
+# taken inside each chunk (plus one character of overlap).
+CHUNK = 64
+SEQ_ROWS = 65536  # texts up to SEQ_ROWS * CHUNK characters are indexed whole
+TITLE_WEIGHT, TEXT_WEIGHT = 5.0, 1.0
+
+# Code point ranges treated as CJK (bigrammed); keep _is_cjk and _CJK_SQL in step.
+_CJK_RANGES = (
+    (0x3040, 0x9FFF),    # kana, bopomofo, CJK extension A, unified ideographs
+    (0xAC00, 0xD7AF),    # hangul syllables
+    (0xF900, 0xFAFF),    # CJK compatibility ideographs
+    (0x20000, 0x3134F),  # CJK extensions B-G
+)
+
+
+_CJK_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _CJK_RANGES)
+_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+_CJK_CHAR = re.compile(f"[{_CJK_CLASS}]")
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(_CJK_CHAR.match(ch))
+
+
+def _cjk_sql(cp: str) -> str:
+    return "(" + " OR ".join(f"{cp} BETWEEN {lo} AND {hi}" for lo, hi in _CJK_RANGES) + ")"
+
+
+def shadow_sql(expr: str) -> str:
+    """SQL expression giving the shadow form of the text expression ``expr``.
+
+    Must produce exactly what :func:`shadow` produces (a test checks it).
+    """
+    return f"""(SELECT coalesce(group_concat(p, ''), '') FROM (
+  SELECT CASE WHEN {_cjk_sql('uc')}
+              THEN ' ' || char(uc) || CASE WHEN {_cjk_sql('ud')} THEN char(ud) ELSE '' END || ' '
+              ELSE char(uc) END AS p
+  FROM (SELECT unicode(substr(ch.s, i.n, 1)) AS uc, unicode(substr(ch.s, i.n + 1, 1)) AS ud
+        FROM (SELECT k.n AS k, substr({expr}, (k.n - 1) * {CHUNK} + 1, {CHUNK + 1}) AS s
+              FROM {SEQ_TABLE} k WHERE k.n <= (length({expr}) + {CHUNK - 1}) / {CHUNK}
+              LIMIT -1) ch
+        JOIN {SEQ_TABLE} i ON i.n <= min({CHUNK}, length(ch.s))
+        ORDER BY ch.k, i.n LIMIT -1)))"""
+
+
+def shadow(text: str | None) -> str:
+    """The shadow form of ``text`` (see the module docstring)."""
+    if not text:
+        return ""
+    return _CJK_RUN.sub(_bigrams, text)
+
+
+def _bigrams(m: re.Match) -> str:
+    run = m.group(0)
+    return "".join(" " + run[i:i + 2] + " " for i in range(len(run)))
+
+
+# ----------------------------------------------------------------- migration
+
+def migrate_v2(db) -> None:
+    """Schema version 2: the full-text index, its triggers, and the change counter."""
+    db.execute(f"CREATE TABLE {SEQ_TABLE} (n INTEGER PRIMARY KEY)")
+    db.execute(
+        f"""INSERT INTO {SEQ_TABLE} (n)
+            WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {SEQ_ROWS})
+            SELECT n FROM s"""
+    )
+    db.execute(
+        f"""CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+              title, text, content='', tokenize='unicode61 remove_diacritics 2')"""
+    )
+    db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) "
+               f"VALUES ('rank', 'bm25({TITLE_WEIGHT}, {TEXT_WEIGHT})')")
+    ins = (f"INSERT INTO {FTS_TABLE} (rowid, title, text) "
+           f"VALUES (new.id, {shadow_sql('new.title')}, {shadow_sql('new.text')});")
+    dele = (f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) "
+            f"VALUES ('delete', old.id, {shadow_sql('old.title')}, {shadow_sql('old.text')});")
+    db.execute(f"CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN {ins} END")
+    db.execute(f"CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN {dele} END")
+    db.execute(
+        f"""CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, text ON articles
+            WHEN old.title IS NOT new.title OR old.text IS NOT new.text
+            BEGIN {dele} {ins} END"""
+    )
+    # Change counter for incremental exports (archive/export.py).
+    db.execute(
+        f"""CREATE TABLE {CHANGES_TABLE} (
+              article_id INTEGER PRIMARY KEY,
+              seq INTEGER NOT NULL UNIQUE,
+              changed_at TEXT NOT NULL,
+              deleted INTEGER NOT NULL DEFAULT 0)"""
+    )
+    bump = (f"INSERT OR REPLACE INTO {CHANGES_TABLE} (article_id, seq, changed_at, deleted) "
+            f"VALUES ({{id}}, (SELECT coalesce(max(seq), 0) + 1 FROM {CHANGES_TABLE}), "
+            f"strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), {{deleted}});")
+    watched = ("url", "site", "title", "published_at", "source", "author", "editor",
+               "keywords", "text", "text_hash", "pages")
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in watched)
+    db.execute(f"CREATE TRIGGER article_changes_ai AFTER INSERT ON articles BEGIN "
+               f"{bump.format(id='new.id', deleted=0)} END")
+    db.execute(f"CREATE TRIGGER article_changes_au AFTER UPDATE ON articles WHEN {changed} BEGIN "
+               f"{bump.format(id='new.id', deleted=0)} END")
+    db.execute(f"CREATE TRIGGER article_changes_ad AFTER DELETE ON articles BEGIN "
+               f"{bump.format(id='old.id', deleted=1)} END")
+    # Publication month, for the Datasette facet; computed, never stored.
+    db.execute("ALTER TABLE articles ADD COLUMN published_month TEXT "
+               "GENERATED ALWAYS AS (substr(published_at, 1, 7)) VIRTUAL")
+    # Articles already in the file (an archive older than version 2).
+    db.execute(f"INSERT INTO {FTS_TABLE} (rowid, title, text) "
+               f"SELECT id, {shadow_sql('title')}, {shadow_sql('text')} FROM articles")
+    db.execute(f"INSERT INTO {CHANGES_TABLE} (article_id, seq, changed_at) "
+               f"SELECT id, row_number() OVER (ORDER BY id), "
+               f"strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM articles")
+
+
+def rebuild_index(db) -> int:
+    """Drop and re-create every row of the index (after a bulk load with triggers off)."""
+    db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
+    db.execute(f"INSERT INTO {FTS_TABLE} (rowid, title, text) "
+               f"SELECT id, {shadow_sql('title')}, {shadow_sql('text')} FROM articles")
+    return db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+# ------------------------------------------------------------ query syntax
+
+@dataclass
+class Term:
+    text: str        # as written, whitespace collapsed
+    phrase: bool     # written in double quotes
+    prefix: bool     # ends with * (prefix match on a Latin word)
+
+
+_TERM_RE = re.compile(r'"([^"]*)"?|(\S+)')
+
+
+def parse_query(query: str) -> list[Term]:
+    """Words separated by spaces (ANDed), "quoted phrases", word* for a prefix."""
+    terms = []
+    for m in _TERM_RE.finditer(query or ""):
+        phrase = m.group(1) is not None
+        raw = m.group(1) if phrase else m.group(2)
+        prefix = raw.endswith("*")
+        raw = " ".join(raw.rstrip("*").split())
+        if not raw or not any(ch.isalnum() for ch in raw):
+            continue
+        terms.append(Term(raw, phrase, prefix))
+    return terms
+
+
+def _term_fts(term: Term) -> str:
+    text = term.text
+    pieces = shadow(text)
+    prefix = term.prefix
+    if _is_cjk(text[-1]):
+        run_len = 1
+        while run_len < len(text) and _is_cjk(text[-1 - run_len]):
+            run_len += 1
+        # shadow() ends with the lone last character; in an article the run may
+        # go on, so it is either dropped (the bigrams before it suffice) or,
+        # when the run is a single character, matched as a prefix.
+        cut = pieces.rstrip()
+        if run_len >= 2:
+            pieces = cut[: -1]
+        else:
+            prefix = True
+    body = " ".join(pieces.split())
+    return '"' + body.replace('"', '""') + '"' + (" *" if prefix else "")
+
+
+def fts_query(query: str) -> str | None:
+    """Translate a user query into an FTS5 MATCH expression for ``articles_fts``.
+
+    Returns None when the query has no searchable term.
+    """
+    parts = [_term_fts(t) for t in parse_query(query)]
+    return " AND ".join(parts) if parts else None
+
+
+# ------------------------------------------------------------------ snippet
+
+def _term_pattern(term: Term) -> re.Pattern:
+    words = term.text.split(" ")
+    pat = r"\s*".join(re.escape(w) for w in words) if term.phrase else re.escape(term.text)
+    # Latin words match whole words, as in the index.
+    if term.text[0].isascii() and term.text[0].isalnum():
+        pat = r"(?<![A-Za-z0-9])" + pat
+    if term.text[-1].isascii() and term.text[-1].isalnum() and not term.prefix:
+        pat = pat + r"(?![A-Za-z0-9])"
+    return re.compile(pat, re.IGNORECASE)
+
+
+def snippet(text: str | None, query: str, width: int = 80,
+            mark: tuple[str, str] = ("<mark>", "</mark>")) -> str:
+    """About ``width`` characters of ``text`` around the query's hits, hits marked.
+
+    Everything outside the marks is HTML-escaped, so the result can be shown as HTML.
+    """
+    text = text or ""
+    spans = []
+    for n, term in enumerate(parse_query(query)):
+        for m in _term_pattern(term).finditer(text):
+            if m.end() > m.start():
+                spans.append((m.start(), m.end(), n))
+            if len(spans) > 500:
+                break
+    spans.sort()
+    flat = " ".join(text.split())
+    if not spans:
+        cut = flat[:width]
+        return html.escape(cut) + ("…" if len(flat) > width else "")
+    # Window: the start that covers the most distinct terms, then the most hits.
+    best = None
+    for i, (s, _, _) in enumerate(spans):
+        start = max(0, s - width // 4)
+        inside = [sp for sp in spans[i:] if sp[1] <= start + width]
+        key = (len({sp[2] for sp in inside}), len(inside), -s)
+        if best is None or key > best[0]:
+            best = (key, start)
+    start = best[1]
+    end = min(len(text), start + width)
+    out, pos = [], start
+    for s, e, _ in spans:
+        if s < pos or e > end:
+            continue
+        out.append(html.escape(text[pos:s]))
+        out.append(mark[0] + html.escape(text[s:e]) + mark[1])
+        pos = e
+    out.append(html.escape(text[pos:end]))
+    body = " ".join("".join(out).split())
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+# ------------------------------------------------------------------- search
+
+# Best matches first. The inner query lets FTS5 sort by its own ``rank``
+# (bm25 with the weights configured in the migration) and keep only the top
+# rows, so the article texts are read for those rows alone.
+SEARCH_SQL = f"""
+SELECT a.id, a.url, a.site, a.title, a.published_at, a.source, a.text, hits.rank
+FROM (SELECT {FTS_TABLE}.rowid AS id, {FTS_TABLE}.rank AS rank
+      FROM {FTS_TABLE} {{join}}
+      WHERE {FTS_TABLE} MATCH :match {{where}}
+      ORDER BY {FTS_TABLE}.rank LIMIT :limit) hits
+JOIN articles a ON a.id = hits.id
+ORDER BY hits.rank, a.id
+"""
+
+
+def search_sql(*, site: bool = False, since: bool = False) -> str:
+    """The search statement; parameters :match, :limit and, when asked for, :site, :since."""
+    where = ""
+    if site:
+        where += " AND a.site = :site"
+    if since:
+        where += " AND a.published_at >= :since"
+    join = f"JOIN articles a ON a.id = {FTS_TABLE}.rowid" if where else ""
+    return SEARCH_SQL.format(join=join, where=where)
+
+
+def search(db, query: str, *, site: str | None = None, since: str | None = None,
+           limit: int = 20, width: int = 80) -> list[dict]:
+    """Articles matching ``query``, best first: id, url, site, title, published_at,
+    source, snippet (hits in <mark>), rank (bm25; lower is better).
+
+    ``db`` is a sqlite-utils Database or a sqlite3 connection.
+    """
+    match = fts_query(query)
+    if match is None:
+        return []
+    conn = getattr(db, "conn", db)
+    sql = search_sql(site=bool(site), since=bool(since))
+    cur = conn.execute(sql, {"match": match, "site": site, "since": since, "limit": int(limit)})
+    cols = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        rec = dict(zip(cols, row))
+        rec["snippet"] = snippet(rec.pop("text"), query, width=width)
+        out.append(rec)
+    return out

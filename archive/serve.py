@@ -1,0 +1,123 @@
+"""``archive serve``: Datasette on the archive, read-only, with the shipped metadata.
+
+The archive is opened read-only (SQLite ``mode=ro``, Datasette's default for
+a file passed as an argument) so a crawl may keep writing to it while it is
+served; ``--immutable`` is for a copy that never changes (faster counts). No
+write access exists in either mode: Datasette 0.65 has no write API and the
+connections it reads through cannot write.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+TEMPLATE_DB = "archive"  # the database key used in the shipped metadata
+
+
+def database_name(db_path: str | Path) -> str:
+    """The name Datasette gives a database file: its stem."""
+    return Path(db_path).stem
+
+
+def metadata_for(db_path: str | Path) -> dict:
+    """The shipped metadata, keyed by this file's database name."""
+    text = resources.files("archive").joinpath("datasette/metadata.json").read_text("utf-8")
+    meta = json.loads(text)
+    name = database_name(db_path)
+    if name != TEMPLATE_DB:
+        meta["databases"] = {name: meta["databases"].pop(TEMPLATE_DB)}
+        meta["description_html"] = meta["description_html"].replace(f"/{TEMPLATE_DB}/", f"/{name}/")
+    return meta
+
+
+def datasette_args(db_path: str | Path, metadata_path: str | Path, *, host: str = "127.0.0.1",
+                   port: int = 8001, immutable: bool = False) -> list[str]:
+    """Arguments for ``datasette serve``."""
+    args = ["serve"]
+    args += ["--immutable", str(db_path)] if immutable else [str(db_path)]
+    args += [
+        "--metadata", str(metadata_path),
+        "--host", host,
+        "--port", str(port),
+        "--setting", "default_page_size", "50",
+        "--setting", "sql_time_limit_ms", "3000",
+        "--setting", "facet_time_limit_ms", "1000",
+    ]
+    return args
+
+
+def prepare(db_path: str | Path) -> None:
+    """Bring the archive to the newest schema (index and all) before serving it read-only."""
+    from archive.db import open_db
+
+    db = open_db(db_path)
+    db.conn.close()
+
+
+def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001,
+          immutable: bool = False) -> int:
+    """Run Datasette in this process until it stops (Ctrl-C, SIGTERM); returns an exit status."""
+    from datasette.cli import cli as datasette_cli
+
+    prepare(db_path)
+    with tempfile.TemporaryDirectory(prefix="archive-serve-") as tmp:
+        meta_path = Path(tmp) / "metadata.json"
+        meta_path.write_text(json.dumps(metadata_for(db_path), ensure_ascii=False, indent=2), "utf-8")
+        args = datasette_args(db_path, meta_path, host=host, port=port, immutable=immutable)
+        # SIGTERM ends the server like Ctrl-C, so the metadata file is cleaned up.
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            datasette_cli.main(args=args, prog_name="datasette", standalone_mode=False)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def start(db_path: str | Path, *, port: int, host: str = "127.0.0.1", immutable: bool = False,
+          timeout: float = 60, log=None) -> tuple[subprocess.Popen, str]:
+    """Start ``archive serve`` in a child process and wait until it answers; returns (process, base URL).
+
+    For tests and scripts; stop it with ``proc.terminate()``.
+    """
+    import time
+    import urllib.request
+
+    cmd = [sys.executable, "-m", "archive.cli", "serve", "--db", str(db_path), "--host", host,
+           "--port", str(port)] + (["--immutable"] if immutable else [])
+    proc = subprocess.Popen(cmd, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+                            env=os.environ.copy())
+    url = f"http://{host}:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"archive serve exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/-/versions.json", timeout=2) as resp:
+                if resp.status == 200:
+                    return proc, url
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.terminate()
+            raise RuntimeError(f"archive serve did not answer on {url} within {timeout} s")
+        time.sleep(0.2)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]

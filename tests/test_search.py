@@ -1,0 +1,182 @@
+"""Chinese full-text search: the index, its triggers, query translation and ranking.
+
+Ground truth is computed independently of the index: a substring scan of the
+stored titles and texts (Latin words: whole words, case-insensitive).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+
+import pytest
+
+from archive.db import open_db, text_hash
+from archive.search import fts_query, parse_query, search, shadow, shadow_sql, snippet
+from conftest import SHARED, load_expected
+
+
+def _insert(db, rec, n):
+    text = rec["text"]
+    cur = db.execute(
+        """INSERT INTO articles (url, site, title, published_at, source, text, text_hash, first_seen, last_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?, '2024-01-01T00:00:00+00:00', '2024-01-01T00:00:00+00:00')""",
+        [rec.get("url") or f"https://example.cn/{n}", rec.get("site") or "test", rec.get("title"),
+         rec.get("published_at"), rec.get("source"), text, text_hash(text)],
+    )
+    return cur.lastrowid
+
+
+def seed_records() -> list[dict]:
+    out = []
+    for n, p in enumerate(sorted((SHARED / "seeds").glob("*.txt"))):
+        title, _, body = p.read_text("utf-8").partition("\n")
+        out.append({"url": f"https://seed.example.cn/{n}", "site": f"seed{n % 2}", "title": title.strip("* "),
+                    "published_at": f"2024-0{n + 1}-01", "text": body})
+    return out
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("search") / "template.db"
+    d = open_db(path)
+    for n, rec in enumerate(load_expected() + seed_records()):
+        _insert(d, rec, n)
+    d.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    d.conn.close()
+    return path
+
+
+@pytest.fixture
+def db(tmp_path, template_db):
+    path = tmp_path / "archive.db"
+    shutil.copyfile(template_db, path)
+    d = open_db(path)
+    yield d
+    d.conn.close()
+
+
+def truth(db, query: str) -> set[int]:
+    """Ids whose title or text contains every term (brute force, no index)."""
+    terms = parse_query(query)
+    pats = []
+    for t in terms:
+        words = t.text.split(" ")
+        pat = r"\s*".join(re.escape(w) for w in words)
+        if t.text[0].isascii() and t.text[0].isalnum():
+            pat = r"(?<![A-Za-z0-9])" + pat
+        if t.text[-1].isascii() and t.text[-1].isalnum() and not t.prefix:
+            pat += r"(?![A-Za-z0-9])"
+        pats.append(re.compile(pat, re.I))
+    hits = set()
+    for id_, title, text in db.execute("SELECT id, title, text FROM articles"):
+        doc = (title or "") + "\n" + (text or "")
+        if all(p.search(doc) for p in pats):
+            hits.add(id_)
+    return hits
+
+
+QUERIES = ["储能", "中试", "氢能", "碳足迹", "碳达峰", '"燃料电池"', "燃料电池", "100kW", "100KW",
+           "储能 中试", "氢能 燃料电池", '"电解制氢系统"', "上海 储能", "二氧化碳", "江门", "年"]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_search_matches_brute_force(db, query):
+    expected = truth(db, query)
+    got = {r["id"] for r in search(db, query, limit=1000)}
+    assert got == expected
+    assert expected or query == "年", "the test data should contain every query"
+
+
+def test_two_character_words_are_found_inside_sentences(db):
+    ids = {r["id"] for r in search(db, "储能", limit=1000)}
+    assert len(ids) >= 5
+    titles = [t for (t,) in db.execute("SELECT title FROM articles WHERE id IN (%s)" % ",".join(map(str, ids)))]
+    assert any("新型储能技术加速走出实验室" in t for t in titles)
+
+
+def test_phrase_is_not_the_same_as_words(db):
+    both = {r["id"] for r in search(db, "燃料 电池", limit=1000)}
+    phrase = {r["id"] for r in search(db, '"燃料电池"', limit=1000)}
+    assert phrase <= both
+    assert phrase == truth(db, '"燃料电池"')
+
+
+def test_latin_words_are_whole_words(db):
+    new = _insert(db, {"title": "测试", "text": "测试1000kWh储能"}, 999)
+    assert new not in {r["id"] for r in search(db, "100kW", limit=1000)}
+    assert new in {r["id"] for r in search(db, "1000kWh", limit=1000)}
+    assert new in {r["id"] for r in search(db, "1000kw*", limit=1000)}
+    assert new in {r["id"] for r in search(db, "1000kWh储能", limit=1000)}
+
+
+def test_ranking_puts_title_hits_first(db):
+    results = search(db, "燃料电池", limit=50)
+    ranks = [r["rank"] for r in results]
+    assert ranks == sorted(ranks)
+    assert "燃料电池" in results[0]["title"]
+
+
+def test_snippet_marks_hits(db):
+    r = search(db, "碳足迹", limit=1)[0]
+    assert "<mark>碳足迹</mark>" in r["snippet"]
+    s = snippet("a<b> 储能电站，储能。", "储能")
+    assert s == "a&lt;b&gt; <mark>储能</mark>电站，<mark>储能</mark>。"
+
+
+def test_filters_site_and_since(db):
+    all_ids = {r["id"] for r in search(db, "中试", limit=1000)}
+    site = {r["id"] for r in search(db, "中试", site="bjx", limit=1000)}
+    assert site and site < all_ids
+    assert {r["site"] for r in search(db, "中试", site="bjx", limit=1000)} == {"bjx"}
+    recent = search(db, "中试", since="2024-01-01", limit=1000)
+    assert recent and all(r["published_at"] >= "2024-01-01" for r in recent)
+    assert len(search(db, "中试", limit=2)) == 2
+
+
+def test_index_follows_updates_and_deletes(db):
+    (aid,) = db.execute("SELECT id FROM articles WHERE title LIKE '%新型储能技术%'").fetchone()
+    assert aid in {r["id"] for r in search(db, "储能", limit=1000)}
+    db.execute("UPDATE articles SET text = '全新的正文，讨论钙钛矿电池。', title = '钙钛矿' WHERE id = ?", [aid])
+    assert aid not in {r["id"] for r in search(db, "储能", limit=1000)}
+    assert {r["id"] for r in search(db, "钙钛矿", limit=1000)} == {aid}
+    # metadata-only updates leave the index alone
+    db.execute("UPDATE articles SET last_seen = '2030-01-01' WHERE id = ?", [aid])
+    assert {r["id"] for r in search(db, "钙钛矿", limit=1000)} == {aid}
+    db.execute("DELETE FROM articles WHERE id = ?", [aid])
+    assert search(db, "钙钛矿", limit=1000) == []
+    # the index has exactly one row per article (a stale row would show here)
+    n_fts = db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [fts_query("中试")]).fetchone()[0]
+    assert n_fts == len(truth(db, "中试"))
+
+
+def test_a_plain_sqlite_writer_keeps_the_index(tmp_path):
+    """No application function is needed: a bare sqlite3 connection writes, the index follows."""
+    path = tmp_path / "archive.db"
+    open_db(path).conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute("""INSERT INTO articles (url, site, title, text, text_hash, first_seen, last_seen)
+                    VALUES ('https://x.cn/1', 'x', '标题', '建设氢能中试基地', 'h', 't', 't')""")
+    conn.commit()
+    assert [r["id"] for r in search(conn, "中试")] == [1]
+    assert [r["id"] for r in search(conn, "氢能中试")] == [1]
+    assert search(conn, "储能") == []
+
+
+def test_sql_shadow_form_equals_python(db):
+    samples = [t for (t,) in db.execute("SELECT text FROM articles")]
+    samples += ["", "a", "储", "储能", "100kW储能", "氢 能", "Ａ股，２０２４年", "𠀀𠀁x", "中" * 200 + "abc" * 50]
+    for s in samples:
+        got = db.execute(f"SELECT {shadow_sql(':t')}", {"t": s}).fetchone()[0]
+        assert got == shadow(s)
+
+
+def test_query_translation():
+    assert fts_query("储能") == '"储能"'
+    assert fts_query("碳足迹") == '"碳足 足迹"'
+    assert fts_query("氢") == '"氢" *'
+    assert fts_query("2024年") == '"2024 年" *'
+    assert fts_query('"燃料电池" 100kW') == '"燃料 料电 电池" AND "100kW"'
+    assert fts_query('储能 "a""b') is not None
+    assert fts_query("  ，。 ") is None
+    assert fts_query('"') is None
