@@ -279,7 +279,7 @@ def test_cli_dedup_rebuild_and_eval(tmp_path):
 
 
 def test_canned_queries_run_against_an_archive(db):
-    queries = json.loads((Path(neardup.__file__).parent / "datasette" / "neardup_queries.json").read_text("utf-8"))
+    queries = json.loads((Path(neardup.__file__).parent / "datasette" / "metadata.json").read_text("utf-8"))
     story = BY_STORY["cns1"][0]
     a = add(db, story["url"], story["text"], published_at="2023-01-12T16:05:00+08:00")
     b = add(db, "https://www.sohu.com/a/2", story["text"], published_at="2023-01-13T16:05:00+08:00")

@@ -153,3 +153,19 @@ def test_changes_query_matches_cli_export(server, archive_db):
     last = rows[len(rows) // 2]["change_seq"]
     later = get(server, "/archive/changes.json", since=str(last), _shape="array")
     assert [r["id"] for r in later] == [r["id"] for r in rows if r["change_seq"] > last]
+
+
+def test_originals_and_group_queries_over_the_json_api(server, archive_db):
+    """The replica holds 北极星 reposts of government originals: one group each, the government first."""
+    conn = sqlite3.connect(archive_db)
+    copies = conn.execute("SELECT id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL").fetchall()
+    conn.close()
+    assert copies, "the replica's reposts are grouped"
+    originals = get(server, "/archive/originals.json", site="", q="", _shape="array")
+    ids = {row["id"] for row in originals}
+    assert not ids & {c for c, _ in copies}
+    assert {root for _, root in copies} <= ids
+    copy_id, root = copies[0]
+    group = get(server, "/archive/article_group.json", id=copy_id, _shape="array")
+    assert [(r["id"], r["role"]) for r in group][0] == (root, "canonical")
+    assert copy_id in {r["id"] for r in group}
