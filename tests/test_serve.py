@@ -129,7 +129,7 @@ def test_metadata_and_read_only(server):
         get(server, "/archive.json", sql="select 1; drop table articles")
     # nothing that could write is configured: no writable canned query
     queries = get(server, "/archive.json")["queries"]
-    assert {q["name"] for q in queries} == {"search", "changes"}
+    assert {q["name"] for q in queries} == {"search", "changes", "originals", "article_group", "largest_groups"}
     assert not any(q.get("write") for q in queries)
 
 
