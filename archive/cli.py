@@ -55,13 +55,16 @@ def crawl(sites, db_path, mirror, max_pages, settings, as_json):
     _report(results, as_json)
 
 
-def _report(results, as_json: bool) -> None:
+def _report(results, as_json: bool, footer: str = "") -> None:
+    """Print the per-site summary; exit 1 with one line per site that gave nothing."""
     from archive.crawl import format_summary
 
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
     else:
         click.echo(format_summary(results))
+    if footer:
+        click.echo(footer, err=as_json)
     failed = [r for r in results if r.status in ("failed", "blocked")]
     for r in failed:
         click.echo(f"{r.site}: {r.reason}", err=True)
@@ -78,15 +81,19 @@ def demo(db_path, as_json):
     Works offline. Running it again adds nothing.
     """
     from archive.crawl import run_crawl
+    from archive.db import open_db
     from archive.mirror_server import serve_in_thread
 
     server, url = serve_in_thread(REPLICA_ROOT)
-    click.echo(f"replica served at {url}; crawling every site into {db_path}")
+    click.echo(f"replica served at {url}; crawling every site into {db_path}", err=True)
     try:
-        results = run_crawl(None, db_path=db_path, mirror=url)
+        results = run_crawl(None, db_path=db_path, mirror=url, extra_settings={"LOG_LEVEL": "WARNING"})
     finally:
         server.shutdown()
-    _report(results, as_json)
+    db = open_db(db_path)
+    total = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+    db.conn.close()
+    _report(results, as_json, f"{db_path}: {total} articles. Browse them: .venv/bin/archive serve --db {db_path}")
 
 
 @cli.command()

@@ -45,7 +45,7 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
         raise ValueError(f"unknown site(s): {', '.join(unknown)}; known: {', '.join(spiders)}")
     db = open_db(db_path)  # create and migrate once, before the spiders open it
     since = now_iso()
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = []
     for name in names:
         crawler = process.create_crawler(spiders[name])
