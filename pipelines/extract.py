@@ -6,9 +6,13 @@ every page is kept in order for the clean stage to join.
 """
 from __future__ import annotations
 
+import logging
+
 from archive.extract import extract
 from archive.extract.decode import DecodeError
 from crawler.items import ArticleItem
+
+logger = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
@@ -31,6 +35,12 @@ class ExtractPipeline:
             except DecodeError as exc:
                 if i == 0:
                     item.rejected = ("charset", str(exc))
+                    return item
+                continue
+            except Exception as exc:  # a page the parser cannot take: record it, never store it
+                logger.warning("extraction failed for %s: %r", page.url, exc)
+                if i == 0:
+                    item.rejected = ("unparsable", f"extraction failed: {type(exc).__name__}: {exc}"[:300])
                     return item
                 continue
             if i == 0:

@@ -81,3 +81,32 @@ def test_full_disk_rolls_back_the_article_and_keeps_the_file_sound(tmp_path):
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM raw_pages").fetchone()[0] == 0
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_broken_pages_are_recorded_not_archived(tmp_path):
+    """Random bytes and a page without an article at article URLs: failures, never articles."""
+    from urllib.parse import urlsplit
+
+    tree = tmp_path / "tree"
+    shutil.copytree(REPLICA_SITE, tree)
+    zgm = [e for e in load_expected() if e["site"] == "zgm"]
+    broken, empty = zgm[0]["url"], zgm[1]["url"]
+    (tree / "www.zgm.cn" / urlsplit(broken).path.lstrip("/")).write_bytes(random.Random(1).randbytes(20000))
+    (tree / "www.zgm.cn" / urlsplit(empty).path.lstrip("/")).write_text(
+        "<html><head><title>自贡网</title></head><body><div class='nav'>本地 天下 发现自贡 文化 健康 教育 商圈 搜索</div>"
+        "<div class='footer'>Copyright © 2006-2024 WWW.ZGM.CN 蜀ICP备05003296号</div></body></html>", "utf-8")
+    server, url = serve_in_thread(tree)
+    try:
+        db = tmp_path / "a.db"
+        code, summary, err = crawl(db, url, "zgm")
+    finally:
+        server.shutdown()
+    assert code == 0, err[-2000:]
+    assert summary[0]["new"] == len(zgm) - 2 and summary[0]["errors"] == 2 and summary[0]["status"] == "partial"
+    conn = sqlite3.connect(db)
+    urls = {u for (u,) in conn.execute("SELECT url FROM articles")}
+    assert broken not in urls and empty not in urls
+    kinds = dict(conn.execute("SELECT url, kind FROM failures"))
+    assert kinds[empty] == "empty"
+    assert kinds[broken] in ("charset", "empty", "unparsable")
+    assert all("\ufffd" not in t for (t,) in conn.execute("SELECT text FROM articles"))
