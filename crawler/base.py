@@ -33,7 +33,9 @@ from crawler.challenge import challenge_reason
 from crawler.items import AliasItem, ArticleItem, FailureItem, Page
 
 ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|wps|ofd|zip|rar|7z|et|csv|pptx?)$", re.I)
-HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/octet-stream", "")
+# Content types an article page may come with (servers often send none, or octet-stream for
+# extensionless paths); anything else — a PDF, an image — is not an article page.
+HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/octet-stream")
 
 
 class SiteSpider(scrapy.Spider):
@@ -85,18 +87,19 @@ class SiteSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ URLs
 
-    def canonical_url(self, url: str) -> str:
-        """The one URL an article is archived under."""
-        url, _ = urldefrag(url)
-        parts = urlsplit(url)
+    def normalised_url(self, url: str) -> str:
+        """https, canonical host, no fragment; unlike :meth:`canonical_url`, keeps ``-N`` pages."""
+        parts = urlsplit(urldefrag(url)[0])
         host = (parts.hostname or "").lower()
-        host = self.host_aliases.get(host, host)
         scheme = "https" if parts.scheme in ("http", "https") else parts.scheme
-        url = urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
-        if self._continuation_re:
-            m = self._continuation_re.fullmatch(url)
-            if m:
-                url = url[: m.start("n") - 1] + url[m.end("n"):]
+        return urlunsplit((scheme, self.host_aliases.get(host, host), parts.path or "/", parts.query, ""))
+
+    def canonical_url(self, url: str) -> str:
+        """The one URL an article is archived under: its first page on the canonical host."""
+        url = self.normalised_url(url)
+        m = self._continuation_re.fullmatch(url) if self._continuation_re else None
+        if m:
+            url = url[: m.start("n") - 1] + url[m.end("n"):]
         return url
 
     def is_article_url(self, url: str) -> bool:
@@ -119,17 +122,12 @@ class SiteSpider(scrapy.Spider):
         found = {}
         for href in response.css("a::attr(href)").getall():
             url = urldefrag(urljoin(response.url, href.strip()))[0]
-            m = self._continuation_re.fullmatch(self.canonical_url_keep_page(url))
+            m = self._continuation_re.fullmatch(self.normalised_url(url))
             if m and self.canonical_url(url) == canonical:
                 n = int(m.group("n"))
                 if n >= 2:
                     found[n] = url
         return [found[n] for n in sorted(found)]
-
-    def canonical_url_keep_page(self, url: str) -> str:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        return urlunsplit(("https", self.host_aliases.get(host, host), parts.path, parts.query, ""))
 
     # -------------------------------------------------------------- crawling
 
@@ -204,9 +202,6 @@ class SiteSpider(scrapy.Spider):
             if nxt:
                 yield self.list_request(nxt, start=start, n=n + 1)
 
-    def _is_continuation(self, url: str) -> bool:
-        return bool(self._continuation_re and self._continuation_re.fullmatch(self.canonical_url_keep_page(url)))
-
     def parse_article(self, response):
         canonical = response.meta.get("canonical") or self.canonical_url(response.url)
         recheck_id = response.meta.get("recheck_id")
@@ -228,7 +223,7 @@ class SiteSpider(scrapy.Spider):
     def page_problem(self, response) -> tuple[str, str] | None:
         """(kind, reason) when the response cannot be an article page."""
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
-        if not any(ctype.startswith(t) for t in HTML_TYPES if t) and ctype:
+        if ctype and not ctype.startswith(HTML_TYPES):
             return "not_html", f"not an HTML page (Content-Type {ctype})"
         if response.body[:5] == b"%PDF-":
             return "not_html", "not an HTML page (PDF document)"
