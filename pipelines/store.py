@@ -82,9 +82,9 @@ def update_article(db, article_id: int, item: ArticleItem, when: str) -> None:
     insert_attachments(db, article_id, item, when)
 
 
-def touch_article(db, article_id: int, item: ArticleItem, when: str) -> None:
-    """Seen again, unchanged: only ``last_seen`` (and the validators, if new ones came) move."""
-    etag, modified = _validators(item)
+def touch_article(db, article_id: int, item: ArticleItem | None, when: str) -> None:
+    """Seen again, unchanged: only ``last_seen`` (and the validators, if *item* brought new ones) move."""
+    etag, modified = _validators(item) if item is not None else (None, None)
     db.execute(
         """UPDATE articles SET last_seen = ?, checked_at = ?, gone_at = NULL,
              etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified) WHERE id = ?""",
@@ -188,7 +188,7 @@ class StorePipeline:
                     self.stats.inc_value("archive/unchanged")
                 return
             if item.duplicate_of is not None:
-                touch_article(db, item.duplicate_of, ArticleItem(site=item.site, url=item.url), when)
+                touch_article(db, item.duplicate_of, None, when)
                 add_url(db, item.duplicate_of, item.url, item.duplicate_reason or "duplicate", when)
                 self.stats.inc_value("archive/duplicate")
                 return
