@@ -142,7 +142,6 @@ def format_seconds(seconds: float) -> str:
 def make_scheduler(kind, jobs_path: Path):
     return kind(
         jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{jobs_path}")},
-        job_defaults={"coalesce": True, "max_instances": 1},
         timezone="UTC",
     )
 

@@ -12,6 +12,11 @@ from archive.db import DEFAULT_DB
 REPLICA_ROOT = Path(__file__).resolve().parent.parent / "replica" / "site"
 
 
+def _require_archive(db_path) -> None:
+    if not Path(db_path).exists():
+        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+
+
 def _settings_option(values: tuple[str, ...]) -> dict:
     out = {}
     for value in values:
@@ -146,8 +151,7 @@ def stats(db_path, quiet_days, as_json):
     """Articles, failures, the last run and quiet sites, per site."""
     from archive.stats import archive_stats, format_stats
 
-    if not Path(db_path).exists():
-        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    _require_archive(db_path)
     data = archive_stats(db_path, quiet_days=quiet_days)
     click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else format_stats(data))
 
@@ -209,8 +213,7 @@ def serve_cmd(db_path, port, host, immutable):
     """
     from archive.serve import serve
 
-    if not Path(db_path).exists():
-        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    _require_archive(db_path)
     click.echo(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
     sys.exit(serve(db_path, host=host, port=port, immutable=immutable))
 
@@ -232,8 +235,7 @@ def search_cmd(query, db_path, site, since, limit, as_json):
     from archive.db import open_db
     from archive.search import search
 
-    if not Path(db_path).exists():
-        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    _require_archive(db_path)
     results = search(open_db(db_path), query, site=site, since=since, limit=limit)
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
@@ -268,8 +270,7 @@ def export_cmd(db_path, fmt, since, site, cursor_file, output):
     from archive.db import open_db
     from archive.export import export, read_cursor_file, write_cursor_file
 
-    if not Path(db_path).exists():
-        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    _require_archive(db_path)
     if cursor_file and since is None:
         since = read_cursor_file(cursor_file)
     db = open_db(db_path)
@@ -308,8 +309,7 @@ def dedup(db_path, rebuild, eval_dir, as_json):
         result = neardup.evaluate(path)
         click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else neardup.format_evaluation(result))
         sys.exit(0 if result["passed"] else 1)
-    if not Path(db_path).exists():
-        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    _require_archive(db_path)
     from archive.db import open_db
 
     db = open_db(db_path)

@@ -22,14 +22,18 @@ class SiteResult:
         return asdict(self)
 
 
-def error_summary(db, site: str, since: str, limit: int = 5) -> str:
-    """The commonest failure reasons of a site since *since*: ``HTTP 404 ×2; …``."""
-    rows = db.execute(
+def top_failures(db, site: str, since: str, limit: int) -> list[tuple[str, int]]:
+    """(reason, URLs) of a site's commonest failures since *since*."""
+    return db.execute(
         "SELECT reason, count(*) n FROM failures WHERE site = ? AND last_seen >= ? "
         "GROUP BY reason ORDER BY n DESC, reason LIMIT ?",
         [site, since, limit],
     ).fetchall()
-    return "; ".join(f"{reason} ×{n}" for reason, n in rows)
+
+
+def error_summary(db, site: str, since: str, limit: int = 5) -> str:
+    """The commonest failure reasons of a site since *since*: ``HTTP 404 ×2; …``."""
+    return "; ".join(f"{reason} ×{n}" for reason, n in top_failures(db, site, since, limit))
 
 
 def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None = None) -> SiteResult:
@@ -50,12 +54,8 @@ def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None 
     if stats.get("archive/store_error"):
         res.status, res.reason = "failed", f"archive write failed: {stats['archive/store_error']}"
     elif got == 0 and (res.blocked or res.errors):
-        row = db.execute(
-            "SELECT kind, reason, count(*) n FROM failures WHERE site = ? AND last_seen >= ? "
-            "GROUP BY kind, reason ORDER BY n DESC LIMIT 1",
-            [site, since],
-        ).fetchone()
-        why = f"{row[1]} ({row[2]} URL{'s' if row[2] > 1 else ''})" if row else "every request failed"
+        top = top_failures(db, site, since, 1)
+        why = f"{top[0][0]} ({top[0][1]} URL{'s' if top[0][1] > 1 else ''})" if top else "every request failed"
         if res.blocked and not res.errors:
             res.status, res.reason = "blocked", f"blocked: {why}"
         else:
