@@ -16,75 +16,24 @@ from collections.abc import Iterable
 
 __all__ = ["clean_lines", "clean_text", "is_noise_line"]
 
-C = r"[:：∶]"  # colon, full-width colon, U+2236 RATIO
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
-_WS = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff]+")
+from .vocab import (
+    COLON as C, CJK as _CJK, EDITOR_LABELS as _EDITOR_LABELS, EDITOR_NAME_LABELS, FURNITURE_RX as _ALWAYS_RX,
+    INVISIBLE as _INVISIBLE, META_LABELS as _META_LABELS, MIN_WORD_CHARS, RELATED_HEADINGS, SOURCE_LABELS,
+    DATE_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WORD_RX as _WORD, WS as _WS,
+)
 
 # --- whole lines that are furniture wherever they appear ----------------------
-_EDITOR_LABELS = (
-    r"责任编辑|编辑|编审|责编|审核|审校|校对|终审|复审|初审|值班编辑|监制|统筹|编校|美编|主编|总监制|制作|策划|视频编辑|图片编辑|网络编辑"
-)
 _EDITOR_LINE = re.compile(
     r"^[\[【(（]?\s*(?:" + _EDITOR_LABELS + r")\s*" + C + r".{0,40}$"
 )
-_EDITOR_INLINE = re.compile(r"[\[【(（]\s*(?:责任编辑|编辑|责编)\s*" + C + r"[^】\])）]{0,30}[】\])）]")
-
-_DATE0 = r"(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}[:：∶]\d{2}(?:[:：∶]\d{2})?)?)"
-
-_ALWAYS = [
-    # registration numbers, copyright and legal footers
-    r"ICP\s*(?:备|证|经营许可证|许可证)|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]ICP|公网安备|网安备\s*\d",
-    r"(?i)copyright|©|all\s+rights\s+reserved|版权所有|版权归.{0,12}所有",
-    r"互联网新闻信息服务许可证|信息网络传播视听节目许可证|增值电信业务经营许可证|广播电视节目制作经营许可证",
-    r"(?:违法和不良信息|网络内容从业人员违法违规行为|未成年人|算法推荐).{0,12}举报|举报电话|举报中心|举报邮箱|举报专区",
-    r"^[“\"「【\[(（]?\s*(?:特别声明|免责声明|版权声明|郑重声明|声明)\s*" + C,
-    r"(?i)^(?:notice|disclaimer|statement)\s*:\s*(?:the|this|all|content)",
-    r"^凡(?:来源|本网|注明).{0,30}(?:转载|原创|授权|版权)",
-    r"^(?:本网站|本网|本站)(?:所刊载|刊载|所载|登载).{0,40}(?:观点|授权|转载)",
-    r"未经.{0,20}(?:书面)?(?:授权|许可).{0,10}(?:不得|禁止)?.{0,6}(?:转载|复制|使用|镜像)",
-    r"^(?:投稿与新闻线索|新闻线索|投稿邮箱|投稿信箱|投稿热线|报料热线|新闻热线)\s*" + C,
-    r"^(?:我要投稿|投稿|我要纠错|纠错|我要评论|发表评论|网友评论|评论|查看评论|进入论坛)\s*$",
-    r"查看更多\s*[>》›]|更多\s*[>》›]{1,2}\s*$|^(?:查看更多|点击查看更多|展开全文|阅读全文|点击加载更多|加载更多|查看原文|阅读原文)\s*$",
-    r"^点击.{0,20}(?:分享|微信好友|朋友圈)|分享.{0,12}微信好友|^长按.{0,12}(?:二维码|识别|保存)",
-    r"^(?:本文)?来源于?\s*" + C + r"?\s*$",
-    # a closing "2005年8月25日（来源：上海证券报）" credit line
-    r"^" + _DATE0 + r"?\s*[（(]\s*(?:来源|稿源|信息来源|文章来源)\s*" + C + r"[^）)]{1,30}[）)]\s*$",
-    r"^搜索历史|搜索历史\s*清空|^热门搜索|^(?:搜\s?索|检索|站内搜索|高级搜索|登录|注册|登录\s*[|/]?\s*注册|无障碍|长者模式|繁体|简体|English)\s*$",
-    # navigation
-    r"^(?:上一篇|下一篇|上一条|下一条|上一页|下一页|上篇|下篇|前一篇|后一篇)\s*" + C + r"?",
-    r"^(?:您的位置|你的位置|当前位置|您现在的位置|你现在的位置|所在位置|现在位置)\s*" + C + r"?",
-    r"^首页\s*[>›»/]",
-    r"^(?:返回顶部|回到顶部|返回首页|关闭窗口|关闭本页|打印本页|打印此页|打印文章|收藏本页|加入收藏)",
-    r"^(?:分享到|分享至|分享给|一键分享|扫一扫|微信扫一扫|扫描二维码|用微信扫描|手机扫码|手机看)",
-    r"^(?:字号|字体|文字大小)\s*" + C + r"?\s*[【\[]?\s*(?:大|小|默认|放大|缩小|A[+-]?)",
-    r"^【\s*(?:大|中|小)\s*(?:大|中|小)\s*(?:大|中|小)?\s*】",
-    # comment counts and reading counts
-    r"^\d+\s*(?:条评论|评论|人参与|人已参与|人评论|次阅读|阅读|人阅读|次浏览|浏览)\s*$",
-    r"^(?:评论|参与|阅读|浏览|点击|阅读量|浏览量|点击数|浏览次数|点击量)\s*" + C + r"?\s*\d+\s*(?:次|人)?\s*$",
-    r"^(?:扫描|扫码)?\s*(?:关注|下载).{0,12}(?:公众号|客户端|APP|App|app)\s*$",
-    r"^(?:原标题|原文标题)\s*" + C + r".{0,80}$",
-    # bot-protection and script-required interstitials
-    r"(?i)verifying (?:your|the) browser|security verification|checking your browser|please enable (?:javascript|cookies)"
-    r"|aliyun_waf|^请(?:开启|启用|打开)\s*(?:javascript|js|cookie)|^(?:正在|安全)验证.{0,12}(?:请稍候|浏览器)|^访问验证",
-]
-_ALWAYS_RX = [re.compile(p) for p in _ALWAYS]
-
-# short furniture lines made only of widget words (分享 微信 微博 打印 收藏 …)
-_WIDGET_WORDS = re.compile(
-    r"分享到|分享至|分享|打印|字号|收藏|点赞|举报|关闭|纠错|评论|微信|朋友圈|微博|新浪微博|QQ空间|QQ好友|QQ|"
-    r"复制链接|链接|扫一扫|手机|二维码|返回|顶部|推荐|转发|转载|大|中|小|默认|放大|缩小|A\+|A-|"
-    r"在看|喜欢|赞|踩|好友|空间|豆瓣|人人网|腾讯微博|更多|[\s\d【】\[\]|/｜·•:：()（）<>《》+\-]"
-)
+_EDITOR_INLINE = re.compile(r"[\[【(（]\s*(?:" + EDITOR_NAME_LABELS + r")\s*" + C + r"[^】\])）]{0,30}[】\])）]")
 
 # image file names ("3221729503684_.pic_hd.jpg", "… 摄.jpg")
 _IMAGE_FILE = re.compile(r"(?i)^[^。！？；]{0,120}\.(?:jpe?g|png|gif|webp|bmp|tiff?|svg)\s*$")
 
 # related-content headings: they and what follows them at the end are dropped
 _RELATED_HEADING = re.compile(
-    r"^[【\[■●◆▶>《]?\s*(?:相关新闻|相关阅读|相关文章|相关报道|相关链接|相关推荐|相关专题|相关稿件|相关资讯|推荐阅读|"
-    r"延伸阅读|热点推荐|热门推荐|热门文章|热点新闻|热门新闻|更多推荐|精彩推荐|猜你喜欢|往期回顾|往期推荐|今日推荐|"
-    r"最新新闻|最新文章|为你推荐|为您推荐|编辑推荐|大家都在看|热门阅读|阅读排行|排行榜|图片新闻|精彩图集|专题推荐|"
-    r"更多新闻|更多精彩|扩展阅读|相关政策|相关解读|相关附件)\s*[】\]]?\s*" + C + r"?\s*$"
+    r"^[【\[■●◆▶>《]?\s*(?:" + RELATED_HEADINGS + r")\s*[】\]]?\s*" + C + r"?\s*$"
 )
 
 # a teaser title carrying its tag list: "…标题…创业|郊区", "…样板创新|低碳|样板"
@@ -96,12 +45,8 @@ _DATE = (
     r"(?:\s*[T ]?\s*\d{1,2}\s*[:：∶时]\s*\d{1,2}(?:\s*[:：∶分]\s*\d{1,2}\s*秒?)?)?"
 )
 _DATE_RX = re.compile(_DATE)
-_META_LABELS = (
-    r"来源|稿源|信息来源|文章来源|出所|出典|作者|文|记者|撰稿|发布时间|発表時間|発表日|发布日期|发表时间|时间|日期|更新时间|发布者|发布机构|"
-    r"浏览次数|点击数|阅读|浏览|字号|关键词|关键字|标签|责任编辑|编辑|摄影|通讯员|供稿"
-)
 _META_LABEL_RX = re.compile(r"(?:" + _META_LABELS + r")\s*" + C)
-_SOURCE_START = re.compile(r"^[【\[(（]?\s*(?:来源|稿源|信息来源|文章来源|发布时间|发布日期|发表时间|时间|日期|更新时间)\s*" + C)
+_SOURCE_START = re.compile(r"^[【\[(（]?\s*(?:" + SOURCE_LABELS + "|" + DATE_LABELS + r")\s*" + C)
 _EN_DATE = re.compile(
     r"(?i)^(?:发布时间|时间|日期)?\s*" + C + r"?\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}"
 )
@@ -109,7 +54,6 @@ _BREADCRUMB = re.compile(r"^(?:[^\s>›»]{1,12}\s*[>›»]\s*){2,}[^\s>›»]{0
 _SENT_END = re.compile(r"[。！？!?；;…]")
 
 
-_INVISIBLE = re.compile(r"[\ufffd\u00ad\u200b-\u200f\u2060\ufeff]")
 
 
 def _norm(line: str) -> str:
@@ -121,7 +65,7 @@ def _is_widget_line(line: str) -> bool:
         return False
     rest = _WIDGET_WORDS.sub("", line)
     # require at least one real widget word, not just digits/punctuation
-    return rest == "" and re.search(r"分享|打印|字号|收藏|点赞|举报|关闭|纠错|微信|微博|扫一扫|复制链接|返回|转发", line) is not None
+    return rest == "" and WIDGET_CORE.search(line) is not None
 
 
 def _is_nav_menu(line: str) -> bool:
@@ -260,8 +204,6 @@ def clean_lines(
     return dedup
 
 
-MIN_WORD_CHARS = 15
-_WORD = re.compile(r"[\u3400-\u9fffA-Za-z0-9]")
 
 
 def clean_text(text: str, *, title: str | None = None, extra_patterns: Iterable[str] = ()) -> str:

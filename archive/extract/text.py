@@ -11,6 +11,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from .cleanup import clean_lines
+from .vocab import WS as _WS
 
 __all__ = ["element_lines", "body_text", "select", "generic_text"]
 
@@ -27,7 +28,6 @@ BLOCK_TAGS = frozenset(
 )
 CELL_TAGS = frozenset(("td", "th"))
 
-_WS = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff]+")
 
 
 def _walk(el, out: list[str]) -> None:
