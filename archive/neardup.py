@@ -11,7 +11,7 @@ How it works (details and tuning notes in ``docs/dedup.md``):
   lines, page navigation…) are dropped, the rest is NFKC-normalised and reduced
   to letters, digits and CJK characters; the shingles are the overlapping
   ``SHINGLE``-character strings, each hashed to 32 bits.
-* **Signature and LSH index, in the archive.** A MinHash signature (datasketch)
+* **Signature and LSH index, in the archive.** A MinHash signature
   of ``BANDS × ROWS`` values is stored per article in ``neardup_signatures``;
   each band of ``ROWS`` values is hashed to one 64-bit key in ``neardup_bands``
   (primary key ``(band_key, article_id)``). Adding an article is one indexed
@@ -43,7 +43,6 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import numpy as np
-from datasketch import MinHash
 
 from archive.db import transaction
 
@@ -64,6 +63,8 @@ MIN_SHARED = 40  # shingles in common, whatever the containment
 ESTIMATE_SLACK = 0.3  # skip a candidate whose signature-estimated containment is this far below
 
 PARAMS = {"shingle": SHINGLE, "bands": BANDS, "rows": ROWS, "seed": SEED,
+          # the signature scheme's stored name: archives indexed with datasketch's
+          # "affine32" hold the same values (see signature()), so the name stays
           "normalise": NORMALISE_VERSION, "minhash": "datasketch-affine32"}
 
 
@@ -139,15 +140,38 @@ def shingle_hashes(norm: str, k: int = SHINGLE) -> np.ndarray:
     return np.unique((h >> np.uint64(32)).astype(np.uint32))
 
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32")
+# MinHash with affine permutations over 32-bit words: each shingle hash is pre-mixed once with
+# the MurmurHash3 32-bit finalizer, then permutation k maps h to a_k*h + b_k mod 2^32 (a_k odd, a
+# bijection). The parameters are drawn as datasketch 2.x draws them for scheme "affine32", so the
+# signatures are the ones an archive indexed with that library holds (PARAMS["minhash"]).
+def _permutations(num_perm: int = NUM_PERM, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+_PERM_A, _PERM_B = _permutations()
+_CHUNK = 8192  # shingles per block: 8192 × NUM_PERM × 4 bytes ≈ 4 MB
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
 
 
 def signature(shingles: np.ndarray) -> np.ndarray:
-    """MinHash signature (uint32 × NUM_PERM) of a shingle-hash set."""
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32", hashfunc=int,
-                permutations=_TEMPLATE.permutations)
-    m.update_batch(shingles.tolist())
-    return np.asarray(m.hashvalues, dtype=np.uint32)
+    """MinHash signature (uint32 × NUM_PERM) of a shingle-hash set (all ones for an empty set)."""
+    if not len(shingles):
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    h = _fmix32(np.asarray(shingles, dtype=np.uint32)).reshape(-1, 1)
+    sig = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    for start in range(0, len(h), _CHUNK):  # bounded memory for a very long text
+        np.minimum(sig, (h[start:start + _CHUNK] * _PERM_A + _PERM_B).min(axis=0), out=sig)
+    return sig
 
 
 def band_keys(sig: np.ndarray) -> list[int]:

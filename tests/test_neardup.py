@@ -289,3 +289,23 @@ def test_canned_queries_run_against_an_archive(db):
     rows = db.execute(q["article_group"]["sql"], {"id": b}).fetchall()
     assert [(r[0], r[1]) for r in rows] == [(a, "canonical"), (b, "copy")]
     assert db.execute(q["largest_groups"]["sql"]).fetchall()[0][4] == 1
+
+
+def test_signature_is_the_affine32_minhash_archives_were_indexed_with():
+    # Test vector computed with datasketch 2.0.0 (MinHash(num_perm=126, seed=20240601,
+    # scheme="affine32", hashfunc=int)) before the project dropped that dependency: stored
+    # signatures and band keys stay valid only while these values hold.
+    sh = neardup.shingle_hashes(neardup.normalise("上海市人民政府关于印发中试平台建设方案的通知"))
+    sig = neardup.signature(sh)
+    assert len(sh) == 18 and sig.dtype == "uint32" and len(sig) == neardup.NUM_PERM
+    assert sig[:4].tolist() == [26100358, 28958563, 315203365, 132384089]
+    assert sig[-2:].tolist() == [336315114, 216710648]
+
+
+def test_signature_of_a_long_text_is_the_union_of_its_parts():
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    sh = rng.integers(0, 2**32, 3 * neardup._CHUNK + 17, dtype="uint64").astype("uint32")
+    parts = [neardup.signature(p) for p in np.array_split(sh, 5)]  # parts cut across the blocks
+    assert neardup.signature(sh).tolist() == np.minimum.reduce(parts).tolist()
