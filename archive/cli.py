@@ -192,11 +192,14 @@ def schedule(ctx):
 @cli.command(name="eval")
 @click.argument("pages_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("gold_dir", type=click.Path(exists=True, file_okay=False))
-def eval_(pages_dir, gold_dir):
-    """Score extraction on PAGES_DIR/<id>.html against GOLD_DIR/<id>.txt, beside plain trafilatura."""
+@click.option("--meta", "meta_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Gold metadata <id>.json (default: a meta/ directory beside GOLD_DIR, when there is one).")
+def eval_(pages_dir, gold_dir, meta_dir):
+    """Score extraction on PAGES_DIR/<id>.html against GOLD_DIR/<id>.txt, beside plain trafilatura;
+    with gold metadata, also the accuracy of title, published_at, source, author and editor."""
     from archive import evaluate
 
-    sys.exit(evaluate.main([pages_dir, gold_dir]))
+    sys.exit(evaluate.main((["--meta", meta_dir] if meta_dir else []) + [pages_dir, gold_dir]))
 
 
 # ---------------------------------------------------------- browse, search, export

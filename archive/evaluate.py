@@ -10,13 +10,24 @@ navigation widgets).
 Every run also extracts the same pages with plain ``trafilatura.extract``
 (default settings, raw bytes) so the two figures always come from one run.
 
-    python -m archive.evaluate PAGES_DIR GOLD_DIR
+Metadata: when the gold directory has a sibling ``meta/`` directory (or one is
+given with ``--meta DIR``) holding ``<id>.json`` with ``title``,
+``published_at``, ``source``, ``author`` and ``editor`` (null where the page
+shows none), each field is scored per page: correct / pages whose gold has a
+value, plus "invented" = pages where we output a value and the gold is null.
+Strings match exactly after whitespace normalisation; ``published_at`` is
+compared as a datetime, to the minute where the gold has a time, by date
+alone where the gold time is 00:00.
+
+    python -m archive.evaluate [--meta DIR] PAGES_DIR GOLD_DIR
 """
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 LOW_F1 = 0.85
@@ -96,6 +107,86 @@ def boilerplate(text: str, gold: str = "") -> list[str]:
     return found
 
 
+# --- metadata -------------------------------------------------------------------
+META_FIELDS = ("title", "published_at", "source", "author", "editor")
+_CST = timezone(timedelta(hours=8))
+_META_WS = re.compile(r"[\s\u00a0\u3000]+")
+
+
+def _norm(value) -> str | None:
+    if value is None:
+        return None
+    v = _META_WS.sub(" ", str(value)).strip()
+    return v or None
+
+
+def _as_datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=_CST)
+
+
+def meta_match(field: str, ours, gold) -> bool:
+    """Does our value for ``field`` match a (non-null) gold value?"""
+    if field != "published_at":
+        return _norm(ours) is not None and _norm(ours) == _norm(gold)
+    g, o = _as_datetime(gold), _as_datetime(ours)
+    if g is None or o is None:
+        return False
+    g, o = g.astimezone(_CST), o.astimezone(_CST)
+    if (g.hour, g.minute, g.second) == (0, 0, 0):  # the page shows a date only
+        return o.date() == g.date()
+    return o.replace(second=0, microsecond=0) == g.replace(second=0, microsecond=0)
+
+
+def load_meta(meta_dir) -> dict[str, dict]:
+    """{page id: gold metadata} from META_DIR/<id>.json."""
+    out = {}
+    for f in sorted(Path(meta_dir).glob("*.json")):
+        data = json.loads(f.read_text(encoding="utf-8"))
+        out[f.stem] = {k: data.get(k) for k in META_FIELDS}
+    return out
+
+
+def score_metadata(outputs: dict[str, dict], golds: dict[str, dict]) -> dict:
+    """Per field: correct, total (gold has a value), invented (gold null, we
+    give a value), accuracy; plus the list of mismatches (page, field, ours, gold)."""
+    fields = {f: {"correct": 0, "total": 0, "invented": 0} for f in META_FIELDS}
+    mismatches = []
+    for pid in sorted(golds):
+        gold, ours = golds[pid], outputs.get(pid) or {}
+        for f in META_FIELDS:
+            g, o = _norm(gold.get(f)), _norm(ours.get(f))
+            if g is None:
+                if o is not None:
+                    fields[f]["invented"] += 1
+                    mismatches.append((pid, f, o, None))
+                continue
+            fields[f]["total"] += 1
+            if meta_match(f, o, g):
+                fields[f]["correct"] += 1
+            else:
+                mismatches.append((pid, f, o, g))
+    for v in fields.values():
+        v["accuracy"] = v["correct"] / v["total"] if v["total"] else 1.0
+    return {"n": len(golds), "fields": fields, "mismatches": mismatches}
+
+
+def format_metadata(meta: dict) -> str:
+    lines = [f"metadata ({meta['n']} pages)   correct/gold-has-value  accuracy  invented"]
+    for f, v in meta["fields"].items():
+        lines.append(f"  {f:<13} {v['correct']:>4}/{v['total']:<4} {v['accuracy']:8.1%}  {v['invented']:>8}")
+    if meta["mismatches"]:
+        lines.append("metadata mismatches (page field: ours | gold):")
+        for pid, f, o, g in meta["mismatches"]:
+            lines.append(f"  {pid[:20]:<20} {f:<12}: {o if o is not None else '-'} | {g if g is not None else '(none)'}")
+    return "\n".join(lines)
+
+
 # --- running ------------------------------------------------------------------
 def _pages(pages_dir: Path, gold_dir: Path):
     for page in sorted(pages_dir.glob("*.html")):
@@ -124,24 +215,38 @@ def _score(outputs: dict[str, str], golds: dict[str, str]) -> dict:
     }
 
 
-def run_eval(pages_dir, gold_dir) -> dict:
-    """Extract every page with the project's ``extract`` and with plain
-    trafilatura (default settings, raw bytes) and score both against gold."""
-    import trafilatura
+def default_meta_dir(gold_dir) -> Path | None:
+    """The gold directory's sibling ``meta/`` when it exists."""
+    cand = Path(gold_dir).resolve().parent / "meta"
+    return cand if cand.is_dir() else None
 
+
+def run_eval(pages_dir, gold_dir, meta_dir=None, *, trafilatura_baseline: bool = True) -> dict:
+    """Extract every page with the project's ``extract`` and with plain
+    trafilatura (default settings, raw bytes) and score both against gold;
+    score metadata too when ``meta_dir`` (default: GOLD_DIR/../meta) exists."""
     from archive.extract import extract
 
     pages_dir, gold_dir = Path(pages_dir), Path(gold_dir)
-    golds, ours, plain, errors = {}, {}, {}, {}
+    meta_dir = Path(meta_dir) if meta_dir else default_meta_dir(gold_dir)
+    golds, ours, plain, errors, fields = {}, {}, {}, {}, {}
     for pid, raw, url, gold in _pages(pages_dir, gold_dir):
         golds[pid] = gold
         try:
-            ours[pid] = extract(raw, url)["text"]
+            result = extract(raw, url)
+            ours[pid] = result["text"]
+            fields[pid] = result
         except Exception as exc:  # a crash scores as an empty output
             errors[pid] = f"{type(exc).__name__}: {exc}"
             ours[pid] = ""
-        plain[pid] = trafilatura.extract(raw, url=url) or ""
+        if trafilatura_baseline:
+            import trafilatura
+
+            plain[pid] = trafilatura.extract(raw, url=url) or ""
     report = {"n": len(golds), "ours": _score(ours, golds), "trafilatura": _score(plain, golds), "errors": errors}
+    if meta_dir is not None:
+        gold_meta = {pid: m for pid, m in load_meta(meta_dir).items() if pid in golds}
+        report["metadata"] = score_metadata(fields, gold_meta)
     t = report["trafilatura"]["f1"]
     report["f1_ratio"] = report["ours"]["f1"] / t if t else float("inf")
     return report
@@ -171,20 +276,31 @@ def format_report(report: dict) -> str:
         if s["leaking"]:
             lines.append(f"{'':<12} leaking: {' '.join(p[:16] for p in s['leaking'])}")
     lines.append(f"F1 ratio ours/trafilatura: {report['f1_ratio']:.4f}")
+    if report.get("metadata"):
+        lines.append("")
+        lines.append(format_metadata(report["metadata"]))
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    meta_dir = None
+    if "--meta" in argv:
+        i = argv.index("--meta")
+        if i + 1 >= len(argv):
+            print("--meta needs a directory", file=sys.stderr)
+            return 2
+        meta_dir = Path(argv[i + 1])
+        del argv[i: i + 2]
     if len(argv) != 2 or argv[0] in ("-h", "--help"):
-        print("usage: python -m archive.evaluate PAGES_DIR GOLD_DIR", file=sys.stderr)
+        print("usage: python -m archive.evaluate [--meta DIR] PAGES_DIR GOLD_DIR", file=sys.stderr)
         return 2
     pages_dir, gold_dir = Path(argv[0]), Path(argv[1])
-    for d in (pages_dir, gold_dir):
+    for d in (pages_dir, gold_dir) + ((meta_dir,) if meta_dir else ()):
         if not d.is_dir():
             print(f"not a directory: {d}", file=sys.stderr)
             return 2
-    print(format_report(run_eval(pages_dir, gold_dir)))
+    print(format_report(run_eval(pages_dir, gold_dir, meta_dir)))
     return 0
 
 
