@@ -3,7 +3,8 @@ import codecs
 
 import pytest
 
-from archive.extract.decode import DecodeError, decode, normalize_charset
+from archive.extract import extract
+from archive.extract.decode import DecodeError, decode, decode_counted, normalize_charset
 
 TEXT = "中新网成都1月9日电 成都高新区9日下午启动实施中试跨越行动计划，未来五年将设立50亿元中试平台建设基金。"
 
@@ -96,6 +97,43 @@ def test_garbage_raises_decode_error():
         decode(b"<html>" + raw, "utf-8")
     assert isinstance(exc.value, ValueError)
     assert "cannot decode" in str(exc.value)
+
+
+def test_a_dozen_broken_bytes_are_replaced_and_counted_not_refused():
+    # a long GBK page with 12 lone lead bytes scattered through it (more than
+    # the old "handful" allowance for its length)
+    para = "<p>" + TEXT + "</p>"
+    chunks = [page("gb2312", para * 3).encode("gb18030") for _ in range(13)]
+    raw = b"\x81".join(chunks)
+    text, enc, replaced = decode_counted(raw)
+    assert enc == "gb18030" and replaced == 12
+    assert "\ufffd" not in text and text.count("成都高新区9日下午") == 39
+    r = extract(raw, "https://example.cn/a.html")
+    assert r["replaced_bytes"] == 12 and "成都高新区9日下午" in r["text"]
+    assert extract(page("utf-8").encode("utf-8"))["replaced_bytes"] == 0
+
+
+def test_binary_garbage_is_still_refused():
+    import random
+
+    raw = random.Random(3).randbytes(30000)
+    with pytest.raises(DecodeError, match="cannot decode"):
+        decode_counted(raw, "gbk")
+    # valid UTF-8 that is mostly control characters is binary too
+    with pytest.raises(DecodeError):
+        decode(bytes(range(0, 8)) * 2000)
+
+
+@pytest.mark.parametrize("ctrl", ["\x08", "\x1b", "&#27;", "&#x1B;", "\x7f", "\x9b", "\x00"])
+def test_a_control_character_never_empties_the_article(ctrl):
+    body = ("<p>成都高新区9日下午启动实施中试跨越行动计划" + ctrl + "，未来五年将设立50亿元中试平台建设基金。</p>"
+            "<p>该计划提出，到2029年建成中试平台30个以上，服务企业超过一千家。</p>")
+    html = "<html><head><title>t</title></head><body><article>" + body + "</article></body></html>"
+    for raw in (html.encode("utf-8"), html.encode("gb18030"), html):
+        text = extract(raw)["text"]
+        assert "启动实施中试跨越行动计划，未来五年" in text, (ctrl, text)
+        assert "服务企业超过一千家" in text
+        assert not any(ord(c) < 32 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f for c in text)
 
 
 def test_normalize_charset():

@@ -97,6 +97,6 @@ def test_title_strips_site_suffix():
 
 def test_extract_returns_all_keys():
     r = extract(("<html><body><h1>标题</h1>" + PARA + "</body></html>").encode("utf-8"), "https://example.cn/a.html")
-    assert set(r) == {"url", "title", "published_at", "source", "author", "editor", "keywords", "text", "encoding"}
+    assert set(r) == {"url", "title", "published_at", "source", "author", "editor", "keywords", "text", "encoding", "replaced_bytes"}
     assert r["url"] == "https://example.cn/a.html" and r["encoding"] == "utf-8"
     assert isinstance(r["keywords"], list)

@@ -10,9 +10,10 @@ import re
 
 from lxml import html as lxml_html
 
-from .decode import DecodeError, decode
+from .decode import DecodeError, decode, decode_counted
 from .metadata import extract_metadata
 from .text import body_text
+from .vocab import strip_controls
 
 __all__ = ["extract", "parse_html", "DecodeError", "decode"]
 
@@ -35,17 +36,20 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
     """Extract one article page.
 
     Returns a dict with keys ``url, title, published_at, source, author,
-    editor, keywords, text, encoding``; ``text`` is "" when the page holds no
-    article body.  Raises :class:`DecodeError` for bytes that decode under no
-    plausible charset.
+    editor, keywords, text, encoding, replaced_bytes``; ``text`` is "" when the
+    page holds no article body; ``replaced_bytes`` counts the undecodable byte
+    sequences that were replaced (and dropped).  Control characters are
+    removed before parsing.  Raises :class:`DecodeError` only for binary
+    garbage.
     """
     if isinstance(body, str):
-        text, encoding = body.replace("\ufffd", ""), "unicode"
+        text, encoding, replaced = body, "unicode", 0
     else:
-        text, encoding = decode(body, charset)
+        text, encoding, replaced = decode_counted(body, charset)
+    text = strip_controls(text)
     result = {
         "url": url, "title": None, "published_at": None, "source": None, "author": None,
-        "editor": None, "keywords": [], "text": "", "encoding": encoding,
+        "editor": None, "keywords": [], "text": "", "encoding": encoding, "replaced_bytes": replaced,
     }
     tree = parse_html(text)
     if tree is None:

@@ -5,13 +5,17 @@ self-validating: a long page of valid multi-byte UTF-8 is UTF-8 whatever it
 declares), the HTTP header charset, the ``<meta>`` charset.  GB2312 and GBK are
 decoded as their superset GB18030.  Single-byte labels (latin-1, ascii,
 windows-1252) are what servers send by default and are trusted last.
+
+A few broken bytes never cost a page: they are replaced (and counted, see
+:func:`decode_counted`).  Only bytes that are binary garbage under every
+candidate charset are refused.
 """
 from __future__ import annotations
 
 import codecs
 import re
 
-__all__ = ["DecodeError", "decode", "normalize_charset", "sniff_meta_charset"]
+__all__ = ["DecodeError", "decode", "decode_counted", "normalize_charset", "sniff_meta_charset"]
 
 
 class DecodeError(ValueError):
@@ -73,25 +77,47 @@ def _replacements(body: bytes, encoding: str) -> tuple[str, int]:
 
 
 def _allowed(text_len: int) -> int:
-    """How many replacement characters still count as "a handful"."""
+    """How many replacement characters still count as "a handful": the
+    charset is right and only a few bytes are broken."""
     return 8 + text_len // 20000
 
 
-def decode(body: bytes, header_charset: str | None = None) -> tuple[str, str]:
-    """Decode ``body``; return ``(text, encoding used)``.
+# A page whose best decoding still has more than this share of replacement
+# characters (random bytes under GB18030: about 12 %) is binary garbage.
+GARBAGE_SHARE = 0.02
+_C0 = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
-    Raises :class:`DecodeError` when no candidate decodes without more than a
-    handful of replacement characters.  Stray U+FFFD (from a few broken bytes or
-    already present in the page) are dropped from the result.
+
+def _is_garbage(text: str, bad: int) -> bool:
+    n = len(text) or 1
+    if bad > max(_allowed(n), GARBAGE_SHARE * n):
+        return True
+    # binary data decodes to many control characters even without errors
+    return len(_C0.findall(text[:200000])) > max(8, 0.01 * min(n, 200000))
+
+
+def decode(body: bytes, header_charset: str | None = None) -> tuple[str, str]:
+    """Decode ``body``; return ``(text, encoding used)`` (see :func:`decode_counted`)."""
+    text, enc, _ = decode_counted(body, header_charset)
+    return text, enc
+
+
+def decode_counted(body: bytes, header_charset: str | None = None) -> tuple[str, str, int]:
+    """Decode ``body``; return ``(text, encoding used, replaced)``.
+
+    ``replaced`` counts the byte sequences that did not decode and were
+    replaced; the U+FFFD that stood for them (and any already in the page)
+    are dropped from the text.  Raises :class:`DecodeError` only when the
+    bytes are binary garbage under every candidate charset.
     """
     if isinstance(body, str):  # already text
-        return body.replace("\ufffd", ""), "unicode"
+        return body.replace("\ufffd", ""), "unicode", 0
     body = bytes(body)
     for bom, enc in _BOMS:
         if body.startswith(bom):
             text, bad = _replacements(body[len(bom):], enc)
             if bad <= _allowed(len(text)):
-                return text.replace("\ufffd", ""), enc
+                return text.replace("\ufffd", ""), enc, bad
             break
 
     header = normalize_charset(header_charset)
@@ -105,7 +131,9 @@ def decode(body: bytes, header_charset: str | None = None) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     else:
-        return text.replace("\ufffd", ""), "utf-8"
+        if _is_garbage(text, 0):
+            raise DecodeError(f"cannot decode {len(body)} bytes: binary data (control characters)")
+        return text.replace("\ufffd", ""), "utf-8", 0
 
     # 2. declared charsets, then the Chinese default, then weak labels
     candidates: list[str] = []
@@ -127,14 +155,15 @@ def decode(body: bytes, header_charset: str | None = None) -> tuple[str, str]:
             text, bad = _replacements(body, enc)
         except LookupError:
             continue
-        if bad == 0:
-            return text, enc
+        if bad == 0 and not _is_garbage(text, 0):
+            return text, enc, 0
         if best is None or bad < best[0]:
             best = (bad, text, enc)
-    if best is not None and best[0] <= _allowed(len(best[1])):
-        return best[1].replace("\ufffd", ""), best[2]
+    if best is not None and not _is_garbage(best[1], best[0]):
+        return best[1].replace("\ufffd", ""), best[2], best[0]
     tried = ", ".join(candidates)
-    worst = f"{best[0]} replacement characters at best" if best else "no usable codec"
+    worst = (f"{best[0]} replacement characters in {len(best[1])} at best" if best and best[0]
+             else "binary data" if best else "no usable codec")
     raise DecodeError(
         f"cannot decode {len(body)} bytes (header charset {header_charset!r}, "
         f"meta charset {sniff_meta_charset(body)!r}; tried {tried}: {worst})"
