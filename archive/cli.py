@@ -303,22 +303,28 @@ def dedup(db_path, rebuild, eval_dir, as_json):
     With --eval, exits with status 1 when precision, recall or the canonical
     choice misses its target.
     """
-    from archive import neardup
+    from archive import dedup as neardup
+    from archive.crawl import site_labels
 
     if eval_dir is not None:
+        from archive.tooling import neardup_eval
+
         path = Path(eval_dir)
         if not path.is_absolute() and not path.exists():
             path = Path(__file__).resolve().parent.parent / eval_dir
-        result = neardup.evaluate(path)
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else neardup.format_evaluation(result))
+        result = neardup_eval.evaluate(path, labels=site_labels())
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json
+                   else neardup_eval.format_evaluation(result))
         sys.exit(0 if result["passed"] else 1)
     _require_archive(db_path)
     from archive.db import open_db
 
     db = open_db(db_path)
     progress = None if as_json else (lambda done, total: click.echo(f"  {done}/{total}", err=True))
+    labels = site_labels()
     try:
-        n = neardup.rebuild(db, progress=progress) if rebuild else neardup.index_missing(db, progress=progress)
+        n = (neardup.rebuild(db, progress=progress, labels=labels) if rebuild
+             else neardup.index_missing(db, progress=progress, labels=labels))
     except neardup.NeedsRebuild as exc:
         raise click.ClickException(str(exc))
     data = dict(neardup.summary(db), added=n, rebuilt=rebuild)

@@ -24,6 +24,11 @@ def site_spiders(settings: Settings | None = None) -> dict:
     return {name: loader.load(name) for name in sorted(loader.list())}
 
 
+def site_labels(settings: Settings | None = None) -> dict[str, str]:
+    """{site key: the site's own name} (bjx → 北极星), for the library functions that credit sites by name."""
+    return {name: cls.label or "" for name, cls in site_spiders(settings).items()}
+
+
 def site_for_url(url: str):
     """The spider class whose site serves *url*, or None."""
     from urllib.parse import urlsplit

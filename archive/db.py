@@ -166,7 +166,7 @@ def _m4_refresh(db: sqlite_utils.Database) -> None:
 
 
 def _m3_neardup(db: sqlite_utils.Database) -> None:
-    """Near-duplicate groups (archive/neardup.py): group columns and the persistent LSH index."""
+    """Near-duplicate groups (archive/dedup/): group columns and the persistent LSH index."""
     db.execute("ALTER TABLE articles ADD COLUMN duplicate_of INTEGER REFERENCES articles(id)")
     db.execute("ALTER TABLE articles ADD COLUMN duplicate_score REAL")
     db.execute("CREATE INDEX idx_articles_duplicate_of ON articles(duplicate_of)")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from archive import neardup  # noqa: E402
+from archive import dedup as neardup  # noqa: E402
 from archive.db import open_db, text_hash, transaction  # noqa: E402
 
 CHARS = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面"

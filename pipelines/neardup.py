@@ -3,14 +3,16 @@
 Runs after the store stage, on its own connection: the article is already
 committed, so a failure here loses nothing — it is logged, counted, and the
 article is picked up by the next crawl (``index_missing`` at spider open) or
-``archive dedup``. See ``archive/neardup.py`` and ``docs/dedup.md``.
+``archive dedup``. See ``archive/dedup/`` and ``docs/dedup.md``.
 """
 from __future__ import annotations
 
 import logging
 import sqlite3
 
-from archive import neardup
+from scrapy.spiderloader import SpiderLoader
+
+from archive import dedup as neardup
 from archive.db import open_db, transaction
 from crawler.items import ArticleItem
 
@@ -18,14 +20,17 @@ logger = logging.getLogger(__name__)
 
 
 class NearDupPipeline:
-    def __init__(self, crawler, db_path: str):
+    def __init__(self, crawler, db_path: str, labels: dict[str, str] | None = None):
         self.crawler = crawler
         self.db_path = db_path
+        self.labels = labels or {}  # site key → site name, for the canonical choice
         self.db = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, crawler.settings.get("ARCHIVE_DB"))
+        loader = SpiderLoader.from_settings(crawler.settings)
+        labels = {name: getattr(loader.load(name), "label", "") or "" for name in loader.list()}
+        return cls(crawler, crawler.settings.get("ARCHIVE_DB"), labels)
 
     @property
     def stats(self):
@@ -38,7 +43,7 @@ class NearDupPipeline:
     def open_spider(self, spider=None):
         self.db = open_db(self.db_path)
         try:  # articles stored while this stage was off: a catch-up, not a rebuild
-            caught_up = neardup.index_missing(self.db)
+            caught_up = neardup.index_missing(self.db, labels=self.labels)
             if caught_up:
                 logger.info("near-duplicate index: added %d articles it did not have", caught_up)
         except neardup.NeedsRebuild as exc:
@@ -64,7 +69,7 @@ class NearDupPipeline:
             return item
         try:
             with transaction(self.db):
-                result = (neardup.reindex_article if regroup else neardup.add_article)(self.db, article_id)
+                result = (neardup.reindex_article if regroup else neardup.add_article)(self.db, article_id, self.labels)
         except (sqlite3.Error, neardup.NeedsRebuild) as exc:
             self._inc("archive/neardup/errors")
             logger.error("near-duplicate grouping failed for article %s: %s", article_id, exc)

@@ -1,0 +1,192 @@
+"""The near-duplicate index in the archive (signatures and LSH bands) and the story groups."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from archive.db import transaction
+
+from .canonical import choose_canonical
+from .compare import ESTIMATE_SLACK, MIN_CONTAINMENT, Doc, containment, estimated_containment, same_story
+from .minhash import PARAMS, band_keys, signature
+
+
+class NeedsRebuild(RuntimeError):
+    """The stored index was built with other parameters."""
+
+
+def check_params(db) -> None:
+    """Record the index parameters on first use; refuse an index built with others."""
+    row = db.execute("SELECT value FROM neardup_meta WHERE key = 'params'").fetchone()
+    if row is None:
+        db.execute("INSERT OR REPLACE INTO neardup_meta (key, value) VALUES ('params', ?)",
+                   [json.dumps(PARAMS, sort_keys=True)])
+    elif json.loads(row[0]) != PARAMS:
+        raise NeedsRebuild("the near-duplicate index was built with other parameters; "
+                           "run `archive dedup --rebuild`")
+
+
+def _article(db, article_id: int) -> dict | None:
+    cur = db.execute("SELECT id, url, site, source, published_at, text FROM articles WHERE id = ?", [article_id])
+    row = cur.fetchone()
+    return dict(zip([c[0] for c in cur.description], row)) if row else None
+
+
+def _drop_from_index(db, article_id: int) -> None:
+    """Remove an article's signature and band rows (found by key: no scan)."""
+    old = db.execute("SELECT minhash FROM neardup_signatures WHERE article_id = ?", [article_id]).fetchone()
+    if old:
+        db.conn.executemany("DELETE FROM neardup_bands WHERE band_key = ? AND article_id = ?",
+                            [(k, article_id) for k in band_keys(np.frombuffer(old[0], dtype="<u4"))])
+        db.execute("DELETE FROM neardup_signatures WHERE article_id = ?", [article_id])
+
+
+def _store_signature(db, article_id: int, doc: Doc) -> tuple[np.ndarray, list[int]]:
+    sig = signature(doc.shingles)
+    keys = band_keys(sig)
+    _drop_from_index(db, article_id)
+    db.execute("INSERT OR REPLACE INTO neardup_signatures (article_id, shingles, minhash) VALUES (?, ?, ?)",
+               [article_id, doc.size, sig.astype("<u4").tobytes()])
+    db.conn.executemany("INSERT OR IGNORE INTO neardup_bands (band_key, article_id) VALUES (?, ?)",
+                        [(k, article_id) for k in keys])
+    return sig, keys
+
+
+def candidates(db, article_id: int, keys: list[int]) -> list[tuple[int, int, bytes]]:
+    """(id, shingle count, signature) of the articles sharing at least one band with *keys*."""
+    marks = ",".join("?" * len(keys))
+    return db.execute(
+        f"""SELECT s.article_id, s.shingles, s.minhash FROM neardup_signatures s
+            WHERE s.article_id IN (SELECT DISTINCT article_id FROM neardup_bands WHERE band_key IN ({marks}))
+              AND s.article_id != ?""",
+        [*keys, article_id],
+    ).fetchall()
+
+
+@dataclass
+class AddResult:
+    article_id: int
+    canonical: int
+    matches: list[tuple[int, float]]  # (article id, containment) verified against this one
+    group_size: int
+
+
+def add_article(db, article_id: int, labels: dict[str, str] | None = None) -> AddResult | None:
+    """Index one stored article and put it in its group. Call inside a transaction.
+
+    Cost: one signature, one ``IN`` lookup over the article's band keys, the
+    verification of the (few) candidates, and the updates of its group.
+    """
+    check_params(db)
+    row = _article(db, article_id)
+    if row is None:
+        return None
+    doc = Doc.of(row["text"])
+    if not doc.size:
+        return AddResult(article_id, article_id, [], 1)
+    sig, keys = _store_signature(db, article_id, doc)
+    matches = []
+    for cid, csize, csig in candidates(db, article_id, keys):
+        est = estimated_containment(sig, doc.size, np.frombuffer(csig, dtype="<u4"), csize)
+        if est < MIN_CONTAINMENT - ESTIMATE_SLACK:
+            continue
+        other = _article(db, cid)
+        score = same_story(doc, Doc.of(other["text"]))
+        if score is not None:
+            matches.append((cid, score))
+    if not matches:
+        db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_score = NULL WHERE id = ?", [article_id])
+        return AddResult(article_id, article_id, [], 1)
+    canonical, size = regroup(db, article_id, doc, [m for m, _ in matches], labels)
+    return AddResult(article_id, canonical, matches, size)
+
+
+def _group_roots(db, ids: list[int]) -> set[int]:
+    marks = ",".join("?" * len(ids))
+    return {r[0] for r in db.execute(
+        f"SELECT COALESCE(duplicate_of, id) FROM articles WHERE id IN ({marks})", ids).fetchall()}
+
+
+def regroup(db, article_id: int, doc: Doc, matched: list[int], labels: dict[str, str] | None = None) -> tuple[int, int]:
+    """Merge *article_id* and the groups of *matched*; choose the canonical; set duplicate_of and scores."""
+    roots = _group_roots(db, matched)
+    marks = ",".join("?" * len(roots))
+    cur = db.execute(
+        f"""SELECT id, url, site, source, published_at, duplicate_of FROM articles
+            WHERE id IN ({marks}) OR duplicate_of IN ({marks}) OR id = ?""",
+        [*roots, *roots, article_id],
+    )
+    cols = [c[0] for c in cur.description]
+    members = [dict(zip(cols, r)) for r in cur.fetchall()]
+    canon = choose_canonical(members, labels)
+    cid = canon["id"]
+    canon_doc = doc if cid == article_id else Doc.of(_article(db, cid)["text"])
+    # Only members whose canonical changes (and the new article) need a new score.
+    for m in members:
+        if m["id"] == cid:
+            db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_score = NULL WHERE id = ?", [cid])
+            continue
+        if m["duplicate_of"] == cid and m["id"] != article_id:
+            continue
+        mdoc = doc if m["id"] == article_id else Doc.of(_article(db, m["id"])["text"])
+        db.execute("UPDATE articles SET duplicate_of = ?, duplicate_score = ? WHERE id = ?",
+                   [cid, round(containment(mdoc, canon_doc), 4), m["id"]])
+    return cid, len(members)
+
+
+def missing_ids(db) -> list[int]:
+    """Articles not yet in the index (stored while the stage was off, or before migration 3)."""
+    return [r[0] for r in db.execute(
+        """SELECT a.id FROM articles a LEFT JOIN neardup_signatures s ON s.article_id = a.id
+           WHERE s.article_id IS NULL ORDER BY a.id""").fetchall()]
+
+
+def index_missing(db, batch: int = 500, progress=None, labels: dict[str, str] | None = None) -> int:
+    """Add every article the index does not have yet; returns how many."""
+    ids = missing_ids(db)
+    for start in range(0, len(ids), batch):
+        with transaction(db):
+            for aid in ids[start:start + batch]:
+                add_article(db, aid, labels)
+        if progress:
+            progress(min(start + batch, len(ids)), len(ids))
+    return len(ids)
+
+
+def rebuild(db, batch: int = 500, progress=None, labels: dict[str, str] | None = None) -> int:
+    """Drop the index and every group, then index the whole archive again."""
+    with transaction(db):
+        db.execute("DELETE FROM neardup_bands")
+        db.execute("DELETE FROM neardup_signatures")
+        db.execute("DELETE FROM neardup_meta")
+        db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_score = NULL "
+                   "WHERE duplicate_of IS NOT NULL OR duplicate_score IS NOT NULL")
+    return index_missing(db, batch=batch, progress=progress, labels=labels)
+
+
+def summary(db) -> dict:
+    one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    return {
+        "articles": one("SELECT count(*) FROM articles"),
+        "indexed": one("SELECT count(*) FROM neardup_signatures"),
+        "originals": one("SELECT count(*) FROM articles WHERE duplicate_of IS NULL"),
+        "duplicates": one("SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL"),
+        "groups": one("SELECT count(DISTINCT duplicate_of) FROM articles WHERE duplicate_of IS NOT NULL"),
+    }
+
+
+def reindex_article(db, article_id: int, labels: dict[str, str] | None = None) -> AddResult | None:
+    """An article whose text changed: take it out of its group, then add it again.
+
+    If it was a group's canonical, its former members are regrouped among
+    themselves first (their signatures are still stored). Call inside a transaction.
+    """
+    members = [r[0] for r in db.execute("SELECT id FROM articles WHERE duplicate_of = ?", [article_id])]
+    db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_score = NULL WHERE id = ? OR duplicate_of = ?",
+               [article_id, article_id])
+    _drop_from_index(db, article_id)
+    for m in members:
+        add_article(db, m, labels)
+    return add_article(db, article_id, labels)

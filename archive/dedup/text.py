@@ -1,0 +1,75 @@
+"""The story in a text: its lines without site furniture, its normalised form, and the identity
+tokens (第N批, YYYY年度, 文号, the sign-off date) that tell successive notices apart."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+NORMALISE_VERSION = 1  # bump when the normalisation below changes (the index must then be rebuilt)
+
+# Whole lines that are site furniture, not the story (matched on the line's start):
+# footers and notices go whatever their length; credit and navigation lines only when
+# short, so that a paragraph opening with "记者了解到" stays.
+_FOOTER = re.compile(
+    r"^\s*[(（【\[]?\s*(?:投稿与新闻线索|特别声明|凡来源注明|原文如下|版权所有|copyright|免责声明)", re.I)
+_CREDIT = re.compile(
+    r"^\s*[(（【\[]?\s*(?:"
+    r"相关新闻|相关阅读|相关链接|延伸阅读|推荐阅读|责任编辑|编辑|编审|校对|审核|来源|稿源|文章来源|信息来源|"
+    r"本文来源|作者|记者|通讯员|原标题|分享到|扫一扫|打印本页|关闭窗口|上一页|下一页|上一篇|下一篇|"
+    r"首页\s*上一页|【?字体|点击查看|查看更多|您的位置|当前位置"
+    r")(?=[\s:：】\])）|>]|$)",
+    re.I,
+)
+CREDIT_MAX = 40  # characters: a longer line is content
+# A 北极星 lead ("北极星氢能网获悉，"): the phrase goes, the rest of the line is content.
+_BJX_LEAD = re.compile(r"^北极星[\u4e00-\u9fff]{0,8}网获悉[，,：:]?\s*")
+_END_MARK = re.compile(r"[(（]\s*完\s*[)）]\s*$")
+_PAGE_NAV = re.compile(r"^[\s\d上下一页首尾共第页/|>»«<]+$")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def clean_lines(text: str) -> list[str]:
+    """The story's lines, furniture dropped."""
+    out = []
+    for line in (text or "").splitlines():
+        line = unicodedata.normalize("NFKC", line).strip()
+        if (not line or _FOOTER.match(line) or _PAGE_NAV.match(line)
+                or (len(line) <= CREDIT_MAX and _CREDIT.match(line))):
+            continue
+        line = _END_MARK.sub("", _BJX_LEAD.sub("", line))
+        if line:
+            out.append(line)
+    return out
+
+
+def normalise(text: str) -> str:
+    """Letters, digits and CJK characters of the story, lower-cased, in order."""
+    return _NON_WORD.sub("", "".join(clean_lines(text)).lower())
+
+
+_CN_NUM = "〇零一二三四五六七八九十百两"
+_ORDINAL = re.compile(rf"第[{_CN_NUM}\d]+(?:批|期|届|季度)")
+_EDITION = re.compile(r"(?:19|20)\d\d年度")
+_DOC_NO = re.compile(r"[〔\[【(（](?:19|20)\d\d[〕\]】)）]\s*\d+\s*号")
+_FULL_DATE = re.compile(r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+
+
+def identity(text: str) -> tuple[frozenset, str | None]:
+    """(ordinal/edition/文号 tokens, the sign-off date) — what tells successive notices apart."""
+    lines = clean_lines(text)
+    body = "".join(lines)
+    tokens = frozenset(re.sub(r"\s+", "", t) for rx in (_ORDINAL, _EDITION, _DOC_NO) for t in rx.findall(body))
+    signoff = None
+    for line in lines[-3:]:  # a notice ends with the issuer and a date on a line of its own
+        m = _FULL_DATE.fullmatch(line.strip())
+        if m:
+            signoff = re.sub(r"\s+", "", m.group(0))
+    return tokens, signoff
+
+
+def contradicts(a: tuple[frozenset, str | None], b: tuple[frozenset, str | None]) -> bool:
+    """True when the two texts name different batches/editions/文号 or are signed off on different dates."""
+    (ta, da), (tb, db_) = a, b
+    if ta and tb and (ta - tb) and (tb - ta):
+        return True
+    return bool(da and db_ and da != db_)
