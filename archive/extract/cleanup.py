@@ -19,7 +19,7 @@ __all__ = ["clean_lines", "clean_text", "is_noise_line"]
 from .vocab import (
     COLON as C, CJK as _CJK, EDITOR_LABELS as _EDITOR_LABELS, EDITOR_NAME_LABELS, FURNITURE_RX as _ALWAYS_RX,
     INVISIBLE as _INVISIBLE, META_LABELS as _META_LABELS, MIN_WORD_CHARS, RELATED_HEADINGS, SOURCE_LABELS,
-    DATE_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WORD_RX as _WORD, WS as _WS,
+    DATE_LABELS, GOV_STRONG_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WORD_RX as _WORD, WS as _WS, squash,
 )
 
 # --- whole lines that are furniture wherever they appear ----------------------
@@ -52,6 +52,8 @@ _EN_DATE = re.compile(
 )
 _BREADCRUMB = re.compile(r"^(?:[^\s>›»]{1,12}\s*[>›»]\s*){2,}[^\s>›»]{0,14}$")
 _SENT_END = re.compile(r"[。！？!?；;…]")
+# a row of a government facts table ("索 引 号：…", "发文字号：…"), spaces squashed
+_FACT_ROW = re.compile(r"^(?:" + "|".join(GOV_STRONG_LABELS) + r")" + C)
 
 
 
@@ -106,6 +108,8 @@ def is_noise_line(line: str, extra: Iterable[re.Pattern] = ()) -> bool:
         if rx.search(line):
             return True
     if _IMAGE_FILE.match(line) or _BREADCRUMB.match(line):
+        return True
+    if len(line) <= 160 and _FACT_ROW.match(squash(line)):
         return True
     if _is_widget_line(line) or _is_nav_menu(line):
         return True

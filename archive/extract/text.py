@@ -11,7 +11,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from .cleanup import clean_lines
-from .vocab import WS as _WS
+from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, WS as _WS, squash
 
 __all__ = ["element_lines", "body_text", "select", "generic_text"]
 
@@ -112,6 +112,7 @@ def selector_text(tree, rules) -> list[str] | None:
     for el in copies:
         for css in getattr(rules, "remove", ()) or ():
             _remove(select(el, css))
+        _remove(fact_tables(el))
         lines.extend(element_lines(el))
     return lines or None
 
@@ -119,13 +120,86 @@ def selector_text(tree, rules) -> list[str] | None:
 _FRAGMENT_PARSER = etree.HTMLParser(remove_comments=True)
 
 # generic noise removed before trafilatura sees the page: hidden CMS fields
-# and the small "document facts" tables of government portals (索引号,
-# 发文字号 …: metadata, not text; nested layout tables are left alone).
 _PRUNE_XPATH = [
     "//*[@id='pubtime_baidu' or @id='source_baidu' or @id='editor_baidu' or @id='author_baidu']",
-    "//table[not(.//table) and string-length(normalize-space(.)) < 600 and contains(., '索引号')"
-    " and (contains(., '发文字号') or contains(., '发布机构') or contains(., '主题分类') or contains(., '成文日期'))]",
 ]
+
+# --- government document facts table (信息公开: 索引号, 发文字号, 成文日期 …) ----
+_FACT_MAX_LABEL_TEXT = 60  # a label cell: the label, maybe its value
+_FACT_MAX_TABLE_TEXT = 2500  # a facts table is short whatever its layout
+_FACT_MAX_UP = 6  # ancestors a label is counted in
+
+
+def _fact_label(text: str | None) -> str | None:
+    if not text:
+        return None
+    t = squash(text)
+    if not t or len(t) > _FACT_MAX_LABEL_TEXT:
+        return None
+    m = GOV_FACT_LABEL_RX.match(t)
+    if not m:
+        return None
+    label = m.group(0).rstrip(":：∶")
+    # "标题" as a label must be followed by a colon or stand alone in its cell
+    if len(t) > len(m.group(0)) and m.group(0) == label and label not in GOV_STRONG_LABELS:
+        return None
+    return label
+
+
+def _text_len(el) -> int:
+    return len(squash(el.text_content()))
+
+
+def fact_tables(tree) -> list:
+    """The facts tables of a government document page, whatever their layout
+    (table, dl, list, divs) or the spacing inside their labels ("索 &nbsp;引 号",
+    "标 &nbsp; &nbsp;题"): the smallest element holding three or more distinct
+    facts labels, one of them decisive (索引号, 发文字号, 成文日期 …), grown to
+    its parent while that adds labels and little else."""
+    counts: dict = {}
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        hits = []
+        label = _fact_label(el.text)
+        if label:
+            hits.append((el, label))
+        label = _fact_label(el.tail)
+        if label and el.getparent() is not None:
+            hits.append((el.getparent(), label))
+        for owner, label in hits:
+            node, up = owner, 0
+            while node is not None and up <= _FACT_MAX_UP:
+                counts.setdefault(node, set()).add(label)
+                node, up = node.getparent(), up + 1
+    if not counts:
+        return []
+
+    def qualifies(labels: set) -> bool:
+        return len(labels) >= 3 and any(l in GOV_STRONG_LABELS for l in labels)
+
+    found = []
+    for el, labels in counts.items():
+        if not qualifies(labels) or el.tag in ("body", "html"):
+            continue
+        # the smallest: no child holds the same labels
+        if any(counts.get(ch) == labels for ch in el):
+            continue
+        size = _text_len(el)
+        node = el
+        while True:
+            parent = node.getparent()
+            if parent is None or parent.tag in ("body", "html") or len(counts.get(parent, ())) <= len(counts[node]):
+                break
+            psize = _text_len(parent)
+            if psize > size * 1.5 + 200:
+                break
+            node, size = parent, psize
+        if size <= _FACT_MAX_TABLE_TEXT and node not in found:
+            found.append(node)
+    # keep only outermost
+    return [el for el in found if not any(a in found for a in el.iterancestors())]
+
 
 # a teaser title carrying its tag list: "…留学生归国创业全域|创业|郊区"
 _TAGGED = re.compile(r"[\u3400-\u9fffA-Za-z0-9]{1,8}(?:\s*[|｜]\s*[\u3400-\u9fffA-Za-z0-9]{1,8}){2,}\s*$")
@@ -173,5 +247,6 @@ def body_text(tree, url: str | None = None, rules=None, *, title: str | None = N
             if cleaned:
                 return "\n".join(cleaned)
     prune_teasers(tree)
+    _remove(fact_tables(tree))
     lines = generic_text(tree, url)
     return "\n".join(clean_lines(lines, title=title, extra_patterns=extra))
