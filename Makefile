@@ -25,4 +25,4 @@ bench: install
 	$(BIN)/python bench/crawl_bench.py
 
 clean:
-	rm -rf $(VENV) *.egg-info archive.db archive.db-wal archive.db-shm
+	rm -rf $(VENV) *.egg-info build  # never data: archive.db and its -wal/-shm stay
