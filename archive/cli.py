@@ -163,7 +163,7 @@ def stats(db_path, quiet_days, as_json):
 def extract(file, url, charset):
     """Extract one saved page and print a JSON object; touches no database.
 
-    Fields: url, title, published_at, source, author, editor, keywords, text.
+    Fields: url, title, published_at, source, author, editor, keywords, document, text.
     """
     from archive.crawl import site_for_url
     from archive.extract import extract as run_extract
@@ -171,7 +171,7 @@ def extract(file, url, charset):
     body = Path(file).read_bytes()
     spider = site_for_url(url) if url else None
     result = run_extract(body, url, charset=charset, rules=spider.selectors if spider else None)
-    fields = ("url", "title", "published_at", "source", "author", "editor", "keywords", "text")
+    fields = ("url", "title", "published_at", "source", "author", "editor", "keywords", "document", "text")
     click.echo(json.dumps({k: result.get(k) for k in fields}, ensure_ascii=False, indent=2))
 
 

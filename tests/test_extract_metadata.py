@@ -97,6 +97,98 @@ def test_title_strips_site_suffix():
 
 def test_extract_returns_all_keys():
     r = extract(("<html><body><h1>标题</h1>" + PARA + "</body></html>").encode("utf-8"), "https://example.cn/a.html")
-    assert set(r) == {"url", "title", "published_at", "source", "author", "editor", "keywords", "text", "encoding", "replaced_bytes"}
+    assert set(r) == {"url", "title", "published_at", "source", "author", "editor", "keywords", "text", "encoding", "replaced_bytes", "document"}
     assert r["url"] == "https://example.cn/a.html" and r["encoding"] == "utf-8"
     assert isinstance(r["keywords"], list)
+
+
+# --- government document facts tables --------------------------------------------
+GOV_BODY = "<p>各区人民政府，市政府各委、办、局：现将本办法印发给你们，请认真按照执行。本办法自发布之日起施行。</p>" * 3
+
+
+def test_facts_table_with_spaced_labels_in_a_table():
+    html = ("<html><head><title>关于印发某某管理办法的通知_规范性文件_某某市人民政府</title></head><body>"
+            "<table class='facts'><tr><td>索 &nbsp;引 号：</td><td>000013-2021-00123</td>"
+            "<td>主题分类：</td><td>综合政务\\其他</td></tr>"
+            "<tr><td>发文机关：</td><td>某某市人民政府</td><td>成文日期：</td><td>2021年5月20日</td></tr>"
+            "<tr><td>标 &nbsp; &nbsp; &nbsp;题：</td><td colspan='3'>关于印发某某管理办法的通知</td></tr>"
+            "<tr><td>发文字号：</td><td>某府规〔2021〕11号</td><td>发布日期：</td><td>2021-05-25</td></tr>"
+            "<tr><td>有 效 性：</td><td>有效</td><td>主 题 词：</td><td></td></tr></table>"
+            "<h1>关于印发某某管理办法的通知</h1>" + GOV_BODY + "</body></html>")
+    m = meta(html)
+    assert m["document"] == {
+        "index_no": "000013-2021-00123", "category": "综合政务\\其他", "issuer": "某某市人民政府",
+        "doc_number": "某府规〔2021〕11号", "written_at": "2021-05-20", "published_at": "2021-05-25",
+        "validity": "有效", "subject_words": None, "title": "关于印发某某管理办法的通知",
+    }
+    # the empty 主题词 cell does not take the heading below the table as its value
+    assert m["published_at"] == "2021-05-25T00:00:00+08:00"
+    assert m["title"] == "关于印发某某管理办法的通知"
+
+
+def test_facts_in_a_definition_list_with_ascii_colons():
+    html = ("<html><body><dl class='xxgk'><dt>索引号:</dt><dd>11440700-2022-00056</dd><dt>分　类:</dt><dd>通知公告</dd>"
+            "<dt>发布机构:</dt><dd>某某市科学技术局</dd><dt>发文日期:</dt><dd>2022-03-01</dd>"
+            "<dt>文 号:</dt><dd>某科〔2022〕5号</dd><dt>是否有效:</dt><dd>是</dd></dl>"
+            "<div class='title'>关于开展科技项目申报的通知</div>" + GOV_BODY + "</body></html>")
+    d = meta(html)["document"]
+    assert d["index_no"] == "11440700-2022-00056" and d["category"] == "通知公告"
+    assert d["issuer"] == "某某市科学技术局" and d["doc_number"] == "某科〔2022〕5号"
+    assert d["written_at"] == "2022-03-01" and d["validity"] == "是" and d["published_at"] is None
+
+
+def test_facts_on_one_line_in_divs_and_the_facts_title_wins():
+    html = ("<html><head><title>网站首页</title></head><body><h1 style='display:none'>某某区政府网</h1>"
+            "<div class='info'><span>索引号：A-1</span> <span>发布机构：某某局</span>"
+            "<span>发布日期：2020-01-02 10:11</span></div><div>标题：某某局关于做好防汛工作的通知</div>"
+            + GOV_BODY + "</body></html>")
+    m = meta(html)
+    assert m["document"]["index_no"] == "A-1" and m["document"]["issuer"] == "某某局"
+    assert m["published_at"] == "2020-01-02T10:11:00+08:00"
+    assert m["title"] == "某某局关于做好防汛工作的通知"
+
+
+def test_news_page_has_no_document():
+    html = ("<html><body><h1>市政府召开常务会议研究部署重点工作</h1><p>发布日期：2020-01-02 来源：某市日报</p>"
+            "<p>会上，发文机关：这一说法出现在正文里，不是事实表。</p>" + PARA + "</body></html>")
+    assert meta(html)["document"] is None
+
+
+# --- titles by agreement -----------------------------------------------------------
+def test_hidden_logo_h1_is_never_the_title():
+    html = ("<html><head><title>市区举办秋季招聘会 - 某某新闻网</title></head><body>"
+            "<h1 style='display:none'>某某新闻网</h1><div class='article-title'>市区举办秋季招聘会</div>"
+            + PARA + "</body></html>")
+    assert meta(html)["title"] == "市区举办秋季招聘会"
+
+
+def test_logo_h1_with_the_site_name_loses_to_the_agreeing_heading():
+    html = ("<html><head><title>市区举办秋季招聘会_要闻_某某新闻网</title></head><body>"
+            "<h1><a href='/'>某某新闻网</a></h1><h2>市区举办秋季招聘会</h2>" + PARA + "</body></html>")
+    assert meta(html)["title"] == "市区举办秋季招聘会"
+
+
+def test_site_suffixes_split_off_without_spaces():
+    for title in ("市区举办秋季招聘会-某某网", "市区举办秋季招聘会 东区办事处", "市区举办秋季招聘会 · 某某网",
+                  "某某网 » 市区举办秋季招聘会", "某某网--新闻--市区举办秋季招聘会"):
+        html = f"<html><head><title>{title}</title></head><body>" + PARA + "</body></html>"
+        assert meta(html)["title"] == "市区举办秋季招聘会", title
+
+
+def test_no_markup_or_entities_in_titles():
+    html = ("<html><head><meta property='og:title' content='&lt;b&gt;市区举办&amp;quot;秋季&amp;quot;招聘会&lt;/b&gt;'>"
+            "<title>市区举办&quot;秋季&quot;招聘会&nbsp;| 某某网</title></head><body>" + PARA + "</body></html>")
+    assert meta(html)["title"] == '市区举办"秋季"招聘会'
+
+
+def test_bold_title_slot_of_a_table_layout_when_the_page_title_is_a_greeting():
+    html = ("<html><head><title>欢迎访问本站</title></head><body><table><tr><td><b>栏目导航</b></td></tr>"
+            "<tr><td><font size='5'><b>老城区改造的十年回顾</b></font></td></tr>"
+            "<tr><td>2005-07-05 21:23</td></tr><tr><td>" + PARA + "</td></tr></table></body></html>")
+    assert meta(html)["title"] == "老城区改造的十年回顾"
+
+
+def test_wrapper_title_attribute_is_a_candidate():
+    html = ("<html><body><text id='http://example.cn/a' title='老城区改造的十年回顾 某人的博客'>"
+            "<div class='post'><a id='TitleUrl'>老城区改造的十年回顾</a>" + PARA + "</div></text></body></html>")
+    assert meta(html)["title"] == "老城区改造的十年回顾"

@@ -36,8 +36,10 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
     """Extract one article page.
 
     Returns a dict with keys ``url, title, published_at, source, author,
-    editor, keywords, text, encoding, replaced_bytes``; ``text`` is "" when the
-    page holds no article body; ``replaced_bytes`` counts the undecodable byte
+    editor, keywords, text, encoding, replaced_bytes, document``; ``text`` is "" when the
+    page holds no article body; ``document`` is the parsed facts table of a
+    government document page (index_no, category, issuer, doc_number,
+    written_at, published_at, validity, subject_words, title), else None; ``replaced_bytes`` counts the undecodable byte
     sequences that were replaced (and dropped).  Control characters are
     removed before parsing.  Raises :class:`DecodeError` only for binary
     garbage.
@@ -50,6 +52,7 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
     result = {
         "url": url, "title": None, "published_at": None, "source": None, "author": None,
         "editor": None, "keywords": [], "text": "", "encoding": encoding, "replaced_bytes": replaced,
+        "document": None,
     }
     tree = parse_html(text)
     if tree is None:

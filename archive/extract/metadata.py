@@ -8,18 +8,19 @@ from dates further down the page, which belong to related news.
 """
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from datetime import datetime, timedelta, timezone
 
 from .text import element_lines, select
+from .vocab import COLON as C, GOV_STRONG_LABELS, squash as squash_label
 
 __all__ = [
     "extract_metadata", "parse_datetime", "find_title", "find_published_at", "find_source",
-    "find_author", "find_editor", "find_keywords",
+    "find_author", "find_editor", "find_keywords", "find_document",
 ]
 
-C = r"[:：∶]"
 _WS = re.compile(r"[\s\u00a0\u3000]+")
 CST = timezone(timedelta(hours=8))
 
@@ -146,69 +147,232 @@ def _jsonld(tree) -> list[dict]:
     return out
 
 
-def _clean_title(t: str | None) -> str | None:
+_TAGS = re.compile(r"<[^>]{0,200}>")
+_PAGER = re.compile(r"\s*[（(]\s*(?:页\s*\d+|第\s*\d+\s*页|\d+\s*/\s*\d+)\s*[)）]\s*$")
+_PUA = re.compile(r"[\ue000-\uf8ff\ufffd\u200b-\u200f\ufeff]")
+
+
+def _clean_title(t: str | None, keep_spaces: bool = False) -> str | None:
+    """A title without markup, entities, invisible/private-use characters or
+    runs of whitespace (kept with ``keep_spaces``: they separate parts)."""
     if not t:
         return None
-    t = _WS.sub(" ", t).strip()
+    if "&" in t:
+        t = html_lib.unescape(t)
+    if "<" in t and re.search(r"<\s*/?\s*[A-Za-z]", t):
+        t = _TAGS.sub(" ", t)
+    t = _PAGER.sub("", _PUA.sub("", t))
+    t = t.replace("\u00a0", " ").replace("\u3000", "  ").strip() if keep_spaces else _WS.sub(" ", t).strip()
     return t or None
 
 
 # --- title --------------------------------------------------------------------
-_TITLE_SPLIT = re.compile(r"\s*_\s*|\s+[-|｜—–]{1,2}\s+|\s*[|｜]\s*|\s*-{2,}\s*")
+# separators between a page title's parts: "标题_频道_网站", "网站--频道--标题",
+# "标题 - 网站", "标题|网站", "标题 · 网站", "网站 » 标题", "网站>频道", "网站 :: 栏目"
+_TITLE_SPLIT = re.compile(
+    r"\s*_+\s*|\s+[-|｜—–·»>:]{1,2}\s+|\s*[|｜»]\s*|\s*-{2,}\s*|\s*—{2,}\s*|\s*::\s*"
+    r"|(?<=[\u4e00-\u9fff）)\]】？！”])\s*[-–—]\s*(?=[\u4e00-\u9fffA-Za-z][^-–—]{0,19}$)|\s*>\s*|\s*<\s*|\s{2,}"
+)
+_HEAD_XPATH = (
+    "//h1|//h2|//h3|//h4|//h5"
+    "|//*[@id and (contains(translate(@id,'TITLE','title'),'title') or contains(translate(@id,'HEADING','heading'),'heading'))]"
+    "|//*[@class and (contains(translate(@class,'TITLE','title'),'title') or contains(translate(@class,'HEADING','heading'),'heading')"
+    " or contains(@class,'bt_') or contains(@class,'biaoti'))]"
+)
+_EMPH = ("b", "strong", "font", "big", "h1", "h2", "h3", "h4", "h5", "span")
+_BLOCKS = ("p", "td", "div", "center", "li", "th")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_LABEL_PREFIX = re.compile(r"^\s*(?:主题|标题|题目|文章标题|帖子主题)\s*" + C + r"\s*")
+_DECOR = re.compile(r"^[\s\-—–_|·»>:：]+|[\s\-—–_|·»>]+$")
+
+
+def _wlen(s: str) -> int:
+    """Display length: a CJK character counts as two."""
+    return len(s) + len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", s))
+
+
+def _squash(s: str | None) -> str:
+    return re.sub(r"[\s\u00a0\u3000]", "", s or "")
+
+
+_ORG_TAIL = re.compile(
+    r"\s[\u4e00-\u9fff]{1,12}(?:办事处|人民政府|政府|网|网站|门户|官网|频道|局|委员会|委|厅|办公室|中心|街道|学院|大学|医院|报社|日报|晚报)$"
+)
 
 
 def _segments(t: str) -> list[str]:
     """A page title split at its site-name separators ("标题_频道_网站 - SITE")."""
-    return [p for p in _TITLE_SPLIT.split(t) if p and len(p.strip()) >= 2]
+    segs = [p.strip() for p in _TITLE_SPLIT.split(t) if p and len(p.strip()) >= 2]
+    if segs:
+        # "标题 东区办事处": a trailing organisation name after a single space
+        m = _ORG_TAIL.search(segs[-1])
+        if m and len(segs[-1]) - len(m.group(0)) >= 4:
+            segs[-1:] = [segs[-1][: m.start()].strip(), m.group(0).strip()]
+    return segs
 
 
-def find_title(tree, rules=None) -> tuple[str | None, object | None]:
-    """(title, element holding it if one was found in the page)."""
+def _hidden(el) -> bool:
+    for a in [el] + list(el.iterancestors())[:8]:
+        if a.get("hidden") is not None or _HIDDEN_STYLE.search(a.get("style") or ""):
+            return True
+    return False
+
+
+def _heading_text(el) -> str | None:
+    t = _clean_title(_text(el))
+    if not t:
+        return None
+    t = _DECOR.sub("", _LABEL_PREFIX.sub("", t)).strip()
+    return t or None
+
+
+def _page_titles(tree, document: dict | None) -> list[str]:
+    """Title strings the page declares: ArticleTitle, og:title, <title>, a
+    crawler wrapper's title attribute, a facts table's 标题."""
+    out = []
+    first = tree.find(".//title")  # pages embedding fragments carry several <title>s
+    wrapper = tree.xpath("//text[@title]")
+    for t in (_meta(tree, "ArticleTitle"), _meta(tree, "og:title", "twitter:title", "headline"),
+              first.text_content() if first is not None else None,
+              wrapper[0].get("title") if wrapper else None,
+              (document or {}).get("title")):
+        t = _clean_title(t, keep_spaces=True)
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def _site_names(page_titles: list[str]) -> set[str]:
+    """Parts that name the site: a segment shared by the page titles' edges
+    (first or last part of a multi-part title)."""
+    names = set()
+    for pt in page_titles:
+        segs = _segments(pt)
+        if len(segs) >= 2:
+            longest = max(segs, key=_wlen)
+            for seg in (segs[0], segs[-1]):
+                if seg is not longest:
+                    names.add(_squash(seg))
+    return names
+
+
+def _runs(pt: str) -> set[str]:
+    """Squashed contiguous runs of a page title's segments (the whole title too)."""
+    segs = _segments(pt)
+    runs = {_squash(pt)}
+    for i in range(len(segs)):
+        acc = ""
+        for seg in segs[i:]:
+            acc += seg
+            runs.add(_squash(acc))
+    return runs
+
+
+def _standalone_emphasis(tree) -> list:
+    """Blocks (p, td, div …) whose whole text is one emphasised element (bold,
+    font, heading): the title slot of old table layouts."""
+    out = []
+    for el in tree.xpath("//b|//strong|//font|//big|//span[@style]"):
+        block = el
+        for a in el.iterancestors():
+            if a.tag in _BLOCKS:
+                block = a
+                break
+        if block is el:
+            continue
+        t = _squash(_text(el))
+        if t and t == _squash(_text(block)):
+            out.append(el)
+    return out
+
+
+def find_title(tree, rules=None, document: dict | None = None) -> tuple[str | None, object | None]:
+    """(title, element holding it if one was found in the page).
+
+    Chosen by agreement between what the page declares (<title>, og:title,
+    ArticleTitle, a wrapper's title, a facts table's 标题) and what it shows
+    (headings, title-classed elements, a standalone bold line): the longest
+    visible text that equals a declared title or a run of its segments; the
+    site's name (an edge segment of the <title>) is never the title.
+    """
     for el in select(tree, getattr(rules, "title", None)):
         t = _clean_title(_text(el))
         if t:
             return t, el
-    squash = lambda s: re.sub(r"\s", "", s or "")
-    article_title = _clean_title(_meta(tree, "ArticleTitle"))
-    first = tree.find(".//title")  # pages embedding fragments carry several <title>s
-    doc_title = _clean_title(first.text_content()) if first is not None else None
-    og_title = _clean_title(_meta(tree, "og:title", "twitter:title", "headline"))
+    page_titles = _page_titles(tree, document)
+    site = _site_names(page_titles)
+    runs: set[str] = set()
+    for pt in page_titles:
+        runs |= _runs(pt)
+    runs -= site
     heads = []
-    for el in tree.xpath("//h1|//h2|//h3|//*[@id and contains(translate(@id,'TITLE','title'),'title')]"
-                         "|//*[@class and contains(translate(@class,'TITLE','title'),'title')]"):
-        t = _clean_title(_text(el))
-        if t and 4 <= len(t) <= 200:
+    seen = set()
+    for el in tree.xpath(_HEAD_XPATH) + _standalone_emphasis(tree):
+        if id(el) in seen or el.tag in ("title", "meta", "body", "html", "text"):
+            continue
+        seen.add(id(el))
+        t = _heading_text(el)
+        if t and 2 <= len(t) <= 200 and not _hidden(el):
             heads.append((el, t))
+    # 1. agreement: a visible heading equal to a declared title or a run of its parts
+    agreeing = [(el, t) for el, t in heads if _squash(t) in runs and len(_squash(t)) >= 2]
+    if not agreeing:
+        # a heading the declared title begins with ("标题 作者名 博客名" without separators)
+        starts = [_squash(pt) for pt in page_titles]
+        agreeing = [(el, t) for el, t in heads if len(_squash(t)) >= 6 and _squash(t) not in site
+                    and any(st.startswith(_squash(t)) for st in starts)]
+    if agreeing:
+        rank = {"h1": 0, "h2": 1, "h3": 2}
+        el, t = max(agreeing, key=lambda et: (len(_squash(et[1])), -rank.get(et[0].tag, 3)))
+        return t, el
+    article_title = _clean_title(_meta(tree, "ArticleTitle"))
     if article_title:
-        for el, t in heads:
-            if squash(t) == squash(article_title):
-                return t, el
         return article_title, None
-    page_titles = [t for t in (og_title, doc_title) if t]
-    # an h1 that the page title repeats is the article title
-    for el, t in heads:
-        if el.tag == "h1" and any(squash(t) in squash(pt) for pt in page_titles):
-            return t, el
-    # a heading equal to the first segment(s) of the page title
+    if document and document.get("title"):
+        return document["title"], None
+    # 2. no agreement: the longest part of the declared title, unless it is
+    #    only the site's name (then a visible heading or bold line is used)
+    candidates = []
     for pt in page_titles:
-        segs = _segments(pt)
-        prefixes = {squash(pt)}
-        acc = ""
-        for seg in segs:
-            acc += seg
-            prefixes.add(squash(acc))
-        for el, t in heads:
-            if squash(t) in prefixes:
-                return t, el
-    for pt in page_titles:
-        segs = _segments(pt)
-        if segs and len(segs[0]) >= 4:
-            return segs[0].strip(), None
-        return pt, None
-    h1s = [(el, t) for el, t in heads if el.tag == "h1"]
-    if h1s:
-        return h1s[0][1], h1s[0][0]
-    return None, None
+        segs = [seg for seg in _segments(pt) if _squash(seg) not in site] or ([pt] if len(_segments(pt)) <= 1 else [])
+        if segs:
+            candidates.append(max(segs, key=len))
+    shown = [(el, t) for el, t in heads if _squash(t) not in site and 4 <= len(t) <= 80
+             and not re.search(r"[。！？]$|" + C + r"$", t) and el.tag not in ("a",)
+             and not _NOT_TITLE.search(t) and not parse_datetime(t) and not re.fullmatch(r"[\w\s]+\d{4}", t)]
+    if candidates:
+        best = _clean_title(max(candidates, key=len))
+        # the declared title is shown on the page, or is a real title while
+        # the page shows no heading: take it.  A bare word ("显示", "1",
+        # "网易娱乐") or a greeting the page never shows gives way to a heading.
+        if not shown or (len(best) >= 6 and _squash(best) in _squash(_text(tree.find(".//body") if tree.find(".//body") is not None else tree))):
+            return best, None
+    if shown:
+        el, t = _title_slot(tree, shown)
+        return t, el
+    return (_clean_title(candidates[0]), None) if candidates else (None, None)
+
+
+_PROSE = re.compile(r"[。！？；]")
+# a line with a metadata label or an attribute dump is no title
+_NOT_TITLE = re.compile(r"(?:来源|作者|发布日期|发布时间|时间|日期|浏览|点击|编辑)\s*" + C + r"|\w+=\"|^Re\s*[:：]", re.I)
+
+
+def _title_slot(tree, shown: list):
+    """Of the visible headings, the h1/h2 if any, else the last one before
+    the first paragraph of prose (the article starts right after its title)."""
+    h = [(el, t) for el, t in shown if el.tag in ("h1", "h2")]
+    if h:
+        return h[0]
+    order = {el: i for i, el in enumerate(tree.iter())}
+    first_prose = None
+    for node in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"):
+        if len(node.strip()) >= 40 and _PROSE.search(node):
+            par = node.getparent()
+            first_prose = order.get(par)
+            break
+    before = [(el, t) for el, t in shown if first_prose is None or order.get(el, 0) < first_prose]
+    return before[-1] if before else shown[0]
 
 
 # --- the header lines around the title -----------------------------------------
@@ -501,18 +665,163 @@ def find_keywords(tree, rules=None, head: list[str] | None = None) -> list[str]:
     return out
 
 
+# --- government document facts table (信息公开) -----------------------------------
+# field -> its labels, most specific first.  Labels are matched with any
+# spacing between their characters ("索 &nbsp;引 号", "标    题").
+DOC_FIELDS: dict[str, tuple[str, ...]] = {
+    "index_no": ("索引号",),
+    "category": ("主题分类", "分类", "信息分类", "内容分类", "组配分类"),
+    "issuer": ("发文机关", "发布机构", "发布机关", "发文单位", "发布单位"),
+    "doc_number": ("发文字号", "文号"),
+    "written_at": ("成文日期", "发文日期"),
+    "published_at": ("发布日期", "公开日期", "发布时间"),
+    "validity": ("有效性", "是否有效", "效力状态", "时效性"),
+    "subject_words": ("主题词",),
+    "title": ("标题", "名称", "文件名称"),
+}
+# labels that end a value but are not fields here
+_OTHER_DOC_LABELS = ("公开方式", "公开范围", "公开形式", "公开时限", "体裁分类", "服务对象分类", "所属机构", "文种",
+                     "信息来源", "来源", "实施日期", "废止日期", "有效期", "生成日期", "所属主题", "公文种类", "信息公开目录")
+_LABEL_FIELD = {lab: f for f, labs in DOC_FIELDS.items() for lab in labs}
+_ALL_DOC_LABELS = sorted(set(_LABEL_FIELD) | set(_OTHER_DOC_LABELS), key=len, reverse=True)
+_SP = r"[ \t\u00a0\u2002\u2003\u2009\u3000]*"
+_DOC_LABEL_RX = re.compile(
+    r"(?:^|(?<=[\s\u00a0\u3000|｜;；]))(?P<label>"
+    + "|".join(_SP.join(map(re.escape, lab)) for lab in _ALL_DOC_LABELS)
+    + r")" + _SP + r"(?P<colon>" + C + r")?" + _SP
+)
+_EMPTY_VALUE = re.compile(r"^[\s\u00a0\u3000:：∶\-—/／]*$")
+
+
+_ROW_TAGS = {"tr", "dl", "li", "p", "table", "ul", "ol"}
+
+
+def _row_of(el):
+    """The element a label's value must lie in: its table row, definition
+    list, list item or paragraph, else two levels up (div layouts)."""
+    cur, hops = el, 0
+    while cur is not None and cur.tag not in ("body", "html"):
+        if cur.tag in _ROW_TAGS:
+            return cur
+        cur, hops = cur.getparent(), hops + 1
+    up = el.getparent()
+    return up if up is not None and up.tag not in ("body", "html") else el
+
+
+def _doc_tokens(tree) -> list[tuple[str, str, object]]:
+    """The page's text as a stream of ("L", label, element) and ("V", value,
+    element) tokens; a label counts at the start of a text node (or after a
+    space) when a colon follows it or it is the whole node."""
+    tokens: list[tuple[str, str, object]] = []
+    body = tree.find(".//body")
+    nodes = (body if body is not None else tree).xpath(
+        ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+    for node in nodes:
+        chunk = _WS.sub(" ", str(node)).strip()
+        if not chunk:
+            continue
+        el = node.getparent()
+        if node.is_tail and el is not None:
+            el = el.getparent()
+        pos = 0
+        for m in _DOC_LABEL_RX.finditer(chunk):
+            whole = m.end() == len(chunk) or not chunk[m.end():].strip()
+            if not m.group("colon") and not (m.start() == 0 and whole):
+                continue
+            before = chunk[pos:m.start()].strip()
+            if before:
+                tokens.append(("V", before, el))
+            tokens.append(("L", squash_label(m.group("label")), el))
+            pos = m.end()
+        rest = chunk[pos:].strip()
+        if rest:
+            tokens.append(("V", rest, el))
+    return tokens
+
+
+def find_document(tree) -> dict | None:
+    """The facts table of a government document page, parsed into fields
+    (``index_no, category, issuer, doc_number, written_at, published_at,
+    validity, subject_words, title``; None where the table has no such row),
+    or None when the page has no facts table.  Works on any layout (table,
+    definition list, divs, one line) since it reads the text in document
+    order: the densest run of facts labels, each followed by its value."""
+    tokens = _doc_tokens(tree)
+    label_at = [i for i, (kind, _, _) in enumerate(tokens) if kind == "L"]
+    if not label_at:
+        return None
+    # runs of labels at most 3 tokens apart; the run with most strong labels wins
+    runs, run = [], [label_at[0]]
+    for i in label_at[1:]:
+        if i - run[-1] <= 3:
+            run.append(i)
+        else:
+            runs.append(run)
+            run = [i]
+    runs.append(run)
+
+    def strength(r):
+        labels = {tokens[i][1] for i in r}
+        return (len(labels & set(GOV_STRONG_LABELS)), len(labels))
+
+    best = max(runs, key=strength)
+    strong, distinct = strength(best)
+    if strong < 1 or distinct < 3:
+        return None
+    doc: dict = {f: None for f in DOC_FIELDS}
+    rank: dict[str, int] = {}
+    for i in best:
+        label = tokens[i][1]
+        field = _LABEL_FIELD.get(label)
+        if not field:
+            continue
+        value = None
+        if i + 1 < len(tokens) and tokens[i + 1][0] == "V":
+            row = _row_of(tokens[i][2]) if tokens[i][2] is not None else None
+            v_el = tokens[i + 1][2]
+            if row is None or v_el is row or (v_el is not None and row in v_el.iterancestors()):
+                value = tokens[i + 1][1].strip()
+            if value and _EMPTY_VALUE.match(value):
+                value = None
+        order = DOC_FIELDS[field].index(label)
+        if value and (field not in rank or order < rank[field]):
+            doc[field], rank[field] = value, order
+    for field in ("written_at", "published_at"):
+        if doc[field]:
+            dt = parse_datetime(doc[field])
+            if dt is None:
+                doc[field] = None
+            elif field == "written_at" or not _has_time(doc[field]):
+                doc[field] = dt.date().isoformat()
+            else:
+                doc[field] = iso(dt)
+    if doc["title"]:
+        doc["title"] = _clean_title(doc["title"])
+    return doc if any(v for f, v in doc.items() if f != "title") else None
+
+
 def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
-    title, title_el = find_title(tree, rules)
+    document = find_document(tree)
+    title, title_el = find_title(tree, rules, document)
     head = header_lines(tree, title, title_el)
     author = find_author(tree, rules, head)
     editor = find_editor(tree, rules)
     if author and editor and author == editor and not select(tree, getattr(rules, "author", None)):
         author = None  # CMSs often write the editor into <meta name="author">
+    published_at = find_published_at(tree, rules, head)
+    if document and document.get("published_at") and not select(tree, getattr(rules, "date", None)):
+        # the facts table's 发布日期 is the document's own; keep a more precise
+        # time from elsewhere on the same day
+        facts = parse_datetime(document["published_at"])
+        other = parse_datetime(published_at)
+        if not (other and facts and other.date() == facts.date() and _has_time(published_at or "")):
+            published_at = iso(facts)
     return {
         "title": title,
-        "published_at": find_published_at(tree, rules, head),
+        "published_at": published_at,
         "source": find_source(tree, rules, head),
         "author": author,
         "editor": editor,
         "keywords": find_keywords(tree, rules, head),
+        "document": document,
     }
