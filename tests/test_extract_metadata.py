@@ -192,3 +192,69 @@ def test_wrapper_title_attribute_is_a_candidate():
     html = ("<html><body><text id='http://example.cn/a' title='老城区改造的十年回顾 某人的博客'>"
             "<div class='post'><a id='TitleUrl'>老城区改造的十年回顾</a>" + PARA + "</div></text></body></html>")
     assert meta(html)["title"] == "老城区改造的十年回顾"
+
+
+# --- date / source / author lines anywhere in the header area --------------------
+PLAIN = "<p>城市更新工作稳步推进，各方面进展顺利，市民普遍表示满意，相关部门将继续做好后续工作。</p>" * 4
+
+
+def test_us_and_english_ordinal_dates():
+    assert iso(parse_datetime("7/5/2005 9:23:57 PM")) == "2005-07-05T21:23:57+08:00"
+    assert iso(parse_datetime("Saturday, September 10th, 2005 10:56 am")) == "2005-09-10T10:56:00+08:00"
+
+
+def test_label_alone_on_its_line_takes_the_next_line():
+    html = ("<html><head><title>老城区改造的十年回顾</title></head><body><h2>老城区改造的十年回顾</h2>"
+            "<table><tr><td>发布日期：</td><td>7/5/2005 9:23:57 PM</td></tr>"
+            "<tr><td>来源：</td><td>某某晚报</td></tr></table>" + PLAIN + "</body></html>")
+    m = meta(html)
+    assert m["published_at"] == "2005-07-05T21:23:57+08:00" and m["source"] == "某某晚报"
+
+
+def test_unlabelled_info_line_with_site_and_quoted_outlet():
+    html = ("<html><head><title>老城区改造的十年回顾_新闻_某网</title></head><body><h1>老城区改造的十年回顾</h1>"
+            "<div>http://www.example.net 2005年03月21日 11:21 《理财周刊》</div>" + PLAIN + "</body></html>")
+    m = meta(html)
+    assert m["source"] == "理财周刊" and m["published_at"] == "2005-03-21T11:21:00+08:00"
+
+
+def test_reprint_placeholder_gives_way_to_the_named_outlet():
+    html = ("<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>"
+            "<div>2005-02-06 13:26更新 来源：转载文章</div>" + PLAIN + "<p>来源：某某晨报</p></body></html>")
+    assert meta(html)["source"] == "某某晨报"
+    alone = html.replace("<p>来源：某某晨报</p>", "")
+    assert meta(alone)["source"] == "转载文章"  # nothing better on the page: kept as shown
+
+
+def test_closing_credit_line_names_the_source():
+    html = ("<html><head><title>显示</title></head><body><p><font><strong>犬儒的病理</strong></font></p>"
+            + PLAIN + "<p>——《某某之春》1998年3月号</p></body></html>")
+    assert meta(html)["source"] == "某某之春"
+
+
+def test_posted_line_and_forum_post_line():
+    blog = ("<html><head><title>很高兴来到这里</title></head><body><h2>很高兴来到这里</h2>" + PLAIN +
+            "<div>发表于 2004年12月27日 12:40 - (阅读:3727;评论:63)</div></body></html>")
+    assert meta(blog)["published_at"] == "2004-12-27T12:40:00+08:00"
+    forum = ("<html><head><title>关于亲子的演讲</title></head><body><h2>关于亲子的演讲</h2>" + PLAIN +
+             "<p>本贴由大卫于2005年8月12日16:12:21在〖心灵体操〗发表.</p></body></html>")
+    assert meta(forum)["author"] == "大卫"
+
+
+def test_author_line_below_the_article_and_sign_off():
+    html = ("<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>" + PLAIN +
+            "<p>作者：宋某 杨某某</p></body></html>")
+    assert meta(html)["author"] == "宋某 杨某某"
+    signed = ("<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>" + PLAIN +
+              "<p>（袁某某）</p><p>（完）</p></body></html>")
+    assert meta(signed)["author"] == "袁某某"
+
+
+def test_meta_author_that_is_a_publisher_or_the_site_is_not_the_author():
+    for who in ("大汉网络", "某某出版社,Some Publishers", "某某网", "网络编辑"):
+        html = (f"<html><head><meta name='author' content='{who}'><title>老城区改造的十年回顾 - 某某网</title></head>"
+                "<body><h1>老城区改造的十年回顾</h1><p>城市更新工作稳步推进，各方面进展顺利，市民普遍表示满意。</p></body></html>")
+        assert meta(html)["author"] is None, who
+    html = ("<html><head><meta name='author' content='张三'><title>老城区改造的十年回顾 - 某某网</title></head>"
+            "<body><h1>老城区改造的十年回顾</h1><p>城市更新工作稳步推进，各方面进展顺利，市民普遍表示满意。</p></body></html>")
+    assert meta(html)["author"] == "张三"

@@ -14,7 +14,10 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from .text import element_lines, select
-from .vocab import COLON as C, GOV_STRONG_LABELS, squash as squash_label
+from .vocab import (
+    COLON as C, CREDIT_LINE_RX, GOV_STRONG_LABELS, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS,
+    squash as squash_label,
+)
 
 __all__ = [
     "extract_metadata", "parse_datetime", "find_title", "find_published_at", "find_source",
@@ -33,9 +36,14 @@ _CN = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)\s*日?"
     r"(?:\s*[T ]?\s*(?P<H>\d{1,2})\s*[:：∶时]\s*(?P<M>\d{1,2})(?:\s*[:：∶分]\s*(?P<S>\d{1,2}))?)?"
 )
+# US-style "7/5/2005 9:23:57 PM" (month first), as old ASP pages print it
+_US = re.compile(
+    r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})"
+    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
+)
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _EN = re.compile(
-    r"(?i)\b(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2}),?\s+(?P<y>(?:19|20)\d{2})"
+    r"(?i)\b(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})"
     r"(?:,?\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[ap]\.?m\.?)?)?"
 )
 
@@ -65,7 +73,7 @@ def parse_datetime(text: str | None) -> datetime | None:
     m = _CN.search(text)
     if m:
         return _mk(m["y"], m["m"], m["d"], m["H"], m["M"], m["S"])
-    m = _EN.search(text)
+    m = _EN.search(text) or _US.search(text)
     if m:
         H = int(m["H"]) if m["H"] else 0
         ampm = (m["ampm"] or "").lower().replace(".", "")
@@ -73,7 +81,8 @@ def parse_datetime(text: str | None) -> datetime | None:
             H += 12
         elif ampm == "am" and H == 12:
             H = 0
-        return _mk(m["y"], _MONTHS[m["mon"].lower()[:3]], m["d"], H, m["M"], m["S"])
+        month = _MONTHS[m["mon"].lower()[:3]] if "mon" in m.re.groupindex else m["m"]
+        return _mk(m["y"], month, m["d"], H, m["M"], m["S"])
     return None
 
 
@@ -427,13 +436,35 @@ def header_lines(tree, title: str | None, title_el=None, limit: int = 12) -> lis
         if len(l) > 120 or (len(l) >= 20 and re.search(r"[。！？]", l)):
             break
         after.append(l)
-    return lines[max(0, idx - 3): idx] + after
+    return _merge_labels(lines[max(0, idx - 3): idx] + after)
+
+
+_LABEL_ONLY = re.compile(r"^[\[【|｜]?\s*[\u4e00-\u9fff]{1,6}\s*" + C + r"$")
+
+
+def _merge_labels(lines: list[str]) -> list[str]:
+    """A label alone on its line ("发布日期：") takes the next line as its value."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _LABEL_ONLY.match(line) and i + 1 < len(lines) and not _LABEL_ONLY.match(lines[i + 1]) \
+                and len(lines[i + 1]) <= 40:
+            out.append(line + lines[i + 1])
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
 
 
 _LABELED_DATE = re.compile(r"(?:发布时间|发布日期|发表时间|发文日期|成文日期|时间|日期|更新时间)\s*" + C + r"\s*(.{6,40})")
 
 
-def find_published_at(tree, rules=None, head: list[str] | None = None) -> str | None:
+_POSTED = re.compile(r"(?:" + POSTED_LABELS + r")\s*" + C + r"?\s*(.{6,40})")
+
+
+def find_published_at(tree, rules=None, head: list[str] | None = None, lines: list[str] | None = None) -> str | None:
     candidates: list[tuple[datetime, bool]] = []  # (dt, has_seconds)
 
     def add(text: str | None) -> None:
@@ -466,6 +497,13 @@ def find_published_at(tree, rules=None, head: list[str] | None = None) -> str | 
                 if parse_datetime(line):
                     add(line)
                     break
+    if not candidates and lines:
+        # a post's own time, printed under it: "发表于 2004年12月27日 12:40"
+        for line in lines:
+            m = _POSTED.search(line)
+            if m and len(line) <= 80 and parse_datetime(m.group(1)):
+                add(m.group(1))
+                break
     if not candidates:
         return None
     # prefer the first candidate; a later one that agrees but is more precise wins
@@ -483,7 +521,7 @@ _STOP = (
     r"(?=\s{2,}|[\u3000]|\s*(?:作者|记者|编辑|责任编辑|来源|发布时间|发布日期|时间|日期|关键词|关键字|字号|点击|浏览|阅读|"
     r"分享|打印|收藏|点赞|参与互动|评论|【|\||｜)|$)"
 )
-_SOURCE_RX = re.compile(r"(?:来源|稿源|信息来源|文章来源|出处)\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
+_SOURCE_RX = re.compile(r"(?:" + META_SOURCE_LABELS + r")\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
 _AUTHOR_RX = re.compile(r"(?:作者|撰文|撰稿)\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
 _EDITOR_RX = re.compile(r"(?:责任编辑|责编|编辑)\s*" + C + r"\s*(?P<v>[^】\])）\s]{1,30})")
 
@@ -496,6 +534,8 @@ def _value(rx: re.Pattern, text: str) -> str | None:
     if not m:
         return None
     v = _TRAILING_DATE.sub("", m.group("v")).strip(" :：∶|｜，,。、()（）[]【】")
+    if re.match(r"[\w-]+\s*=\s*[\"']", v or ""):  # an attribute dump printed by broken markup
+        return None
     return v or None
 
 
@@ -515,35 +555,59 @@ def _selected_value(text: str, rx: re.Pattern, labels: str) -> str | None:
     return None
 
 
-def find_source(tree, rules=None, head: list[str] | None = None) -> str | None:
+_INFO_LINE = re.compile(
+    r"(?:(?:https?://)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}/?\s+)?"
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?(?:\s*\d{1,2}[:：∶]\d{2}(?:[:：∶]\d{2})?)?\s*"
+    r"(?:《(?P<q>[^》]{2,20})》|(?P<n>[\u4e00-\u9fff·—]{2,16}))"
+)
+
+
+def _header_source(tree, rules, head) -> str | None:
     for el in select(tree, getattr(rules, "source", None)):
         t = _text(el)
-        v = _selected_value(t, _SOURCE_RX, "来源|稿源|信息来源|文章来源")
+        v = _selected_value(t, _SOURCE_RX, META_SOURCE_LABELS)
         if v:
             return v
     for line in head or ():
         v = _value(_SOURCE_RX, line)
         if v:
-            return v
-    # an unlabeled info line: "2024-10-22 13:35 自贡网"
+            return v.strip("《》")
+    # an unlabeled info line: "2024-10-22 13:35 自贡网", "site.com 2005年03月21日 11:21 《刊名》"
     for line in head or ():
-        m = re.fullmatch(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}[:：∶]\d{2}(?:[:：∶]\d{2})?)?\s+"
-                         r"([\u4e00-\u9fff·]{2,16})", line.strip())
+        m = _INFO_LINE.fullmatch(line.strip())
         if m:
-            return m.group(1)
+            return m.group("q") or m.group("n")
     v = _by_id(tree, "source_baidu")
     if v:
-        v = _value(_SOURCE_RX, v) or _TRAILING_DATE.sub("", _strip_label(v, "来源|稿源|信息来源|文章来源")).strip()
+        v = _value(_SOURCE_RX, v) or _TRAILING_DATE.sub("", _strip_label(v, META_SOURCE_LABELS)).strip()
         if v:
             return v
     v = _meta(tree, "ContentSource", "source", "og:article:source", "article:source")
     if v:
-        v = _value(_SOURCE_RX, v) or _strip_label(v, "来源|稿源|信息来源|文章来源")
+        v = _value(_SOURCE_RX, v) or _strip_label(v, META_SOURCE_LABELS)
         v = _TRAILING_DATE.sub("", v).strip() if v else v
     return v or None
 
 
-def find_author(tree, rules=None, head: list[str] | None = None) -> str | None:
+def find_source(tree, rules=None, head: list[str] | None = None, lines: list[str] | None = None) -> str | None:
+    """The outlet the page credits: the 来源 of the header area (or a site
+    selector, or a machine field); when that only says "转载文章", or there
+    is none, a later "来源：X" line or a closing credit ("——《刊名》")."""
+    v = _header_source(tree, rules, head)
+    if v and v not in SOURCE_PLACEHOLDERS:
+        return v
+    for line in lines or ():
+        if v and len(line) <= 40:  # a placeholder in the header: the outlet named further down
+            named = _value(_SOURCE_RX, line)
+            if named and named not in SOURCE_PLACEHOLDERS and _SOURCE_RX.match(line.strip(" 【[（(")):
+                return named.strip("《》")
+        m = CREDIT_LINE_RX.search(line)
+        if m:
+            return m.group("v")
+    return v
+
+
+def find_author(tree, rules=None, head: list[str] | None = None, lines: list[str] | None = None) -> str | None:
     for el in select(tree, getattr(rules, "author", None)):
         t = _text(el)
         v = _selected_value(t, _AUTHOR_RX, "作者|撰文|撰稿")
@@ -567,11 +631,47 @@ def find_author(tree, rules=None, head: list[str] | None = None) -> str | None:
             return str(a[0]["name"]).strip()
         if isinstance(a, str) and a.strip():
             return a.strip()
+    v = _lines_author(lines)
+    if v:
+        return v
     v = (_meta(tree, "author", "article:author") or "").strip()
-    # meta author is often a CMS account ("103553", "sina_mobile") or a URL
+    # meta author is often a CMS account ("103553", "sina_mobile"), a URL,
+    # or the publisher, the site or its web editor ("大汉网络", "网易", "X出版社,Y")
     if not v or len(v) > 30 or re.fullmatch(r"[\w.@:/-]+", v, re.ASCII) and not re.search(r"[A-Za-z]{2,}\s", v):
         return None
+    if _PUBLISHER.search(v) or _squash(v) in _site_names(_page_titles(tree, None)):
+        return None
     return v
+
+
+# a name that is an organisation, a site or a desk, not a person
+_PUBLISHER = re.compile(
+    r"[,，;；|]|网络|网站|网$|新闻网|在线|出版|杂志|期刊|报社|日报|晚报|传媒|媒体|公司|集团|科技|信息|中心|工作室|编辑部|"
+    r"编辑|小编|管理员|admin|webmaster|editor|www\.|\.com|\.cn|Publisher", re.I)
+# "本贴由大卫于2005年8月12日16:12:21在〖…〗发表", a forum's post line
+_POSTED_BY = re.compile(r"由\s*(?P<v>[^\s于]{1,16})\s*于\s*(?:19|20)\d{2}\s*[-/.年]")
+# "（袁源）" closing a news article: the reporter's sign-off
+_SIGN_OFF = re.compile(r"^[（(]\s*(?P<v>[\u4e00-\u9fff]{2,4}(?:\s[\u4e00-\u9fff]{2,4}){0,2})\s*[)）]$")
+_NOT_NAMES = {"完", "组图", "图", "待续", "未完待续", "续", "上", "中", "下", "全文完", "本报讯", "新华社", "注", "附件"}
+
+
+def _lines_author(lines: list[str] | None) -> str | None:
+    """An author named in the page's lines: a short "作者：X" line, a forum's
+    "由X于<date>发表" line, a sign-off "（姓名）" line."""
+    for line in lines or ():
+        if len(line) <= 60 and re.match(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿)\s*" + C, line):
+            v = _value(_AUTHOR_RX, line)
+            if v and not _PUBLISHER.search(v):
+                return v
+    for line in lines or ():
+        m = _POSTED_BY.search(line)
+        if m and len(line) <= 120:
+            return m.group("v")
+    for line in lines or ():
+        m = _SIGN_OFF.match(line.strip())
+        if m and m.group("v") not in _NOT_NAMES:
+            return m.group("v")
+    return None
 
 
 def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
@@ -804,11 +904,12 @@ def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
     document = find_document(tree)
     title, title_el = find_title(tree, rules, document)
     head = header_lines(tree, title, title_el)
-    author = find_author(tree, rules, head)
+    lines = document_lines(tree)
+    author = find_author(tree, rules, head, lines)
     editor = find_editor(tree, rules)
     if author and editor and author == editor and not select(tree, getattr(rules, "author", None)):
         author = None  # CMSs often write the editor into <meta name="author">
-    published_at = find_published_at(tree, rules, head)
+    published_at = find_published_at(tree, rules, head, lines)
     if document and document.get("published_at") and not select(tree, getattr(rules, "date", None)):
         # the facts table's 发布日期 is the document's own; keep a more precise
         # time from elsewhere on the same day
@@ -819,7 +920,7 @@ def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
     return {
         "title": title,
         "published_at": published_at,
-        "source": find_source(tree, rules, head),
+        "source": find_source(tree, rules, head, lines),
         "author": author,
         "editor": editor,
         "keywords": find_keywords(tree, rules, head),
