@@ -10,8 +10,8 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .cleanup import clean_lines
-from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, WS as _WS, squash
+from .cleanup import clean_lines, is_noise_line
+from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, WORD_RX, WS as _WS, squash
 
 __all__ = ["element_lines", "body_text", "select", "generic_text"]
 
@@ -220,6 +220,61 @@ def prune_teasers(tree) -> None:
     _remove(doomed)
 
 
+_TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
+
+
+def _is_data_table(table) -> bool:
+    """A grid of facts (rows of two or more short cells, few links) rather
+    than page layout."""
+    if table.find(".//table") is not None:
+        return False
+    rows = table.findall(".//tr")
+    if len(rows) < 2:
+        return False
+    multi = sum(1 for r in rows if len(r.findall("td") + r.findall("th")) >= 2)
+    if multi < 0.6 * len(rows):
+        return False
+    text = squash(table.text_content())
+    if not text:
+        return False
+    links = sum(len(squash(a.text_content())) for a in table.iter("a"))
+    return links < 0.5 * len(text)
+
+
+def unwrap_layout_tables(tree) -> None:
+    """Turn layout tables into plain blocks.  Legacy portals lay out the
+    whole page as nested tables; given to trafilatura as tables they come
+    out as ``| … |`` rows with the navigation in them.  As blocks, the usual
+    text-density and link-density rules find the article.  Data tables (a
+    grid of short cells without tables inside) stay tables."""
+    for table in list(tree.iter("table")):
+        if _is_data_table(table):
+            continue
+        for part in [table, *_own_parts(table)]:
+            _to_div(part)
+
+
+def _own_parts(table):
+    """The rows and cells of ``table`` itself (not of tables nested in it)."""
+    out = []
+    stack = list(table)
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str) or el.tag == "table":
+            continue
+        if el.tag in ("tbody", "thead", "tfoot", "tr", "td", "th"):
+            out.append(el)
+            if el.tag not in ("td", "th"):
+                stack.extend(el)
+    return out
+
+
+def _to_div(el) -> None:
+    el.tag = "div"
+    for attr in ("colspan", "rowspan", "width", "height", "align", "valign", "border", "cellpadding", "cellspacing"):
+        el.attrib.pop(attr, None)
+
+
 def generic_text(tree, url: str | None = None) -> list[str]:
     import trafilatura
 
@@ -236,6 +291,77 @@ def generic_text(tree, url: str | None = None) -> list[str]:
     return [ln for ln in (_WS.sub(" ", l).strip() for l in text.split("\n")) if ln]
 
 
+# --- the densest prose block: a check on trafilatura's choice ---------------------
+_PROSE_PUNCT = re.compile(r"[，。！？；、,]")
+_NOT_CONTENT = frozenset(("a", "nav", "footer", "header", "aside", "form", "select", "button", "label"))
+MIN_PROSE = 40  # word characters a prose block must have to overrule trafilatura
+# containers that are page chrome by their class or id
+_CHROME_ATTR = re.compile(r"(?i)foot|copyright|\bnav|menu|sidebar|comment|share|related|recommend|breadcrumb")
+
+
+def _is_chrome(el) -> bool:
+    if isinstance(el.tag, str) and el.tag.lower() in _NOT_CONTENT:
+        return True
+    attrs = (el.get("class") or "") + " " + (el.get("id") or "")
+    return bool(attrs.strip()) and _CHROME_ATTR.search(attrs) is not None
+
+
+def _own_text(el) -> str:
+    """Text of ``el`` outside its block children, its links and scripts."""
+    parts = [el.text or ""]
+    _inline_text(el, parts)
+    return "".join(parts)
+
+
+def _inline_text(el, parts: list[str]) -> None:
+    for ch in el:
+        tag = ch.tag.lower() if isinstance(ch.tag, str) else None
+        if tag is not None and tag not in BLOCK_TAGS and tag not in CELL_TAGS and tag not in SKIP_TAGS and tag != "a":
+            parts.append(ch.text or "")
+            _inline_text(ch, parts)
+        parts.append(ch.tail or "")
+
+
+def prose_blocks(tree):
+    """The container holding the most prose (runs of text with sentence
+    punctuation, links excluded) and those runs, in document order.  Scores
+    go to a run's parent and, halved, to its grandparent."""
+    scores: dict = {}
+    runs: dict = {}
+    body = tree.find(".//body")
+    root = body if body is not None else tree
+    for el in root.iter(*BLOCK_TAGS, *CELL_TAGS):
+        tag = el.tag.lower()
+        if tag in ("br", "hr", "ul", "ol", "dl", "table", "tbody", "thead", "tfoot", "tr"):
+            continue
+        text = squash(_own_text(el))
+        if len(text) < 10 or not _PROSE_PUNCT.search(text) or is_noise_line(text):
+            continue
+        if _is_chrome(el) or any(_is_chrome(a) for a in el.iterancestors()):
+            continue
+        n = len(text)
+        parent = el.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0) + n
+        runs.setdefault(parent, []).append(text)
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] = scores.get(grand, 0) + n / 2
+            runs.setdefault(grand, []).append(text)
+    if not scores:
+        return None, []
+    best = max(scores, key=scores.get)
+    return best, runs.get(best, [])
+
+
+def _covered(runs: list[str], lines: list[str]) -> float:
+    """Share of the prose runs' characters that ``lines`` carry."""
+    joined = squash("".join(lines))
+    total = sum(len(r) for r in runs) or 1
+    return sum(len(r) for r in runs if r[:24] in joined) / total
+
+
 def body_text(tree, url: str | None = None, rules=None, *, title: str | None = None) -> str:
     """Clean article text of ``tree``: one paragraph per line, "" when none found."""
     lines = None
@@ -248,5 +374,16 @@ def body_text(tree, url: str | None = None, rules=None, *, title: str | None = N
                 return "\n".join(cleaned)
     prune_teasers(tree)
     _remove(fact_tables(tree))
+    unwrap_layout_tables(tree)
+    container, runs = prose_blocks(tree)
     lines = generic_text(tree, url)
-    return "\n".join(clean_lines(lines, title=title, extra_patterns=extra))
+    cleaned = clean_lines(lines, title=title, extra_patterns=extra)
+    prose = sum(len(WORD_RX.findall(r)) for r in runs)
+    if container is not None and prose >= MIN_PROSE and _covered(runs, cleaned) < 0.5:
+        # trafilatura missed the page's main prose (a short brief in portal
+        # chrome, a body its heuristics skip): take the densest block instead
+        # when that gives more text.
+        own = clean_lines(element_lines(container), title=title, extra_patterns=extra)
+        if sum(len(WORD_RX.findall(l)) for l in own) > sum(len(WORD_RX.findall(l)) for l in cleaned) or not cleaned:
+            cleaned = own
+    return "\n".join(cleaned)
