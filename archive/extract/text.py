@@ -386,4 +386,21 @@ def body_text(tree, url: str | None = None, rules=None, *, title: str | None = N
         own = clean_lines(element_lines(container), title=title, extra_patterns=extra)
         if sum(len(WORD_RX.findall(l)) for l in own) > sum(len(WORD_RX.findall(l)) for l in cleaned) or not cleaned:
             cleaned = own
+        elif own:
+            # both hold text (a prose block beside a data table trafilatura
+            # kept): the two in page order
+            cleaned = _in_page_order(tree, cleaned, own)
     return "\n".join(cleaned)
+
+
+def _in_page_order(tree, *groups: list[str]) -> list[str]:
+    page = squash(tree.text_content())
+    seen, placed = set(), []
+    for group in groups:
+        for line in group:
+            if line in seen:
+                continue
+            seen.add(line)
+            pos = page.find(squash(line)[:20])
+            placed.append((pos if pos >= 0 else len(page), len(placed), line))
+    return [line for _, _, line in sorted(placed)]
