@@ -41,6 +41,24 @@ def decompress(blob: bytes) -> bytes:
     return zlib.decompress(blob)
 
 
+# Longest article text stored in ``articles.text`` (characters); the crawl
+# setting ARCHIVE_MAX_TEXT_CHARS overrides it. The page itself is always kept
+# whole, compressed, in ``raw_pages.body``.
+MAX_TEXT_CHARS = 200_000
+
+
+def cap_text(text: str, max_chars: int | None = MAX_TEXT_CHARS) -> tuple[str, int | None]:
+    """``(text to store, full length or None)``: a text longer than *max_chars*
+    characters is cut there (at the last line break in its final tenth, if
+    any); the full length is then stored in ``articles.text_full_length``
+    (NULL: the text is whole). *max_chars* None or below 1 means no cap."""
+    text = text or ""
+    if not max_chars or max_chars < 1 or len(text) <= max_chars:
+        return text, None
+    cut = text.rfind("\n", max_chars - max_chars // 10, max_chars + 1)
+    return text[: cut if cut > 0 else max_chars].rstrip(), len(text)
+
+
 # ---------------------------------------------------------------- migrations
 
 def _m1_core(db: sqlite_utils.Database) -> None:
@@ -189,6 +207,14 @@ def _m3_neardup(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE neardup_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _m6_linear_index_text_cap(db: sqlite_utils.Database) -> None:
+    """Full-text triggers in linear form (archive/search.py) and the stored-text cap (``cap_text``)."""
+    from archive.search import migrate_v6
+
+    migrate_v6(db)
+    db.execute("ALTER TABLE articles ADD COLUMN text_full_length INTEGER")
+
+
 def _m2_search(db: sqlite_utils.Database) -> None:
     """Chinese full-text index, its sync triggers and the export change counter (archive/search.py)."""
     from archive.search import migrate_v2
@@ -202,6 +228,7 @@ MIGRATIONS: list[tuple[int, callable]] = sorted([
     (2, _m2_search),
     (3, _m3_neardup),
     (4, _m4_refresh),
+    (6, _m6_linear_index_text_cap),
 ], key=lambda m: m[0])
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -212,27 +239,43 @@ def schema_version(db: sqlite_utils.Database) -> int:
 
 
 def migrate(db: sqlite_utils.Database) -> int:
-    """Bring the file to the newest schema; returns the version reached."""
+    """Bring the file to the newest schema; returns the version reached.
+
+    Safe when several processes open a new archive at once: each step takes
+    the write lock first (BEGIN IMMEDIATE, waiting out the busy timeout) and
+    reads ``user_version`` again inside that transaction, so a step another
+    process has just applied is skipped, never run twice.
+    """
     current = schema_version(db)
-    if current > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"archive schema version {current} is newer than this program "
-            f"understands ({SCHEMA_VERSION}); upgrade the program"
-        )
+    _check_not_newer(current)
+    if current >= SCHEMA_VERSION:
+        return current
+    conn = db.conn
     for version, step in MIGRATIONS:
         if version <= current:
             continue
-        conn = db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            step(db)
-            conn.execute(f"PRAGMA user_version = {version}")
+            current = schema_version(db)
+            _check_not_newer(current)
+            if version > current:
+                step(db)
+                conn.execute(f"PRAGMA user_version = {version}")
+                current = version
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
     return schema_version(db)
+
+
+def _check_not_newer(current: int) -> None:
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"archive schema version {current} is newer than this program "
+            f"understands ({SCHEMA_VERSION}); upgrade the program"
+        )
 
 
 def open_db(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True) -> sqlite_utils.Database:

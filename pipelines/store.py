@@ -13,7 +13,7 @@ import logging
 import sqlite3
 from collections import defaultdict
 
-from archive.db import compress, now_iso, open_db, transaction
+from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, open_db, transaction
 from crawler.items import AliasItem, ArticleItem, FailureItem
 
 logger = logging.getLogger(__name__)
@@ -41,16 +41,20 @@ def _validators(item: ArticleItem) -> tuple[str | None, str | None]:
     return (first.etag, first.last_modified) if first else (None, None)
 
 
-def insert_article(db, item: ArticleItem, when: str) -> int:
-    """Insert a new article with its pages and attachments; returns its id."""
+def insert_article(db, item: ArticleItem, when: str, max_text_chars: int | None = MAX_TEXT_CHARS) -> int:
+    """Insert a new article with its pages and attachments; returns its id.
+
+    A text longer than *max_text_chars* is stored cut (``archive.db.cap_text``)."""
     etag, modified = _validators(item)
+    text, full_length = cap_text(item.text, max_text_chars)
     cur = db.execute(
         """INSERT INTO articles (url, site, title, published_at, source, author, editor, keywords,
-                                 text, text_hash, pages, first_seen, last_seen, checked_at, etag, last_modified)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                 text, text_hash, pages, first_seen, last_seen, checked_at, etag, last_modified,
+                                 text_full_length)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [item.url, item.site, item.title, item.published_at, item.source, item.author, item.editor,
-         json.dumps(item.keywords, ensure_ascii=False), item.text, item.text_hash, len(item.pages),
-         when, when, when, etag, modified],
+         json.dumps(item.keywords, ensure_ascii=False), text, item.text_hash, len(item.pages),
+         when, when, when, etag, modified, full_length],
     )
     article_id = cur.lastrowid
     insert_pages(db, article_id, item)
@@ -59,7 +63,8 @@ def insert_article(db, item: ArticleItem, when: str) -> int:
     return article_id
 
 
-def update_article(db, article_id: int, item: ArticleItem, when: str) -> None:
+def update_article(db, article_id: int, item: ArticleItem, when: str,
+                   max_text_chars: int | None = MAX_TEXT_CHARS) -> None:
     """A re-fetched article whose text or title changed: keep the old version as a revision."""
     db.execute(
         """INSERT INTO revisions (article_id, title, text, text_hash, fetched_at, replaced_at)
@@ -69,14 +74,16 @@ def update_article(db, article_id: int, item: ArticleItem, when: str) -> None:
         [when, article_id],
     )
     etag, modified = _validators(item)
+    text, full_length = cap_text(item.text, max_text_chars)
     db.execute(
         """UPDATE articles SET title = ?, published_at = COALESCE(?, published_at), source = ?, author = ?,
              editor = ?, keywords = ?, text = ?, text_hash = ?, pages = ?, last_seen = ?, checked_at = ?,
-             etag = ?, last_modified = ?, gone_at = NULL, revision_count = revision_count + 1
+             etag = ?, last_modified = ?, gone_at = NULL, revision_count = revision_count + 1,
+             text_full_length = ?
            WHERE id = ?""",
         [item.title, item.published_at, item.source, item.author, item.editor,
-         json.dumps(item.keywords, ensure_ascii=False), item.text, item.text_hash, len(item.pages),
-         when, when, etag, modified, article_id],
+         json.dumps(item.keywords, ensure_ascii=False), text, item.text_hash, len(item.pages),
+         when, when, etag, modified, full_length, article_id],
     )
     insert_pages(db, article_id, item)
     insert_attachments(db, article_id, item, when)
@@ -118,11 +125,15 @@ class StorePipeline:
         self.crawler = crawler
         self.db_path = db_path
         self.db = None
+        self.max_text_chars = MAX_TEXT_CHARS
         self.pending_aliases: dict[str, set[str]] = defaultdict(set)
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, crawler.settings.get("ARCHIVE_DB"))
+        pipe = cls(crawler, crawler.settings.get("ARCHIVE_DB"))
+        # longest text stored in articles.text (0: no cap); the page is kept whole in raw_pages
+        pipe.max_text_chars = crawler.settings.getint("ARCHIVE_MAX_TEXT_CHARS", MAX_TEXT_CHARS)
+        return pipe
 
     def open_spider(self):
         self.db = open_db(self.db_path)
@@ -181,7 +192,7 @@ class StorePipeline:
                 return
             if item.existing_id is not None:
                 if item.changed:
-                    update_article(db, item.existing_id, item, when)
+                    update_article(db, item.existing_id, item, when, self.max_text_chars)
                     self.stats.inc_value("archive/updated")
                 else:
                     touch_article(db, item.existing_id, item, when)
@@ -192,7 +203,7 @@ class StorePipeline:
                 add_url(db, item.duplicate_of, item.url, item.duplicate_reason or "duplicate", when)
                 self.stats.inc_value("archive/duplicate")
                 return
-            article_id = insert_article(db, item, when)
+            article_id = insert_article(db, item, when, self.max_text_chars)
             item.article_id = article_id
             for url in self.pending_aliases.pop(item.url, ()):
                 add_url(db, article_id, url, "alias", when)
