@@ -204,3 +204,34 @@ def test_bot_challenge_page_is_not_an_article():
 def test_too_little_text_is_not_an_article():
     assert clean_lines(["首页", "返回"]) == []
     assert clean_lines(["各单位：现将有关通知印发给你们，请遵照执行。"]) != []
+
+
+@pytest.mark.parametrize("line", [
+    "【打印本页】 【关闭窗口】", "[打印] [关闭]", "【打印本文】【关闭】", "【 收藏本页 】",
+    "（本文编辑 赵六）", "（记者 王五 编辑 李四）", "【责编：张三】",
+    "发布日期：2005-03-01 责任编辑：王五", "发布时间：2006年5月2日 10:20 来源：本站 点击数：35",
+    "本网常年法律顾问：某某律师事务所 张律师 电话：0123-88886666",
+])
+def test_legacy_furniture_lines_anywhere(line):
+    assert cleaned(line, where="middle") == [P1, P2, P3]
+    assert cleaned(line) == [P1, P2, P3]
+
+
+@pytest.mark.parametrize("heading", ["反侵权公告", "【版权声明】", "免责声明：", "法律声明"])
+def test_footer_notice_block_cut_with_what_follows(heading):
+    notice = ["本网站所刊登的各种新闻、信息，均为本网所有，未经协议授权，禁止下载使用。",
+              "凡侵犯本网版权等知识产权的，本网必依法追究其法律责任。", "电话：0123-88886666"]
+    assert cleaned(heading, *notice) == [P1, P2, P3]
+
+
+@pytest.mark.parametrize("line", [
+    "索 引 号：SY0000201001234567", "发文字号：沪府规〔2024〕5号", "成文日期：2024年05月10日", "有 效 性：有效",
+])
+def test_government_facts_rows_never_body(line):
+    assert cleaned(line, where="start") == [P1, P2, P3]
+    assert cleaned(line, where="middle") == [P1, P2, P3]
+
+
+def test_prose_that_names_dates_or_editors_stays():
+    para = "发布日期：2005年3月1日起，市民可凭身份证到各区办事大厅办理，责任编辑部门将全程跟踪，确保落实。"
+    assert cleaned(para, where="middle") == [P1, P2, para, P3]

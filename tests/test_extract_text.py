@@ -3,7 +3,8 @@ table + body + attachments), legacy table layouts, footer notices, hidden
 bodies.  Every page here is hand-written for the rule it tests."""
 import pytest
 
-from archive.extract import extract
+from archive.extract import extract, parse_html
+from archive.extract.text import prose_blocks
 
 GOV_BODY = [
     "各区人民政府，市政府各委、办、局：",
@@ -90,3 +91,134 @@ def test_a_paragraph_that_mentions_a_label_is_kept():
     body = GOV_BODY + ["申请人应在申请表中写明文件的索引号、发文字号和成文日期，以便查询。"]
     text = extract(gov_page("", body=body))["text"]
     assert body[-1] in text
+
+
+# --- legacy table layouts (2003-2006 portals) -------------------------------------
+LEGACY_PARAS = [
+    "本报讯 昨日，市交通局召开新闻发布会，宣布今年将新开通公交线路十二条，调整优化线路二十条，方便市民出行。",
+    "据介绍，新开通的线路主要集中在城市东部和北部的新建居住区，这些地区的居民此前反映乘车不便，需要步行较远距离。",
+    "市交通局有关负责人表示，线路调整将分批实施，每次调整前都会提前十天向社会公告，并在站点张贴告示，请市民留意。",
+]
+
+
+def legacy_page(paras=LEGACY_PARAS) -> bytes:
+    nav = "".join(f"<td><a href='/c{i}/'>{w}</a></td>" for i, w in enumerate(
+        ["首页", "新闻中心", "本地新闻", "国内新闻", "国际新闻", "体育", "娱乐", "财经", "房产", "论坛"]))
+    related = "".join(
+        f"<tr><td>·<a href='/n/{i}.htm'>{t}</a>（2005-04-0{i} 17:19）</td></tr>"
+        for i, t in enumerate(["市区新增三条夜班公交线路", "公交卡充值网点增加到八十个", "地铁二号线年底试运行"], 1))
+    body = "<br>\n".join("　　" + p for p in paras)
+    html = (
+        "<html><head><meta http-equiv='Content-Type' content='text/html; charset=gb2312'>"
+        "<title>我市将新开通十二条公交线路_本地新闻_某某新闻网</title></head><body>"
+        "<table width='100%'><tr><td><img src='logo.gif'></td><td>欢迎访问某某新闻网</td></tr></table>"
+        f"<table width='760' border='0'><tr>{nav}</tr></table>"
+        "<table width='760'><tr><td width='180' valign='top'>"
+        "<table><tr><td>热点专题</td></tr><tr><td><a href='/zt/1'>创建文明城市</a></td></tr>"
+        "<tr><td><a href='/zt/2'>两会专题报道</a></td></tr></table></td>"
+        "<td width='580' valign='top'><table width='100%'>"
+        "<tr><td align='center'><b>我市将新开通十二条公交线路</b></td></tr>"
+        "<tr><td align='center'>发布日期：2005-04-05 06:40　来源：某某日报　责任编辑：王五</td></tr>"
+        f"<tr><td class='content'>{body}</td></tr>"
+        "<tr><td align='right'>【<a href='javascript:window.print()'>打印本页</a>】 【<a href='javascript:window.close()'>关闭窗口</a>】</td></tr>"
+        "<tr><td>（本文编辑 赵六）</td></tr>"
+        "</table><table width='100%'><tr><td>相关新闻：</td></tr>" + related + "</table></td></tr></table>"
+        "<table width='760'><tr><td>反侵权公告</td></tr>"
+        "<tr><td>本网站所刊登的各种新闻、信息和各种专题专栏资料，均为本网版权所有，未经协议授权，禁止下载使用。</td></tr>"
+        "<tr><td>本网常年法律顾问：某某律师事务所 张律师 电话：0123-88886666</td></tr>"
+        "<tr><td>关于我们 | 广告服务 | 联系我们 | 网站地图</td></tr></table>"
+        "</body></html>"
+    )
+    return html.encode("gb18030")
+
+
+def test_legacy_table_layout_gives_the_paragraphs_only():
+    text = extract(legacy_page(), "http://news.example.com.cn/2005/04/05/a.htm")["text"]
+    lines = text.splitlines()
+    assert lines == LEGACY_PARAS, text
+    assert "|" not in text
+
+
+def test_legacy_table_footer_notice_never_leaks():
+    text = extract(legacy_page())["text"]
+    for furniture in ("反侵权公告", "律师", "0123-88886666", "打印本页", "关闭窗口", "责任编辑", "赵六", "相关新闻",
+                      "夜班公交", "热点专题", "新闻中心"):
+        assert furniture not in text, (furniture, text)
+
+
+def test_a_data_table_inside_the_article_stays_with_the_prose():
+    rows = "".join(f"<tr><td>{a}</td><td>{b}</td><td>{c}</td></tr>" for a, b, c in [
+        ("线路", "起点", "终点"), ("801路", "东城客运站", "北湖公园"), ("802路", "火车站", "高新区管委会"),
+        ("803路", "城北新村", "市第一医院")])
+    paras = "".join(f"<p>{p}</p>" for p in LEGACY_PARAS)
+    html = ("<html><body><div class='nav'><a href='/'>首页</a></div><div class='article'>" + paras
+            + f"<table border='1'>{rows}</table></div></body></html>")
+    text = extract(html.encode("utf-8"))["text"]
+    for p in LEGACY_PARAS:
+        assert p in text
+    for cell in ("东城客运站", "高新区管委会", "市第一医院"):
+        assert cell in text, text
+
+
+# --- bodies trafilatura's heuristics skip --------------------------------------------
+def _portal_chrome(inner: str) -> str:
+    menu = "".join(f"<li><a href='/c/{i}'>频道{i}新闻</a></li>" for i in range(40))
+    teasers = "".join(f"<li><a href='/n/{i}.html'>第{i}条要闻标题文字，点击查看详细内容</a><span>03-0{i % 9 + 1}</span></li>"
+                      for i in range(30))
+    return (
+        "<html><head><title>交通运输部：打造区域综合立体交通网络-股票频道</title></head><body>"
+        f"<div class='topbar'><ul>{menu}</ul></div>"
+        "<div class='layout'><div class='w600'>" + inner + "</div>"
+        f"<div class='w300'><h3>热门排行</h3><ul>{teasers}</ul></div></div>"
+        "<div class='footer'><p>违法和不良信息举报电话：010-85650899 客服电话：010-85650688</p>"
+        "<p>本站郑重声明：所载文章、数据仅供参考，投资有风险，选择需谨慎。</p></div></body></html>"
+    )
+
+
+BRIEF = ("据新华社9月26日消息，今日从交通运输部新闻发布会获悉，目前区域交通一体化建设各项工作取得积极成效，"
+         "下一步将着力打造综合立体交通网络，实现相邻城市间基本形成“1.5小时交通圈”。")
+
+
+def test_a_short_brief_in_portal_chrome_is_the_body():
+    page = _portal_chrome(f"<div class='art_context'><div class='art_contextBox' style='height:500px'>"
+                          f"<p style='text-indent:2em'>{BRIEF}</p>"
+                          "<div style='text-align:right'>（责任编辑： HN666）</div></div></div>")
+    text = extract(page.encode("utf-8"))["text"]
+    assert text == BRIEF
+
+
+def test_densest_prose_block_is_never_page_chrome():
+    # the footer's disclaimer is longer than the brief; links (the teaser
+    # list) and scripts do not count as prose
+    footer_prose = "本站郑重声明：所载文章、数据仅供参考，投资有风险，选择需谨慎，据此操作风险自担，本站不承担任何责任。" * 3
+    page = _portal_chrome(f"<div class='art_contextBox'><p>{BRIEF}</p>"
+                          "<script>var a = '一段，很长，的脚本，文字。' + '再来一段，文字，。';</script></div>")
+    page = page.replace("</body>", f"<div id='footer'><p>{footer_prose}</p></div></body>")
+    container, runs = prose_blocks(parse_html(page))
+    assert container.get("class") == "art_contextBox"
+    assert runs == [BRIEF.replace(" ", "")]
+
+
+WECHAT_PARAS = [
+    "今天凌晨，某公司在旧金山举行发布会，正式发布新一代旗舰手机系列机型，包括三款新机。",
+    "此次发布的三款手机配置十分出色，处理器采用两种方案，不同地区销售的版本将搭载不同的芯片。",
+    "除此之外，全系将配备高分辨率、高刷新率屏幕，支持多种显示标准，但高刷新率只能在较低分辨率下开启。",
+    "价格方面，基础版售价约合人民币六千三百元，高配版售价约合人民币七千元起，将于下月正式开售。",
+]
+
+
+@pytest.mark.parametrize("visibility", ["hidden", "visible"])
+def test_wechat_article_body_in_sections(visibility):
+    sections = "".join(f"<section style='margin-left:16px;line-height:1.75em;'><span>{p}</span></section>"
+                       for p in WECHAT_PARAS)
+    html = (
+        "<html><head><meta property='og:title' content='新一代旗舰手机系列正式发布'></head><body>"
+        "<div id='js_article' class='rich_media'><div class='rich_media_inner'>"
+        "<h1 class='rich_media_title' id='activity-name'>新一代旗舰手机系列正式发布</h1>"
+        "<div id='meta_content'><span id='copyright_logo'>原创</span><a id='js_name'>某科技</a></div>"
+        f"<div class='rich_media_content' id='js_content' style='visibility: {visibility};'>{sections}</div>"
+        "<div class='qr_code_pc'><p>微信扫一扫<br>关注该公众号</p></div>"
+        "</div></div></body></html>"
+    )
+    text = extract(html.encode("utf-8"))["text"]
+    assert text.splitlines() == WECHAT_PARAS, text

@@ -18,7 +18,7 @@ __all__ = ["clean_lines", "clean_text", "is_noise_line"]
 
 from .vocab import (
     COLON as C, CJK as _CJK, EDITOR_LABELS as _EDITOR_LABELS, EDITOR_NAME_LABELS, FURNITURE_RX as _ALWAYS_RX,
-    INVISIBLE as _INVISIBLE, META_LABELS as _META_LABELS, MIN_WORD_CHARS, RELATED_HEADINGS, SOURCE_LABELS,
+    INVISIBLE as _INVISIBLE, NOTICE_HEADING_RX, META_LABELS as _META_LABELS, MIN_WORD_CHARS, RELATED_HEADINGS, SOURCE_LABELS,
     DATE_LABELS, GOV_STRONG_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WORD_RX as _WORD, WS as _WS, squash,
 )
 
@@ -26,6 +26,7 @@ from .vocab import (
 _EDITOR_LINE = re.compile(
     r"^[\[【(（]?\s*(?:" + _EDITOR_LABELS + r")\s*" + C + r".{0,40}$"
 )
+_EDITOR_ANY = re.compile(r"(?:" + EDITOR_NAME_LABELS + r")\s*" + C)
 _EDITOR_INLINE = re.compile(r"[\[【(（]\s*(?:" + EDITOR_NAME_LABELS + r")\s*" + C + r"[^】\])）]{0,30}[】\])）]")
 
 # image file names ("3221729503684_.pic_hd.jpg", "… 摄.jpg")
@@ -72,6 +73,8 @@ def _is_widget_line(line: str) -> bool:
 
 def _is_nav_menu(line: str) -> bool:
     """A row of short menu words: "本地 天下 发现自贡 文化 健康 教育 商圈"."""
+    if line.startswith("|") and line.endswith("|"):
+        return False  # a table row, not a menu
     toks = line.split(" ")
     if len(toks) < 5 or _SENT_END.search(line) or re.search(r"[，,、]", line):
         return False
@@ -110,6 +113,11 @@ def is_noise_line(line: str, extra: Iterable[re.Pattern] = ()) -> bool:
     if _IMAGE_FILE.match(line) or _BREADCRUMB.match(line):
         return True
     if len(line) <= 160 and _FACT_ROW.match(squash(line)):
+        return True
+    if (len(line) <= 100 and _META_LABEL_RX.match(line.lstrip("【[(（ ")) and not re.search(r"[，,]", line)
+            and _is_meta_line(line)
+            and (_DATE_RX.search(line) or _EDITOR_ANY.search(line))):
+        # "发布日期：2005-03-01 责任编辑：X" wherever it stands
         return True
     if _is_widget_line(line) or _is_nav_menu(line):
         return True
@@ -169,6 +177,9 @@ def clean_lines(
                 continue
             if _TAGGED_TITLE.search(line) and not _SENT_END.search(line):
                 continue
+        if NOTICE_HEADING_RX.match(line):
+            out.append(line)  # kept for the cut below, dropped after it
+            continue
         if is_noise_line(line, extra):
             continue
         if title and len(title) >= 8 and _same_title(line, title) and len(line) <= len(title) + 2:
@@ -184,11 +195,13 @@ def clean_lines(
     total = sum(len(l) for l in out) or 1
     seen = 0
     for i, line in enumerate(out):
-        if i > 0 and (_RELATED_HEADING.match(line) or (_TAGGED_TITLE.search(line) and len(line) <= 80)):
+        if i > 0 and (_RELATED_HEADING.match(line) or NOTICE_HEADING_RX.match(line)
+                      or (_TAGGED_TITLE.search(line) and len(line) <= 80)):
             if seen >= 0.4 * total:
                 out = out[:i]
                 break
         seen += len(line)
+    out = [l for l in out if not NOTICE_HEADING_RX.match(l)]
 
     # 3. duplicates: consecutive repeats (teasers shown twice) and later
     #    copies of a long line (a caption repeated under a second photo)

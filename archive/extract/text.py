@@ -291,6 +291,17 @@ def generic_text(tree, url: str | None = None) -> list[str]:
     return [ln for ln in (_WS.sub(" ", l).strip() for l in text.split("\n")) if ln]
 
 
+def split_rows(lines: list[str]) -> list[str]:
+    """Table rows from trafilatura ("| a | b |") as one cell per line."""
+    out = []
+    for line in lines:
+        if line.startswith("|") and line.endswith("|") and len(line) > 1:
+            out.extend(c.strip() for c in line.strip("|").split(" | ") if c.strip(" -:|"))
+        else:
+            out.append(line)
+    return out
+
+
 # --- the densest prose block: a check on trafilatura's choice ---------------------
 _PROSE_PUNCT = re.compile(r"[，。！？；、,]")
 _NOT_CONTENT = frozenset(("a", "nav", "footer", "header", "aside", "form", "select", "button", "label"))
@@ -390,7 +401,7 @@ def body_text(tree, url: str | None = None, rules=None, *, title: str | None = N
             # both hold text (a prose block beside a data table trafilatura
             # kept): the two in page order
             cleaned = _in_page_order(tree, cleaned, own)
-    return "\n".join(cleaned)
+    return "\n".join(split_rows(cleaned))
 
 
 def _in_page_order(tree, *groups: list[str]) -> list[str]:
