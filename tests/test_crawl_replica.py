@@ -173,7 +173,8 @@ def test_extract_command_prints_the_record(tmp_path):
     proc = run_archive("extract", path, "--url", e["url"])
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
-    assert set(got) == {"url", "title", "published_at", "source", "author", "editor", "keywords", "text"}
+    assert set(got) == {"url", "title", "published_at", "source", "author", "editor", "keywords", "document", "text"}
+    assert got["document"] == e.get("document")
     assert got["url"] == e["url"]
     assert got["title"] == e["title"]
     assert got["published_at"] == e["published_at"]

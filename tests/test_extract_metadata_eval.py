@@ -77,3 +77,23 @@ def test_eval_reads_a_sibling_meta_dir(tmp_path):
     (tmp_path / "meta" / "p1.json").unlink()
     (tmp_path / "meta").rmdir()
     assert "metadata" not in evaluate.run_eval(tmp_path / "pages", tmp_path / "gold", trafilatura_baseline=False)
+
+
+def test_replica_government_documents_extract_their_facts_table():
+    """Every replica record with a facts table: extract() returns it field for
+    field, and its title, publication time and source."""
+    from archive.crawl import site_for_url
+    from archive.extract import extract
+    from archive.replica import build as B
+
+    records = [r for r in B.load_records(ROOT / "replica" / "expected") if r.get("document")]
+    assert {r["site"] for r in records} == {"shanghai_gov", "jiangmen_kjj"}
+    for r in records:
+        page = (ROOT / "replica" / "site" / B.url_to_path(r["url"])).read_bytes()
+        got = extract(page, r["url"], rules=site_for_url(r["url"]).selectors)
+        assert got["document"] == r["document"], r["url"]
+        assert (got["title"], got["published_at"], got["source"]) == (r["title"], r["published_at"], r["source"])
+    # a replica news page has no facts table
+    news = next(r for r in B.load_records(ROOT / "replica" / "expected") if r["site"] == "chinanews")
+    page = (ROOT / "replica" / "site" / B.url_to_path(news["url"])).read_bytes()
+    assert extract(page, news["url"])["document"] is None

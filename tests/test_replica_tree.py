@@ -194,7 +194,7 @@ def test_attachments(records):
     for r in records:
         for att in r["attachments"]:
             found += 1
-            assert att["url"].startswith("https://www.jiangmen.gov.cn/attachment/")
+            assert att["url"].startswith(("https://www.jiangmen.gov.cn/attachment/", "https://www.shanghai.gov.cn/cmsres/"))
             data = (SITE / B.url_to_path(att["url"])).read_bytes()
             assert att["size"] == len(data)
             if att["type"] == "application/pdf":
@@ -295,6 +295,33 @@ def test_gbk_pages_are_gbk_bytes(records):
         text = data.decode("utf-8")
         assert r["title"] in text
         assert r["title"] not in data.decode("gb18030", errors="replace")
+
+
+def test_bjx_legacy_page_is_a_gbk_table_layout(records):
+    legacy = [r for r in records if r["site"] == "bjx" and T.bjx_encoding(r) == ("legacy", "gbk")]
+    assert legacy
+    for r in legacy:
+        data = (SITE / B.url_to_path(r["url"])).read_bytes()
+        assert re.search(rb"charset=gbk", data, re.I)
+        with pytest.raises(UnicodeDecodeError):
+            data.decode("utf-8")
+        text = data.decode("gbk")  # strict
+        assert r["title"] in text and "&#" not in text
+        doc = lxml_html.fromstring(text)
+        assert not doc.xpath("//div"), "a legacy page is laid out with tables only"
+        assert doc.xpath("//td[@class='content']") and "打印本页" in text and "相关新闻" in text
+
+
+def test_government_documents_show_their_facts_table(records):
+    docs = [r for r in records if r.get("document")]
+    assert {r["site"] for r in docs} == {"shanghai_gov", "jiangmen_kjj"}
+    for r in docs:
+        page = html.unescape((SITE / B.url_to_path(r["url"])).read_text(encoding="utf-8"))
+        # the labels are spaced out as on the real portals
+        assert re.search(r"索\s+引\s+号", page), r["url"]
+        for key in ("index_no", "issuer", "doc_number", "validity"):
+            assert r["document"][key] in page, (r["url"], key)
+        assert r["attachments"], r["url"]
 
 
 def test_shanghai_pubdate_uses_ratio(records):

@@ -192,7 +192,7 @@ _EMPH = ("b", "strong", "font", "big", "h1", "h2", "h3", "h4", "h5", "span")
 _BLOCKS = ("p", "td", "div", "center", "li", "th")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _LABEL_PREFIX = re.compile(r"^\s*(?:主题|标题|题目|文章标题|帖子主题)\s*" + C + r"\s*")
-_DECOR = re.compile(r"^[\s\-—–_|·»>:：]+|[\s\-—–_|·»>]+$")
+_DECOR = re.compile(r"^[\s\-—–_|·»>:：]+|[\s\-_|·»>]+$")
 
 
 def _wlen(s: str) -> int:

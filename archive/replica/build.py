@@ -141,6 +141,10 @@ def _bjx(tree: _Tree, records, specials, per_page):
         rel = _related(ordered, i)
         npages = len(r.get("pages") or [None])
         base = r["url"][: -len(".shtml")]
+        kind, enc = T.bjx_encoding(r)
+        if kind == "legacy":
+            tree.put(r["url"], T.bjx_legacy_article(r, rel), enc)
+            npages = 0
         for page in range(1, npages + 1):
             url = r["url"] if page == 1 else f"{base}-{page}.shtml"
             tree.put(url, T.bjx_article(r, page, rel))
@@ -202,6 +206,8 @@ def _shanghai(tree: _Tree, records, specials, per_page):
         tree.put(r["url"], T.shanghai_article(r, _related(ordered, i, 3)))
         for alias in r.get("aliases") or ():
             tree.put(alias, tree.files[url_to_path(r["url"])])
+        for k, att in enumerate(r.get("attachments") or (), 1):
+            tree.put(att["url"], T.attachment_pdf(att["url"], f"Shanghai Municipal People's Government, attachment {k}"))
     pages = _chunks(_newest_first(list(records) + list(specials)), per_page)
     total = len(pages)
     for n, chunk in enumerate(pages, 1):

@@ -281,6 +281,95 @@ def bjx_article(record, page: int = 1, related=()) -> str:
 """
 
 
+# pages published before this date are in the old table-layout template, GBK bytes
+BJX_LEGACY_BEFORE = "2010-01-01"
+
+
+def bjx_encoding(record) -> tuple[str, str]:
+    """(template, byte encoding) of a bjx record's page: ("current", "utf-8")
+    or ("legacy", "gbk")."""
+    return ("legacy", "gbk") if _ymd(record) < BJX_LEGACY_BEFORE else ("current", "utf-8")
+
+
+def bjx_legacy_article(record, related=()) -> str:
+    """A bjx article in the old (2000s) template: nested layout tables, the
+    title in a bold cell, a "发布日期/来源/作者" cell, the body as ``<br>``-
+    separated paragraphs in a table cell, then 责任编辑, 【打印本页】【关闭窗口】,
+    a related-news table and the copyright footer.  The string declares gbk;
+    :func:`bjx_encoding` says which bytes to write."""
+    url = record["url"]
+    sub, chname, sitename = _bjx_channel(url)
+    title = record["title"]
+    d = _dt(record)
+    info = [f"发布日期：{d:%Y-%m-%d %H:%M}"]
+    if record.get("source"):
+        info.append(f"来源：{esc(record['source'])}")
+    if record.get("author"):
+        info.append(f"作者：{esc(record['author'])}")
+    editor = f'<tr><td align="right" class="editor">责任编辑：{esc(record["editor"])}</td></tr>' if record.get("editor") else ""
+    paras = "<br>\n".join(f"\u3000\u3000{esc(ln)}" for ln in _lines(record["text"]))
+    rel = "\n".join(
+        f'<tr><td class="rel">·<a href="{esc(r["url"])}" target="_blank">{esc(r["title"])}</a></td><td class="reldate">{_ymd(r)}</td></tr>'
+        for r in related
+    )
+    nav = " | ".join(
+        f'<a href="{u}">{n}</a>' for n, u in (("首页", "http://www.bjx.com.cn/"), ("电力新闻", "http://news.bjx.com.cn/"),
+                                              ("政策法规", "http://news.bjx.com.cn/zc/"), ("要闻", "http://news.bjx.com.cn/yw/"),
+                                              ("招聘", "http://hr.bjx.com.cn/"), ("论坛", "http://bbs.bjx.com.cn/"))
+    )
+    return f"""<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">
+<html>
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset=gbk">
+<title>{esc(title)}_{esc(sitename)}</title>
+<meta name="keywords" content="{esc(",".join(record.get("keywords") or []))}">
+<link href="http://www.bjx.com.cn/css/style.css" rel="stylesheet" type="text/css">
+</head>
+<body leftmargin="0" topmargin="0">
+<table width="778" border="0" align="center" cellpadding="0" cellspacing="0">
+<tr><td height="60"><a href="http://www.bjx.com.cn/"><img src="http://www.bjx.com.cn/images/logo.gif" width="180" height="60" border="0" alt="{esc(sitename)}"></a></td>
+<td align="right" class="top">{nav}</td></tr>
+</table>
+<table width="778" border="0" align="center" cellpadding="0" cellspacing="0" class="weizhi">
+<tr><td>您现在的位置：<a href="http://www.bjx.com.cn/">北极星电力网</a> &gt;&gt; <a href="http://news.bjx.com.cn/">{esc(chname)}</a> &gt;&gt; 正文</td></tr>
+</table>
+<table width="778" border="0" align="center" cellpadding="0" cellspacing="0">
+<tr>
+<td width="580" valign="top">
+<table width="100%" border="0" cellpadding="6" cellspacing="0">
+<tr><td align="center" class="title"><b><font size="4">{esc(title)}</font></b></td></tr>
+<tr><td align="center" class="info">{"&nbsp;&nbsp;".join(info)}&nbsp;&nbsp;【字体：<a href="javascript:;">大</a> <a href="javascript:;">中</a> <a href="javascript:;">小</a>】</td></tr>
+<tr><td class="content">
+{paras}
+</td></tr>
+{editor}
+<tr><td align="center" class="tools">【<a href="javascript:window.print()">打印本页</a>】【<a href="javascript:window.close()">关闭窗口</a>】</td></tr>
+</table>
+<table width="100%" border="0" cellpadding="3" cellspacing="0" class="related">
+<tr><td colspan="2" class="reltitle">相关新闻</td></tr>
+{rel}
+</table>
+</td>
+<td width="10"></td>
+<td width="188" valign="top">
+<table width="100%" border="0" cellpadding="3" cellspacing="0" class="side">
+<tr><td class="sidetitle">热点排行</td></tr>
+<tr><td><a href="http://news.bjx.com.cn/zc/">电力政策法规汇编</a></td></tr>
+<tr><td><a href="http://hr.bjx.com.cn/">北极星电力招聘网</a></td></tr>
+<tr><td><a href="http://bbs.bjx.com.cn/">北极星电力论坛</a></td></tr>
+</table>
+</td>
+</tr>
+</table>
+<table width="778" border="0" align="center" cellpadding="0" cellspacing="0" class="footer">
+<tr><td align="center"><a href="http://www.bjx.com.cn/about/">关于我们</a> | <a href="http://www.bjx.com.cn/contact/">联系我们</a> | <a href="http://www.bjx.com.cn/law/">法律声明</a></td></tr>
+<tr><td align="center">版权所有 &copy; 北极星电力网 京ICP证080169号</td></tr>
+</table>
+</body>
+</html>
+"""
+
+
 def bjx_list(column: str, items, page: int, total_pages: int, host: str = "news.bjx.com.cn") -> str:
     """Column list page ``/{column}/`` (page 1) or ``/{column}/{page}/``.
 
@@ -827,6 +916,35 @@ _SH_FOOTER = """<div class="footer"><div class="container">
 </div></div>"""
 
 
+def _cn_day(iso_date: str | None) -> str:
+    """"2025-01-08" -> "2025年1月8日"."""
+    if not iso_date:
+        return ""
+    y, m, d = (int(x) for x in iso_date[:10].split("-"))
+    return f"{y}年{m}月{d}日"
+
+
+def _sh_document_facts(record) -> str:
+    """The 信息公开 facts table of a policy document as the portal prints it:
+    labels padded to four characters with spaces and ``&nbsp;`` ("索 &nbsp;引 号",
+    "标 &nbsp; &nbsp; &nbsp;题"), full-width colons, value cells beside them.
+    Values come from the record's ``document``."""
+    doc = record["document"]
+
+    def v(key):
+        return esc(doc.get(key) or "")
+
+    return f"""<div class="gkml-info"><table class="gkml-table" cellspacing="0" cellpadding="0">
+<tbody>
+<tr><td class="gkml-label">索 &nbsp;引 号：</td><td class="gkml-value">{v("index_no")}</td><td class="gkml-label">主题分类：</td><td class="gkml-value">{v("category")}</td></tr>
+<tr><td class="gkml-label">发文机关：</td><td class="gkml-value">{v("issuer")}</td><td class="gkml-label">成文日期：</td><td class="gkml-value">{_cn_day(doc.get("written_at"))}</td></tr>
+<tr><td class="gkml-label">标 &nbsp; &nbsp; &nbsp;题：</td><td class="gkml-value" colspan="3">{esc(doc.get("title") or record["title"])}</td></tr>
+<tr><td class="gkml-label">发文字号：</td><td class="gkml-value">{v("doc_number")}</td><td class="gkml-label">发布日期：</td><td class="gkml-value">{_cn_day(doc.get("published_at"))}</td></tr>
+<tr><td class="gkml-label">有 &nbsp;效 性：</td><td class="gkml-value">{v("validity")}</td><td class="gkml-label">主 &nbsp;题 词：</td><td class="gkml-value">{v("subject_words")}</td></tr>
+</tbody>
+</table></div>"""
+
+
 def shanghai_article(record, related=()) -> str:
     """A www.shanghai.gov.cn article: policy documents (``/nw12344/``) carry the
     document facts table; news stories end with the portal's teaser list."""
@@ -843,6 +961,16 @@ def shanghai_article(record, related=()) -> str:
 <tr><td><label>发文机关：</label>{esc(src)}</td><td><label>成文日期：</label>{d.year}年{d.month}月{d.day}日</td></tr>
 <tr><td><label>发文字号：</label>沪府发〔{year}〕{_num(url + "n", 5, 30)}号</td><td><label>发布日期：</label>{d.year}年{d.month}月{d.day}日</td></tr>
 </tbody></table></div>"""
+    att_html = ""
+    if record.get("document"):
+        facts = _sh_document_facts(record)
+        atts = record.get("attachments") or []
+        if atts:
+            lis = "\n".join(
+                f'<li><a href="{esc(a["url"])}" target="_blank">{esc(attachment_name(record, i + 1))}</a></li>'
+                for i, a in enumerate(atts)
+            )
+            att_html = f'<div class="xgfj"><p class="xgfj-title">相关附件：</p><ul>\n{lis}\n</ul></div>'
     kws = record.get("keywords") or []
     rel = "\n".join(
         f'<li><a href="{esc(_path(r["url"]))}" title="{esc(r["title"])}" target="_blank">{esc(r["title"])}</a></li>' for r in related
@@ -886,6 +1014,7 @@ def shanghai_article(record, related=()) -> str:
 <div id="ivs_content" class="Article_content trout-region-content">
 {_paras(_lines(record["text"]))}
 </div>
+{att_html}
 </div>
 <div class="newsbox"><div class="newsbox-title">相关文件</div>
 <ul>
@@ -979,6 +1108,30 @@ def _jm_header(base: str) -> str:
 <div class="nav"><div class="w1200"><ul><li><a href="https://www.jiangmen.gov.cn{base.rsplit('/zwgk', 1)[0]}/">首页</a></li><li><a href="https://www.jiangmen.gov.cn{base.rsplit('/zwgk', 1)[0]}/jgzn/">机构概况</a></li><li><a href="https://www.jiangmen.gov.cn{base.rsplit('/tzgg', 1)[0]}/">政务公开</a></li><li><a href="https://www.gdzwfw.gov.cn/">政务服务</a></li><li><a href="https://www.jiangmen.gov.cn/hdjl/">互动交流</a></li></ul></div></div>"""
 
 
+def _jm_document_facts(record) -> str:
+    """A document's facts block on the bureau's pages: a grid of divs, labels
+    spaced out with spaces and ``&nbsp;`` and ASCII colons ("索 引 号:",
+    "分&nbsp;&nbsp;&nbsp;&nbsp;类:"), above the article box (whose info line
+    then names no 来源: the block names the issuer).  Empty for records
+    without ``document``."""
+    doc = record.get("document")
+    if not doc:
+        return ""
+
+    def item(label, value):
+        return f'<div class="xxgk-item"><span class="xxgk-label">{label}</span><span class="xxgk-value">{esc(value or "")}</span></div>'
+
+    rows = [
+        (item("索 引 号:", doc.get("index_no")), item("分&nbsp;&nbsp;&nbsp;&nbsp;类:", doc.get("category"))),
+        (item("发布机构:", doc.get("issuer")), item("成文日期:", doc.get("written_at"))),
+        (item("名&nbsp;&nbsp;&nbsp;&nbsp;称:", doc.get("title") or record["title"]),),
+        (item("文&nbsp;&nbsp;&nbsp;&nbsp;号:", doc.get("doc_number")), item("发布日期:", doc.get("published_at"))),
+        (item("主 题 词:", doc.get("subject_words")), item("是否有效:", doc.get("validity"))),
+    ]
+    body = "\n".join('<div class="xxgk-row">' + "".join(r) + "</div>" for r in rows)
+    return f'<div class="xxgk-box"><div class="xxgk-table">\n{body}\n</div></div>\n'
+
+
 def jiangmen_article(record, prev=None, next_=None) -> str:
     """A notice of the bureau, ``…/tzgg/content/post_N.html`` (the real article
     selectors are unknown; this template is the replica's own: title
@@ -1019,9 +1172,9 @@ def jiangmen_article(record, prev=None, next_=None) -> str:
 {_jm_header(base)}
 <div class="w1200 main">
 <div class="position">当前位置：<a href="https://www.jiangmen.gov.cn/">首页</a> &gt; <a href="https://www.jiangmen.gov.cn{base.rsplit('/zwgk', 1)[0]}/">{JIANGMEN_DEPT}</a> &gt; <a href="https://www.jiangmen.gov.cn{base.rsplit('/tzgg', 1)[0]}/">政务公开</a> &gt; <a href="https://www.jiangmen.gov.cn{base}/index.html">通知公告</a></div>
-<div class="article">
+{_jm_document_facts(record)}<div class="article">
 <h1 class="article-title">{esc(title)}</h1>
-<div class="article-info"><span class="time">发布时间：{d:%Y-%m-%d %H:%M:%S}</span> <span class="source">来源：{esc(src)}</span> <span class="views">浏览次数：<em id="pv">--</em></span> <span class="fontsize">字号：<a href="javascript:;">大</a> <a href="javascript:;">中</a> <a href="javascript:;">小</a></span></div>
+<div class="article-info"><span class="time">发布时间：{d:%Y-%m-%d %H:%M:%S}</span> {"" if record.get("document") else f'<span class="source">来源：{esc(src)}</span> '}<span class="views">浏览次数：<em id="pv">--</em></span> <span class="fontsize">字号：<a href="javascript:;">大</a> <a href="javascript:;">中</a> <a href="javascript:;">小</a></span></div>
 <div class="article-content" id="zoom">
 {_paras(_lines(record["text"]))}
 </div>
