@@ -207,6 +207,22 @@ def _m3_neardup(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE neardup_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _m5_list_walks(db: sqlite_utils.Database) -> None:
+    """Completeness of the list walks (crawler/backfill.py): which start URLs were walked to their end."""
+    db.execute(
+        """
+        CREATE TABLE list_walks (
+            site TEXT NOT NULL,
+            start_url TEXT NOT NULL,
+            complete INTEGER NOT NULL DEFAULT 0,
+            end_page INTEGER,
+            walked_at TEXT,
+            opened_at TEXT,
+            PRIMARY KEY (site, start_url)
+        )"""
+    )
+
+
 def _m6_linear_index_text_cap(db: sqlite_utils.Database) -> None:
     """Full-text triggers in linear form (archive/search.py) and the stored-text cap (``cap_text``)."""
     from archive.search import migrate_v6
@@ -228,6 +244,7 @@ MIGRATIONS: list[tuple[int, callable]] = sorted([
     (2, _m2_search),
     (3, _m3_neardup),
     (4, _m4_refresh),
+    (5, _m5_list_walks),
     (6, _m6_linear_index_text_cap),
 ], key=lambda m: m[0])
 

@@ -36,6 +36,11 @@ def error_summary(db, site: str, since: str, limit: int = 5) -> str:
     return "; ".join(f"{reason} ×{n}" for reason, n in top_failures(db, site, since, limit))
 
 
+def spider_errors(stats: dict) -> int:
+    """Callbacks that raised (a page the spider could not read): errors too, never a silent ``ok``."""
+    return sum(v for k, v in stats.items() if k.startswith("spider_exceptions/") and k != "spider_exceptions/count")
+
+
 def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None = None) -> SiteResult:
     failed = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("archive/failed/")}
     res = SiteResult(
@@ -47,7 +52,7 @@ def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None 
         duplicate=stats.get("archive/duplicate", 0),
         known=stats.get("archive/known", 0),
         blocked=failed.get("blocked", 0),
-        errors=sum(v for k, v in failed.items() if k != "blocked"),
+        errors=sum(v for k, v in failed.items() if k != "blocked") + spider_errors(stats),
     )
     got = res.new + res.updated + res.unchanged + res.duplicate + res.known
     finish = finish_reason or stats.get("finish_reason", "finished")
@@ -65,5 +70,5 @@ def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None 
     elif finish not in ("finished",):
         res.status, res.reason = "failed", f"crawl stopped: {finish}"
     elif res.blocked or res.errors:
-        res.status, res.reason = "partial", error_summary(db, site, since)
+        res.status, res.reason = "partial", error_summary(db, site, since) or "spider errors (see the log)"
     return res

@@ -19,23 +19,41 @@ Articles are discovered by URL pattern; selectors only refine extraction.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import DNSLookupError, TCPTimedOutError, TimeoutError
+from scrapy.http import HtmlResponse, TextResponse
 
 from archive.db import now_iso
+from archive.extract.decode import decode
 from archive.siterules import Selectors
 from crawler.challenge import challenge_reason
-from crawler.items import AliasItem, ArticleItem, FailureItem, Page
+from crawler.failures import classify
+from crawler.items import AliasItem, ArticleItem, FailureItem, Page, ResolvedItem
+from crawler.softerror import soft_error_phrase
 
 ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|wps|ofd|zip|rar|7z|et|csv|pptx?)$", re.I)
 # Content types an article page may come with (servers often send none, or octet-stream for
 # extensionless paths); anything else — a PDF, an image — is not an article page.
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/octet-stream")
+# A list page may also be a feed.
+LIST_TYPES = HTML_TYPES + ("application/rss", "application/atom", "application/xml", "text/xml")
+# A pager's "next" link, and a pager that gives the number of pages.
+NEXT_TEXT = re.compile(r"^\s*(下一页|下页|后一页|下一頁|next(\s*page)?|[>›»]+)\s*[>›»]?\s*$", re.I)
+PAGE_COUNT = re.compile(r"共\s*(\d{1,5})\s*页|createPageHTML\(\s*['\"]?(\d{1,5})")
+CLOSING_TAG = re.compile(rb"</(html|body)\s*>", re.I)
+
+
+@dataclass
+class Walk:
+    """One start URL's list walk in this run."""
+
+    done: bool = False  # reached the list's end (or, on a complete list, a page of known articles)
+    failed: bool = False  # a list page failed: the walk stays open
+    end_page: int | None = None  # the last page, when the end was reached
+    pager: dict[int, tuple[bool, bool]] = field(default_factory=dict)  # page → (shows "next", says last)
 
 
 class SiteSpider(scrapy.Spider):
@@ -80,9 +98,16 @@ class SiteSpider(scrapy.Spider):
     def __init__(self, *args, max_pages=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._max_pages_arg = int(max_pages) if max_pages else None
+        self.walks: dict[str, Walk] = {}
+
+    @property
+    def backfill(self) -> bool:
+        return self.settings.getbool("BACKFILL", False)
 
     @property
     def max_pages(self) -> int:
+        if self.backfill:
+            return self._max_pages_arg or self.settings.getint("BACKFILL_MAX_PAGES", 1000)
         return self._max_pages_arg or self.settings.getint("MAX_LIST_PAGES", 5)
 
     # ------------------------------------------------------------------ URLs
@@ -138,9 +163,22 @@ class SiteSpider(scrapy.Spider):
 
     async def start(self):
         for url in self.start_list_urls():
+            self.walks[url] = Walk()
             yield self.list_request(url, start=url, n=1)
         for url in self.feeds:
+            self.walks[url] = Walk()
             yield self.list_request(url, start=url, n=1, feed=True)
+        # what failed before is fetched again, whether or not a list still links it
+        for url in getattr(self, "retry_urls", ()):
+            if self.is_article_url(url):
+                self.crawler.stats.inc_value("archive/failures_retried")
+                yield self.article_request(self.canonical_url(url), retry=True)
+
+    def article_request(self, canon: str, *, retry: bool = False):
+        meta = {"kind": "article", "canonical": canon}
+        if retry:
+            meta["retry_failure"] = True
+        return scrapy.Request(canon, callback=self.parse_article, errback=self.on_error, meta=meta)
 
     def list_request(self, url, *, start, n, feed=False):
         meta = {"kind": "list"}
@@ -169,14 +207,69 @@ class SiteSpider(scrapy.Spider):
             out.append(urldefrag(urljoin(response.url, href))[0])
         return out
 
-    def parse_list(self, response, start, n, feed):
-        if response.status == 404:
-            self.crawler.stats.inc_value("archive/list_end_404")
-            return
+    def decoded(self, response):
+        """The response as the extractor decodes it: selectors and extraction read one decoding."""
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        m = re.search(r"charset=([\w.:-]+)", ctype, re.I)
+        try:
+            text, _ = decode(response.body, m.group(1) if m else None)
+        except Exception:  # noqa: BLE001 - undecodable: keep Scrapy's own reading
+            return response if isinstance(response, TextResponse) else None
+        return HtmlResponse(url=response.url, body=text.encode("utf-8"), encoding="utf-8",
+                            headers=response.headers, status=response.status, request=response.request)
+
+    def pager(self, response, start: str, n: int) -> tuple[bool, bool]:
+        """(page shows a "next" link, the pager says this page is the last)."""
+        nxt = self.page_url(start, n + 1)
+        has_next = False
+        for a in response.css("a"):
+            href = (a.attrib.get("href") or "").strip()
+            if not href or href.startswith(("javascript:", "#")):
+                continue
+            url = urldefrag(urljoin(response.url, href))[0]
+            if url == response.url:
+                continue
+            text = "".join(a.css("::text").getall())
+            if (nxt and self.normalised_url(url) == self.normalised_url(nxt)) or NEXT_TEXT.match(text):
+                has_next = True
+                break
+        m = PAGE_COUNT.search(response.text)
+        total = int(m.group(1) or m.group(2)) if m else None
+        return has_next, total is not None and n >= total
+
+    def list_problem(self, response) -> tuple[str, str] | None:
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+        if ctype and not ctype.startswith(LIST_TYPES):
+            return "not_html", f"list page is not HTML (Content-Type {ctype})"
         blocked = challenge_reason(response.body)
         if blocked:
-            yield self.failure(response.url, "blocked", blocked, response.status)
+            return "blocked", blocked
+        return None
+
+    def parse_list(self, response, start, n, feed):
+        walk = self.walks.setdefault(start, Walk())
+        if response.status == 404:
+            shows_next, says_last = walk.pager.get(n - 1, (False, False))
+            if shows_next and not says_last:  # the previous page links on: a missing page, not the end
+                walk.failed = True
+                yield self.failure(response.url, "http_404", "HTTP 404 on a list page the previous page links to",
+                                   404)
+            else:
+                self.crawler.stats.inc_value("archive/list_end_404")
+                walk.done, walk.end_page = True, n - 1
             return
+        problem = self.list_problem(response)
+        decoded = self.decoded(response) if not problem else None
+        if decoded is None and not problem:
+            problem = ("charset", "list page undecodable")
+        if problem:
+            walk.failed = True
+            yield self.failure(response.url, *problem, status=response.status)
+            return
+        if not (feed or decoded.text.lstrip()[:5] == "<?xml"):  # a feed keeps its XML reading
+            response = decoded
+        if response.url in getattr(self, "failed_before", ()):
+            yield ResolvedItem(site=self.name, url=response.url)
         seen = set()
         for url in self.links(response):
             if not self.is_article_url(url):
@@ -187,20 +280,20 @@ class SiteSpider(scrapy.Spider):
             if canon in seen:
                 continue
             seen.add(canon)
-            yield scrapy.Request(
-                canon,
-                callback=self.parse_article,
-                errback=self.on_error,
-                meta={"kind": "article", "canonical": canon},
-            )
+            yield self.article_request(canon)
         self.crawler.stats.inc_value("archive/list_pages")
         self.crawler.stats.inc_value("archive/links_found", len(seen))
-        if seen and seen <= getattr(self, "known_urls", set()):
-            return  # a page of known articles only: the rest of the list is older
-        if seen and not feed and n < self.max_pages:
-            nxt = self.page_url(start, n + 1)
-            if nxt:
-                yield self.list_request(nxt, start=start, n=n + 1)
+        shows_next, says_last = self.pager(response, start, n) if not feed else (False, True)
+        walk.pager[n] = (shows_next, says_last)
+        nxt = self.page_url(start, n + 1) if not feed else None
+        if not seen or says_last or not nxt or n >= self.max_pages:
+            walk.done, walk.end_page = True, n  # the end of the list (as far as this crawl walks)
+            return
+        complete = getattr(self, "walk_complete", {}).get(start) and not self.backfill
+        if complete and seen <= getattr(self, "known_urls", set()):
+            walk.done = True  # a page of known articles only, on a list walked to its end before
+            return
+        yield self.list_request(nxt, start=start, n=n + 1)
 
     def parse_article(self, response):
         canonical = response.meta.get("canonical") or self.canonical_url(response.url)
@@ -216,12 +309,15 @@ class SiteSpider(scrapy.Spider):
             yield self.failure(canonical, *problem, status=response.status)
             return
         item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)], recheck_id=recheck_id)
-        todo = [("page", u) for u in self.continuation_pages(response, canonical)]
-        todo += [("attachment", u) for u in self.attachment_links(response)]
+        decoded = self.decoded(response)
+        todo = []
+        if decoded is not None:  # an undecodable page is the extract stage's to record
+            todo = [("page", u) for u in self.continuation_pages(decoded, canonical)]
+            todo += [("attachment", u) for u in self.attachment_links(decoded)]
         yield from self.next_step(item, todo)
 
     def page_problem(self, response) -> tuple[str, str] | None:
-        """(kind, reason) when the response cannot be an article page."""
+        """(kind, reason) when the response cannot be a (whole) article page."""
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
         if ctype and not ctype.startswith(HTML_TYPES):
             return "not_html", f"not an HTML page (Content-Type {ctype})"
@@ -230,6 +326,20 @@ class SiteSpider(scrapy.Spider):
         blocked = challenge_reason(response.body)
         if blocked:
             return "blocked", blocked
+        if "dataloss" in response.flags:
+            return "truncated", "body shorter than its Content-Length"
+        if "partial" in response.flags:  # close-delimited: nothing says how long the body should be
+            if not CLOSING_TAG.search(response.body[-4096:]):
+                return "incomplete", "body ended inside the page (connection closed early)"
+            last = response.meta.get("last_size")
+            share = self.settings.getfloat("INCOMPLETE_SHORTER_THAN", 0.5)
+            if last and len(response.body) < share * last:
+                return "incomplete", "body much shorter than the last complete fetch"
+        decoded = self.decoded(response)
+        if decoded is not None:
+            phrase = soft_error_phrase(decoded.text)
+            if phrase:
+                return "soft_error", "an error page served with HTTP 200"
         return None
 
     def page(self, response) -> Page:
@@ -254,9 +364,15 @@ class SiteSpider(scrapy.Spider):
         return out[: self.settings.getint("MAX_ATTACHMENTS", 10)]
 
     def next_step(self, item, todo):
-        """Fetch the item's remaining pages and attachments one by one, then emit it."""
+        """Fetch the item's remaining pages and attachments one by one, then emit it.
+
+        An article missing one of its pages is not emitted: it is recorded as ``incomplete``
+        (the archived copy, if any, stays as it was) and fetched again on the next run."""
         if not todo:
-            yield item
+            if item.incomplete:
+                yield self.failure(item.url, "incomplete", item.incomplete)
+            else:
+                yield item
             return
         (kind, url), rest = todo[0], todo[1:]
         kwargs = {"item": item, "todo": rest}
@@ -271,7 +387,7 @@ class SiteSpider(scrapy.Spider):
     def parse_continuation(self, response, item, todo):
         problem = self.page_problem(response)
         if problem:
-            yield self.failure(response.url, *problem, status=response.status)
+            item.incomplete = item.incomplete or f"a page of the article failed: {problem[1]}"
         else:
             item.pages.append(self.page(response))
         yield from self.next_step(item, todo)
@@ -291,34 +407,33 @@ class SiteSpider(scrapy.Spider):
     def on_step_error(self, failure):
         request = failure.request
         kwargs = request.cb_kwargs
-        result = self.failure_from(failure)
-        if result is not None:
-            yield result
+        if request.meta.get("kind") == "page":
+            found = classify(failure)
+            if found is not None:
+                item = kwargs["item"]
+                item.incomplete = item.incomplete or f"a page of the article failed: {found[1]}"
+        else:
+            result = self.failure_from(failure)
+            if result is not None:
+                yield result
         yield from self.next_step(kwargs["item"], kwargs["todo"])
 
     def on_error(self, failure):
+        request = failure.request
+        if request.meta.get("kind") == "list":
+            walk = self.walks.setdefault(request.cb_kwargs.get("start", request.url), Walk())
+            walk.failed = True
         result = self.failure_from(failure)
         if result is not None:
             yield result
 
     def failure_from(self, failure) -> FailureItem | None:
         request = failure.request
-        url = request.meta.get("canonical", request.url)
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            reason = str(failure.value) or "ignored"
-            if request.meta.get("known"):
-                return None  # already archived: not a failure
-            if "robots" in reason.lower() or "Forbidden by robots.txt" in reason:
-                return self.failure(url, "robots", "forbidden by robots.txt")
-            return None
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            return self.failure(url, "http", f"HTTP {status}", status)
-        if failure.check(DNSLookupError):
-            return self.failure(url, "network", f"DNS lookup failed for {urlsplit(url).hostname}")
-        if failure.check(TimeoutError, TCPTimedOutError):
-            return self.failure(url, "network", "timed out")
-        return self.failure(url, "network", f"{failure.type.__name__}: {failure.getErrorMessage()}".strip())
+        found = classify(failure)
+        if found is None:
+            return None  # already archived: not a failure
+        kind, reason, status = found
+        return self.failure(request.meta.get("canonical", request.url), kind, reason, status)
 
     def failure(self, url, kind, reason, status=None) -> FailureItem:
         return FailureItem(site=self.name, url=url, kind=kind, reason=reason, status=status)

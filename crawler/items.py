@@ -43,6 +43,10 @@ class ArticleItem:
     # refreshes: the archived article this fetch re-checks, and whether it is unchanged
     recheck_id: int | None = None
     not_modified: bool = False  # 304, or the same bytes as the stored page: nothing to extract
+    # set by the spider when a page of the article failed: the reason (the item is then not emitted)
+    incomplete: str | None = None
+    # set by the dedup stage: earlier URLs of this run with the same text, now known to be an error page
+    retract_urls: list[str] = field(default_factory=list)
     # set by a stage that decides this is not an article: (kind, reason)
     rejected: tuple[str, str] | None = None
     # set by the dedup stage: the archived article with this URL (then `changed` says
@@ -59,7 +63,7 @@ class ArticleItem:
 class FailureItem:
     site: str
     url: str
-    kind: str  # blocked, http, network, robots, not_html, empty, charset, ...
+    kind: str  # see crawler/failures.py
     reason: str
     status: int | None = None
 
@@ -69,3 +73,11 @@ class AliasItem:
     site: str
     url: str  # the URL as linked
     canonical: str  # the article's canonical URL
+
+
+@dataclass
+class ResolvedItem:
+    """A URL that failed before (a list page) and was fetched whole this time: its failure row goes."""
+
+    site: str
+    url: str

@@ -31,6 +31,7 @@ class Known:
     etag: str | None
     last_modified: str | None
     body_sha1: str | None
+    size: int | None = None  # bytes of the last stored first page
 
 
 def load_known(db_path, site: str, recheck_days: float, now: datetime | None = None) -> dict[str, Known]:
@@ -41,17 +42,25 @@ def load_known(db_path, site: str, recheck_days: float, now: datetime | None = N
         known: dict[str, Known] = {}
         for aid, url, published, first_seen, etag, modified, sha1 in db.execute(
             """SELECT a.id, a.url, a.published_at, a.first_seen, a.etag, a.last_modified,
-                      (SELECT body_sha1 FROM raw_pages r WHERE r.article_id = a.id AND r.page = 1
+                      (SELECT body_sha1 || ' ' || size FROM raw_pages r WHERE r.article_id = a.id AND r.page = 1
                        ORDER BY r.id DESC LIMIT 1)
                FROM articles a WHERE a.site = ?""",
             [site],
         ):
             when = _utc(published or first_seen)
-            known[url] = Known(aid, when >= cutoff, etag, modified, sha1)
-        for url, aid in db.execute(
-            "SELECT u.url, u.article_id FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE a.site = ?",
+            sha1, _, size = (sha1 or "").partition(" ")
+            known[url] = Known(aid, when >= cutoff, etag, modified, sha1 or None, int(size) if size else None)
+        # Other URLs of an article: a host alias is the same page; a URL that only had the same text
+        # is fetched again (plainly, not as the article's re-check) while its article is young, for
+        # its text may have been an error page or may have changed since.
+        young_ids = {k.article_id for k in known.values() if k.young}
+        for url, aid, reason in db.execute(
+            """SELECT u.url, u.article_id, u.reason FROM article_urls u JOIN articles a ON a.id = u.article_id
+               WHERE a.site = ?""",
             [site],
         ):
+            if reason != "alias" and aid in young_ids:
+                continue  # not known: fetched as a new URL
             known.setdefault(url, Known(aid, False, None, None, None))
         return known
     finally:
@@ -86,8 +95,8 @@ class RefreshMiddleware:
         spider.known_urls = set(self.known)
 
     def process_request(self, request):
-        if request.meta.get("kind") != "article":
-            return None
+        if request.meta.get("kind") != "article" or request.meta.get("retry_failure"):
+            return None  # a URL that failed before is fetched plainly
         known = self.known.get(request.url)
         if known is None:
             return None
@@ -97,6 +106,7 @@ class RefreshMiddleware:
             stats.inc_value("archive/known")
             raise IgnoreRequest(f"already archived: {request.url}")
         request.meta["recheck_id"] = known.article_id
+        request.meta["last_size"] = known.size
         request.meta["handle_httpstatus_list"] = [304, 404, 410]
         if known.etag:
             request.headers.setdefault(b"If-None-Match", known.etag.encode("latin-1"))

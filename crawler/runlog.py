@@ -6,11 +6,16 @@ stays ``running`` until the site's next run marks it ``interrupted``.
 """
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from archive.db import now_iso, open_db, transaction
 from archive.runs import summarise
+
+logger = logging.getLogger(__name__)
 
 
 class RunLog:
@@ -50,14 +55,19 @@ class RunLog:
             return
         db = open_db(self.db_path)
         try:
-            res = summarise(spider.name, self.crawler.stats.get_stats(), db, self.started, reason)
-            with transaction(db):
-                db.execute(
-                    """UPDATE crawl_runs SET ended_at = ?, status = ?, pages_fetched = ?, new = ?, updated = ?,
-                         unchanged = ?, duplicates = ?, errors = ?, blocked = ?, error_summary = ?
-                       WHERE id = ?""",
-                    [now_iso(), res.status, res.pages_fetched, res.new, res.updated, res.unchanged,
-                     res.duplicate, res.errors, res.blocked, res.reason or None, self.run_id],
-                )
+            try:
+                res = summarise(spider.name, self.crawler.stats.get_stats(), db, self.started, reason)
+                with transaction(db):
+                    db.execute(
+                        """UPDATE crawl_runs SET ended_at = ?, status = ?, pages_fetched = ?, new = ?, updated = ?,
+                             unchanged = ?, duplicates = ?, errors = ?, blocked = ?, error_summary = ?
+                           WHERE id = ?""",
+                        [now_iso(), res.status, res.pages_fetched, res.new, res.updated, res.unchanged,
+                         res.duplicate, res.errors, res.blocked, res.reason or None, self.run_id],
+                    )
+            except sqlite3.Error as exc:  # e.g. a full disk: the smallest write that ends the row
+                logger.error("could not complete the run log: %s", exc)
+                db.execute("UPDATE crawl_runs SET status = 'failed', ended_at = ? WHERE id = ?",
+                           [now_iso(), self.run_id])
         finally:
             db.conn.close()

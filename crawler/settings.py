@@ -17,6 +17,11 @@ MAX_ATTACHMENTS = 10  # attachments looked at per article
 MIRROR_URL = None
 INCREMENTAL = True  # skip archived URLs; re-check young ones with conditional requests
 RECHECK_DAYS = 3  # known articles published less than this many days ago are re-checked  # e.g. http://127.0.0.1:8000: fetch https://HOST/PATH from MIRROR_URL/HOST/PATH
+BACKFILL = False  # walk every list to its end on purpose (archive crawl --backfill)
+BACKFILL_MAX_PAGES = 1000  # list pages per start URL in a backfill
+FAILURE_RETRY_LIMIT = 20  # failed article URLs are fetched again on each run, up to this many attempts
+SOFT_ERROR_SHARED_URLS = 3  # one text served for this many URLs of a site within a run is an error page
+INCOMPLETE_SHORTER_THAN = 0.5  # a close-delimited body under this share of the last good fetch is incomplete
 
 # --- politeness on the live sites -----------------------------------------
 USER_AGENT = f"{BOT_NAME}/0.1 (+{PROJECT_URL})"
@@ -31,6 +36,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+RETRY_AFTER_MAX = 60  # seconds: the longest Retry-After honoured (MIRROR_RETRY_AFTER_MAX in mirror mode)
+MIRROR_RETRY_AFTER_MAX = 1
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
@@ -47,9 +54,13 @@ DOWNLOAD_HANDLERS = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.refresh.RefreshMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.RetryAfterMiddleware": 550,
+    "crawler.redirects.RedirectGuardMiddleware": 610,  # before Scrapy's RedirectMiddleware (600)
 }
 EXTENSIONS = {
     "crawler.runlog.RunLog": 500,
+    "crawler.backfill.ListWalks": 510,
 }
 
 # spider → item → extract → clean → dedup → store

@@ -4,21 +4,30 @@ The same canonical URL is the same article: the item is marked with the
 archived id and whether its text or title changed (a refresh). The same text
 (whitespace ignored) under another URL is a duplicate: the store stage records
 the extra URL instead of a second article.
+
+One text served for many URLs of a site within one run
+(``SOFT_ERROR_SHARED_URLS``, 3) is an error page, not an article: the item is
+rejected as ``soft_error`` and the URLs of this run that were stored under that
+text are handed to the store stage to retract (``retract_urls``).
 """
 from __future__ import annotations
+
+from collections import defaultdict
 
 from archive.db import open_db
 from crawler.items import ArticleItem
 
 
 class DedupPipeline:
-    def __init__(self, db_path: str):
+    def __init__(self, db_path: str, shared_limit: int = 3):
         self.db_path = db_path
         self.db = None
+        self.shared_limit = shared_limit
+        self.run_texts: dict[str, list[str]] = defaultdict(list)  # text hash → URLs of this run
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("ARCHIVE_DB"))
+        return cls(crawler.settings.get("ARCHIVE_DB"), crawler.settings.getint("SOFT_ERROR_SHARED_URLS", 3))
 
     def open_spider(self):
         self.db = open_db(self.db_path)
@@ -30,6 +39,13 @@ class DedupPipeline:
 
     def process_item(self, item):
         if not isinstance(item, ArticleItem) or item.rejected or item.not_modified:
+            return item
+        urls = self.run_texts[item.text_hash]
+        if item.url not in urls:
+            urls.append(item.url)
+        if self.shared_limit and len(urls) >= self.shared_limit:
+            item.rejected = ("soft_error", "one page text served for many URLs of the site (an error page)")
+            item.retract_urls = [u for u in urls if u != item.url]
             return item
         same_url = find_by_url(self.db, item.url)
         if same_url:

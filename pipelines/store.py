@@ -14,7 +14,7 @@ import sqlite3
 from collections import defaultdict
 
 from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, open_db, transaction
-from crawler.items import AliasItem, ArticleItem, FailureItem
+from crawler.items import AliasItem, ArticleItem, FailureItem, ResolvedItem
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,27 @@ def _validators(item: ArticleItem) -> tuple[str | None, str | None]:
     return (first.etag, first.last_modified) if first else (None, None)
 
 
+def retract_url(db, url: str, since: str) -> bool:
+    """Undo what this run stored under *url* (since *since*): an error page taken for an article or its
+    same-text URL. An article archived before this run is never touched. True when something was undone."""
+    row = db.execute("SELECT id FROM articles WHERE url = ? AND first_seen >= ?", [url, since]).fetchone()
+    if row:
+        aid = row[0]
+        try:
+            from archive.dedup.index import _drop_from_index
+
+            _drop_from_index(db, aid)
+        except ImportError:  # pragma: no cover - the near-duplicate index is optional here
+            pass
+        db.execute("UPDATE articles SET duplicate_of = NULL WHERE duplicate_of = ?", [aid])
+        for table in ("article_urls", "raw_pages", "attachments", "revisions"):
+            db.execute(f"DELETE FROM {table} WHERE article_id = ?", [aid])
+        db.execute("DELETE FROM articles WHERE id = ?", [aid])
+        return True
+    cur = db.execute("DELETE FROM article_urls WHERE url = ? AND reason != 'alias' AND first_seen >= ?", [url, since])
+    return cur.rowcount > 0
+
+
 def insert_article(db, item: ArticleItem, when: str, max_text_chars: int | None = MAX_TEXT_CHARS) -> int:
     """Insert a new article with its pages and attachments; returns its id.
 
@@ -60,6 +81,8 @@ def insert_article(db, item: ArticleItem, when: str, max_text_chars: int | None 
     insert_pages(db, article_id, item)
     insert_attachments(db, article_id, item, when)
     db.execute("DELETE FROM failures WHERE url = ?", [item.url])
+    # a URL that had only the same text as another article is now an article of its own
+    db.execute("DELETE FROM article_urls WHERE url = ? AND reason != 'alias'", [item.url])
     return article_id
 
 
@@ -137,6 +160,8 @@ class StorePipeline:
 
     def open_spider(self):
         self.db = open_db(self.db_path)
+        self.since = now_iso()
+        self.counts: list[tuple[str, int]] = []
 
     def close_spider(self):
         if self.db is not None:
@@ -147,10 +172,17 @@ class StorePipeline:
     def stats(self):
         return self.crawler.stats
 
+    def count(self, key: str, n: int = 1) -> None:
+        """Count *key* once the write commits: the summary counts what was really stored."""
+        self.counts.append((key, n))
+
     def process_item(self, item):
+        self.counts = []
         try:
             with transaction(self.db):
                 self.write(item)
+            for key, n in self.counts:
+                self.stats.inc_value(key, n)
         except sqlite3.Error as exc:
             self.stats.inc_value("archive/failed/store")
             self.stats.set_value("archive/store_error", str(exc))
@@ -171,9 +203,11 @@ class StorePipeline:
         db = self.db
         if isinstance(item, FailureItem):
             record_failure(db, item.site, item.url, item.kind, item.reason, item.status, when)
-            self.stats.inc_value(f"archive/failed/{item.kind}")
+            self.count(f"archive/failed/{item.kind}")
             if item.kind == "gone":  # marked, never deleted
                 db.execute("UPDATE articles SET gone_at = COALESCE(gone_at, ?) WHERE url = ?", [when, item.url])
+        elif isinstance(item, ResolvedItem):
+            db.execute("DELETE FROM failures WHERE url = ?", [item.url])
         elif isinstance(item, AliasItem):
             row = db.execute("SELECT id FROM articles WHERE url = ?", [item.canonical]).fetchone()
             if row:
@@ -184,27 +218,35 @@ class StorePipeline:
             if item.rejected:
                 kind, reason = item.rejected
                 record_failure(db, item.site, item.url, kind, reason, item.pages[0].status if item.pages else None, when)
-                self.stats.inc_value(f"archive/failed/{kind}")
+                self.count(f"archive/failed/{kind}")
+                for url in item.retract_urls:  # this run took the same error page for articles
+                    was_article = db.execute("SELECT 1 FROM articles WHERE url = ?", [url]).fetchone()
+                    if retract_url(db, url, self.since):
+                        self.count("archive/new" if was_article else "archive/duplicate", -1)
+                    if not db.execute("SELECT 1 FROM articles WHERE url = ?", [url]).fetchone():
+                        record_failure(db, item.site, url, kind, reason, None, when)
+                        self.count(f"archive/failed/{kind}")
                 return
+            db.execute("DELETE FROM failures WHERE url = ?", [item.url])  # fetched whole: no longer failing
             if item.not_modified:
                 touch_article(db, item.recheck_id, item, when)
-                self.stats.inc_value("archive/unchanged")
+                self.count("archive/unchanged")
                 return
             if item.existing_id is not None:
                 if item.changed:
                     update_article(db, item.existing_id, item, when, self.max_text_chars)
-                    self.stats.inc_value("archive/updated")
+                    self.count("archive/updated")
                 else:
                     touch_article(db, item.existing_id, item, when)
-                    self.stats.inc_value("archive/unchanged")
+                    self.count("archive/unchanged")
                 return
             if item.duplicate_of is not None:
                 touch_article(db, item.duplicate_of, None, when)
                 add_url(db, item.duplicate_of, item.url, item.duplicate_reason or "duplicate", when)
-                self.stats.inc_value("archive/duplicate")
+                self.count("archive/duplicate")
                 return
             article_id = insert_article(db, item, when, self.max_text_chars)
             item.article_id = article_id
             for url in self.pending_aliases.pop(item.url, ()):
                 add_url(db, article_id, url, "alias", when)
-            self.stats.inc_value("archive/new")
+            self.count("archive/new")

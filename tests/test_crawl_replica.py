@@ -93,7 +93,7 @@ def test_pages_that_are_not_articles_are_recorded_not_archived(archived):
         assert n["url"] not in articles
         assert n["url"] in failures, n
         kind = failures[n["url"]]["kind"]
-        assert kind == {"blocked": "blocked", "http_404": "http", "not_html": "not_html"}[n["kind"]], n
+        assert kind == {"blocked": "blocked", "http_404": "http_404", "not_html": "not_html"}[n["kind"]], n
         if n["kind"] == "http_404":
             assert failures[n["url"]]["status"] == 404
     texts = "\n".join(a["text"] for a in articles.values())

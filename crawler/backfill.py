@@ -1,0 +1,101 @@
+"""Completeness of the list walks, recorded in the archive (``list_walks``).
+
+For each site and start URL the archive knows whether its list was walked to
+the end in a finished run. When the spider opens, this extension reads that
+fact and then marks the site's walks open: a run that is stopped, killed or
+crashes leaves them open. When the spider closes after a finished run, each
+walk that reached its end (or stopped, on a complete list, at a page of known
+articles) with no failed list page is marked complete; the others stay open.
+
+The spider reads ``spider.walk_complete``: on an open walk it keeps
+paginating past pages whose links are all known, until the list's end.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from archive.db import now_iso, open_db, transaction
+from crawler.failures import PERMANENT_KINDS
+
+logger = logging.getLogger(__name__)
+
+
+def ensure_table(db) -> None:
+    """The table of migration 5, for a file that reached a later version without it."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'list_walks'").fetchone():
+        from archive.db import _m5_list_walks
+
+        with transaction(db):
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'list_walks'").fetchone():
+                _m5_list_walks(db)
+
+
+class ListWalks:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.db_path = crawler.settings.get("ARCHIVE_DB")
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("ARCHIVE_DB"):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider):
+        db = open_db(self.db_path)
+        try:
+            ensure_table(db)
+            rows = db.execute("SELECT start_url, complete, end_page FROM list_walks WHERE site = ?",
+                              [spider.name]).fetchall()
+            spider.walk_complete = {start: bool(done) for start, done, _ in rows}
+            spider.walk_end = {start: end for start, _, end in rows}
+            limit = self.crawler.settings.getint("FAILURE_RETRY_LIMIT", 20)
+            marks = ",".join("?" * len(PERMANENT_KINDS))
+            spider.retry_urls = [u for (u,) in db.execute(
+                f"SELECT url FROM failures WHERE site = ? AND kind NOT IN ({marks}) AND attempts < ? ORDER BY url",
+                [spider.name, *sorted(PERMANENT_KINDS), limit])]
+            spider.failed_before = set(spider.retry_urls)
+            with transaction(db):  # open until this run finishes
+                db.execute("UPDATE list_walks SET complete = 0, opened_at = ? WHERE site = ?",
+                           [now_iso(), spider.name])
+        finally:
+            db.conn.close()
+
+    def spider_closed(self, spider, reason):
+        walks = getattr(spider, "walks", {})
+        if not walks:
+            return
+        finished = reason == "finished"
+        when = now_iso()
+        try:
+            db = open_db(self.db_path)
+        except sqlite3.Error as exc:
+            logger.error("could not record the list walks: %s", exc)
+            return
+        try:
+            with transaction(db):
+                for start, walk in walks.items():
+                    done = finished and walk.done
+                    db.execute(
+                        """INSERT INTO list_walks (site, start_url, complete, end_page, walked_at, opened_at)
+                           VALUES (?, ?, ?, ?, ?, ?)
+                           ON CONFLICT(site, start_url) DO UPDATE SET complete = excluded.complete,
+                             end_page = COALESCE(excluded.end_page, end_page),
+                             walked_at = COALESCE(excluded.walked_at, walked_at),
+                             opened_at = excluded.opened_at""",
+                        [spider.name, start, int(done), walk.end_page if done else None,
+                         when if done else None, None if done else when],
+                    )
+                    if not done:
+                        self.crawler.stats.inc_value("archive/walks_open")
+        except sqlite3.Error as exc:
+            logger.error("could not record the list walks: %s", exc)
+        finally:
+            db.conn.close()

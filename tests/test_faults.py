@@ -1,0 +1,213 @@
+"""Integrity under faults: the replica served through a fault-injecting server.
+
+For every fault, the first crawl records a failure or an incomplete article
+(the site is never ``ok`` with a loss), and one clean crawl after it restores
+exactly the replica's records: none missing, none wrong, no garbage.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPLICA_SITE, ROOT, crawl, load_expected
+from fault_server import Fault, start
+
+EXPECTED = load_expected()
+# Short limits so that each fault costs little: a 1 s timeout, a 1 MB page limit, one retry,
+# Retry-After honoured up to 1 s.
+FAST = ("--set", "DOWNLOAD_TIMEOUT=1", "--set", "DOWNLOAD_MAXSIZE=1048576", "--set", "RETRY_TIMES=1",
+        "--set", "RETRY_AFTER_MAX=1")
+
+J = "/www.jiangmen.gov.cn/bmpd/jmskjj/zwgk/tzgg"
+J_ART = J + "/content/post_2912054.html"
+ZGM = [f"/www.zgm.cn/content/{c}" for c in
+       ("66beb3cc5605e", "66f4d2e01593d", "672971940846d", "668cf940db217", "6717398416d9a")]
+SH = "/www.shanghai.gov.cn"
+SH_ARTS = [SH + p for p in ("/nw12344/20240516/273432baa751316b80111470bc78d7cb.html",
+                            "/nw31406/20230707/276dddd82a19f7f388fb6223e24ae9ab.html",
+                            "/nw12344/20220728/4c17392c74cc94364b8b992a7aafe090.html",
+                            "/nw12344/20220620/044cb0efebf4aecb48d5304443b3abe8.html",
+                            "/nw12344/20210929/c009081c3ccade5298caa7ea9362d33a.html")]
+BJX_P2 = "/news.bjx.com.cn/html/20210930/1179535-2.shtml"
+
+
+def url_of(path: str) -> str:
+    return "https://" + path.lstrip("/")
+
+
+# name: (sites crawled, faults of the first crawl, failure kinds the first crawl must record, URL paths)
+CASES = {
+    "http_500": (["jiangmen_kjj"], {J_ART: Fault("status", status=500)}, {"http_5xx"}, [J_ART]),
+    "http_503_retry_after": (["jiangmen_kjj"], {J_ART: Fault("status", status=503, retry_after="1")},
+                             {"http_5xx"}, [J_ART]),
+    "http_429": (["jiangmen_kjj"], {J_ART: Fault("status", status=429, retry_after="1")}, {"http_429"}, [J_ART]),
+    "connection_reset": (["jiangmen_kjj"], {J_ART: Fault("reset")}, {"connection"}, [J_ART]),
+    "timeout": (["jiangmen_kjj"], {J_ART: Fault("timeout", seconds=2.5)}, {"timeout"}, [J_ART]),
+    "truncated_body": (["jiangmen_kjj"], {J_ART: Fault("truncate")}, {"truncated"}, [J_ART]),
+    "close_delimited_cut": (["zgm"], {p: Fault("cut") for p in ZGM}, {"incomplete"}, ZGM),
+    "gzip_bomb": (["jiangmen_kjj"], {J_ART: Fault("gzip_bomb", size=64 * 1024 * 1024)}, {"too_large"}, [J_ART]),
+    "large_page": (["jiangmen_kjj"], {J_ART: Fault("large")}, {"too_large"}, [J_ART]),
+    "redirect_loop": (["jiangmen_kjj"], {J_ART: Fault("redirect_loop")}, {"redirect_loop"}, [J_ART]),
+    "offsite_redirect": (["jiangmen_kjj"], {J_ART: Fault("offsite_redirect")}, {"offsite_redirect"}, [J_ART]),
+    "article_wrong_type": (["jiangmen_kjj"], {J_ART: Fault("ctype", content_type="image/png")}, {"not_html"},
+                           [J_ART]),
+    "list_page_json": (["jiangmen_kjj"], {J + "/index_2.html": Fault("ctype")}, {"not_html"},
+                       [J + "/index_2.html"]),
+    "binary_garbage": (["jiangmen_kjj"], {J_ART: Fault("garbage")}, None, [J_ART]),
+    "soft_404_many_urls": (["zgm", "shanghai_gov"], {p: Fault("soft404") for p in ZGM + SH_ARTS},
+                           {"soft_error"}, ZGM + SH_ARTS),
+    "shared_error_page": (["zgm"], {p: Fault("soft_shared") for p in ZGM}, {"soft_error"}, ZGM),
+    "multipage_page2_500": (["bjx"], {BJX_P2: Fault("status", status=500)}, {"incomplete"},
+                            ["/news.bjx.com.cn/html/20210930/1179535.shtml"]),
+    "multipage_page2_gzip_bomb": (["bjx"], {BJX_P2: Fault("gzip_bomb", size=64 * 1024 * 1024)}, {"incomplete"},
+                                  ["/news.bjx.com.cn/html/20210930/1179535.shtml"]),
+    "list_page2_500": (["bjx"], {"/news.bjx.com.cn/yw/2/": Fault("status", status=500)}, {"http_5xx"},
+                       ["/news.bjx.com.cn/yw/2/"]),
+    "list_page2_reset": (["bjx"], {"/news.bjx.com.cn/yw/2/": Fault("reset")}, {"connection"},
+                         ["/news.bjx.com.cn/yw/2/"]),
+    "list_page2_timeout": (["shanghai_gov"], {SH + "/nw12344/index_2.html": Fault("timeout", seconds=2.5)},
+                           {"timeout"}, [SH + "/nw12344/index_2.html"]),
+    "list_page_briefly_404": (["chinanews"], {"/www.chinanews.com.cn/scroll-news/news2.html": Fault("notfound")},
+                              {"http_404"}, ["/www.chinanews.com.cn/scroll-news/news2.html"]),
+}
+
+
+def q(db, sql, params=()):
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def lines(text: str) -> list[str]:
+    return [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+
+
+def compare(db, sites) -> dict[str, list[str]]:
+    """Missing, wrong and garbage articles of *sites* against the replica's expected records."""
+    expected = {e["url"]: e for e in EXPECTED if e["site"] in sites}
+    got = {}
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        for row in conn.execute(f"SELECT * FROM articles WHERE site IN ({','.join('?' * len(sites))})", sites):
+            got[row["url"]] = dict(row)
+    finally:
+        conn.close()
+    wrong = [u for u, e in expected.items() if u in got and (
+        got[u]["title"] != e["title"] or lines(got[u]["text"]) != lines(e["text"]))]
+    return {
+        "missing": sorted(set(expected) - set(got)),
+        "wrong": sorted(wrong),
+        "garbage": sorted(set(got) - set(expected)),
+    }
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = start(REPLICA_SITE)
+    yield srv
+    srv.shutdown()
+
+
+def failures(db, urls):
+    rows = q(db, f"SELECT url, kind, reason FROM failures WHERE url IN ({','.join('?' * len(urls))})", urls)
+    return {u: (k, r) for u, k, r in rows}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_fault_is_recorded_then_repaired(name, server, tmp_path):
+    sites, faults, kinds, paths = CASES[name]
+    db = tmp_path / "a.db"
+    server.set_faults(faults)
+    code, summary, err = crawl(db, server.url, *sites, extra=FAST)
+    assert server.injected, "the fault was served"
+    by_site = {s["site"]: s for s in summary}
+    urls = [url_of(p) for p in paths]
+    recorded = failures(db, urls)
+    # the first crawl: a failure row of the right kind per faulty URL, and never `ok` with a loss
+    assert recorded, f"no failure recorded for {urls}: {summary}"
+    if kinds:
+        assert {k for k, _ in recorded.values()} <= kinds, recorded
+    assert all(by_site[s]["status"] != "ok" for s in sites if by_site[s]["errors"]) or not compare(db, sites)[
+        "missing"]
+    assert any(by_site[s]["status"] in ("partial", "failed") for s in sites), summary
+    assert not compare(db, sites)["garbage"], "nothing broken stored as an article"
+    # reasons group: no URL inside a reason
+    assert all("://" not in r and "127.0.0.1" not in r for _, r in recorded.values()), recorded
+
+    server.set_faults({})
+    code, summary, err = crawl(db, server.url, *sites, extra=FAST)
+    assert code == 0, err[-3000:]
+    assert compare(db, sites) == {"missing": [], "wrong": [], "garbage": []}
+    assert not failures(db, urls), "the repaired URLs carry no failure any more"
+
+
+def test_utf8_page_labelled_utf16_gives_its_second_page_and_attachment(server, tmp_path):
+    db = tmp_path / "a.db"
+    server.set_faults({
+        "/news.bjx.com.cn/html/20210930/1179535.shtml": Fault("charset", charset="utf-16"),
+        J + "/content/post_2961840.html": Fault("charset", charset="utf-16"),
+    })
+    code, summary, err = crawl(db, server.url, "bjx", "jiangmen_kjj", extra=FAST)
+    assert code == 0, err[-3000:]
+    assert q(db, "SELECT pages FROM articles WHERE url = ?",
+             [url_of("/news.bjx.com.cn/html/20210930/1179535.shtml")]) == [(2,)]
+    assert q(db, "SELECT count(*) FROM attachments a JOIN articles r ON r.id = a.article_id WHERE r.url = ?",
+             [url_of(J + "/content/post_2961840.html")])[0][0] >= 1
+    assert compare(db, ["bjx", "jiangmen_kjj"]) == {"missing": [], "wrong": [], "garbage": []}
+
+
+def test_retry_after_is_honoured(server, tmp_path):
+    db = tmp_path / "a.db"
+    server.set_faults({J_ART: Fault("status", status=429, retry_after="1", times=1)})
+    code, summary, err = crawl(db, server.url, "jiangmen_kjj", extra=FAST)
+    assert code == 0, err[-3000:]
+    assert [k for _, k in server.injected] == ["status"]
+    assert "Retry-After" in err  # the wait is logged, with the URL's delay
+    assert summary[0]["status"] == "ok"
+    assert compare(db, ["jiangmen_kjj"]) == {"missing": [], "wrong": [], "garbage": []}
+
+
+# ------------------------------------------------------------------ killed crawls
+
+def _count(db) -> int:
+    try:
+        return q(db, "SELECT count(*) FROM articles")[0][0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.parametrize("sig,after", [(signal.SIGKILL, 2), (signal.SIGKILL, 7), (signal.SIGKILL, 12),
+                                       (signal.SIGTERM, 5)])
+def test_killed_crawl_is_resumed_by_the_next_run(sig, after, tmp_path):
+    srv = start(REPLICA_SITE, delay=0.15)
+    try:
+        db = tmp_path / "a.db"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "archive.cli", "crawl", "--db", str(db), "--mirror", srv.url, "--json", *FAST,
+             "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "--set", "MIRROR_CONCURRENT_REQUESTS_PER_DOMAIN=2"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for _ in range(1200):  # bounded wait: 120 s
+            if proc.poll() is not None or _count(db) >= after:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the crawl ended before it could be stopped"
+        proc.send_signal(sig)
+        proc.wait(60)
+        assert _count(db) < len(EXPECTED)
+        srv.delay = 0
+        code, summary, err = crawl(db, srv.url, extra=FAST)
+        sites = sorted({e["site"] for e in EXPECTED})
+        assert compare(db, sites) == {"missing": [], "wrong": [], "garbage": []}
+        assert not q(db, "SELECT id FROM crawl_runs WHERE status = 'running'")
+    finally:
+        srv.shutdown()
