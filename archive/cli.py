@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from archive import termsafe
 from archive.db import DEFAULT_DB
 
 REPLICA_ROOT = Path(__file__).resolve().parent.parent / "replica" / "site"
@@ -65,14 +66,14 @@ def _report(results, as_json: bool, footer: str = "") -> None:
     from archive.crawl import format_summary
 
     if as_json:
-        click.echo(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+        click.echo(termsafe.json_dumps([r.as_dict() for r in results], indent=2))
     else:
-        click.echo(format_summary(results))
+        click.echo(termsafe.clean(format_summary(results)))
     if footer:
         click.echo(footer, err=as_json)
     failed = [r for r in results if r.status in ("failed", "blocked")]
     for r in failed:
-        click.echo(f"{r.site}: {r.reason}", err=True)
+        click.echo(termsafe.clean(f"{r.site}: {r.reason}", one_line=True), err=True)
     if failed:
         sys.exit(1)
 
@@ -153,7 +154,7 @@ def stats(db_path, quiet_days, as_json):
 
     _require_archive(db_path)
     data = archive_stats(db_path, quiet_days=quiet_days)
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else format_stats(data))
+    click.echo(termsafe.json_dumps(data, indent=2) if as_json else termsafe.clean(format_stats(data)))
 
 
 @cli.command()
@@ -172,7 +173,7 @@ def extract(file, url, charset):
     spider = site_for_url(url) if url else None
     result = run_extract(body, url, charset=charset, rules=spider.selectors if spider else None)
     fields = ("url", "title", "published_at", "source", "author", "editor", "keywords", "document", "text")
-    click.echo(json.dumps({k: result.get(k) for k in fields}, ensure_ascii=False, indent=2))
+    click.echo(termsafe.json_dumps({k: result.get(k) for k in fields}, indent=2))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
@@ -241,14 +242,19 @@ def search_cmd(query, db_path, site, since, limit, as_json):
     _require_archive(db_path)
     results = search(open_db(db_path), query, site=site, since=since, limit=limit)
     if as_json:
-        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        click.echo(termsafe.json_dumps(results, indent=2))
         return
     import html
 
+    # Crawled text reaches the terminal only through termsafe.clean: no escape
+    # sequence or control character in a title or a text gets through.
     for r in results:
         parts = r["snippet"].replace("</mark>", "<mark>").split("<mark>")
-        snip = "".join(click.style(html.unescape(p), bold=bool(i % 2)) for i, p in enumerate(parts))
-        click.echo(f"{r['id']:>7}  {(r['published_at'] or '')[:10]:<10}  {r['site']:<12} {r['title']}")
+        snip = "".join(click.style(termsafe.clean(html.unescape(p), one_line=True), bold=bool(i % 2))
+                       for i, p in enumerate(parts))
+        line = (f"{r['id']:>7}  {termsafe.clean(r['published_at'] or '', one_line=True)[:10]:<10}  "
+                f"{termsafe.clean(r['site'], one_line=True):<12} {termsafe.clean(r['title'], one_line=True)}")
+        click.echo(line)
         click.echo(f"{'':>9}{snip}")
     if not results:
         click.echo("no results", err=True)

@@ -11,11 +11,13 @@ search index (``articles_fts``); any other database is left alone.
 * ``?_search=`` on the ``articles`` table (the search box and the JSON API):
   Datasette's built-in search would pass the words to FTS5 as they are, which
   cannot match the index's bigram tokens; this filter translates them.
-* The ``text`` column is shown as paragraphs; search snippets show their marks.
+* The ``text`` column is shown as paragraphs; search snippets show their marks,
+  and only those: no value of a query result is ever HTML (``marked_html``).
 """
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import quote
 
 from datasette import hookimpl
@@ -28,7 +30,7 @@ _ARCHIVE_DBS: set[str] = set()
 
 
 def _snippet_sql(text, query, width=80):
-    return snippet(text, query or "", width=int(width))
+    return snippet(text, query or "", width=max(1, min(int(width or 80), 2000)))
 
 
 @hookimpl
@@ -82,6 +84,25 @@ def filters_from_request(request, database, table, datasette):
     return inner
 
 
+_MARK = ("<mark>", "</mark>")
+_MARK_SPLIT = re.compile("(" + "|".join(re.escape(m) for m in _MARK) + ")")
+
+
+def marked_html(value: str) -> Markup:
+    """A snippet as HTML in which nothing but ``<mark>``/``</mark>`` can be markup.
+
+    Any SQL query may name a column ``snippet`` (``?sql=select '<script>…' as
+    snippet``), so a value is never trusted as HTML for its name: it is read
+    as :func:`archive.search.snippet` writes it (escaped text between literal
+    mark tags), each piece between the tags unescaped and escaped again. The
+    function's own output comes out unchanged; anything else shows as text.
+    """
+    out = []
+    for piece in _MARK_SPLIT.split(value):
+        out.append(piece if piece in _MARK else html.escape(html.unescape(piece)))
+    return Markup("".join(out))
+
+
 def _paragraphs(text: str) -> Markup:
     paras = [p.strip() for p in (text or "").split("\n") if p.strip()]
     return Markup('<div class="archive-text">' + "".join(f"<p>{html.escape(p)}</p>" for p in paras) + "</div>")
@@ -93,9 +114,8 @@ def render_cell(row, value, column, table, database, datasette):
         return None
     if table == "articles" and column == "text":
         return _paragraphs(value)
-    if table is None and column == "snippet":
-        # archive_snippet() escapes everything but its own <mark> tags.
-        return Markup(value)
+    if table is None and (column == "snippet" or _MARK[0] in value):
+        return marked_html(value)
     if table is None and column == "title" and "snippet" in row.keys() and "id" in row.keys():
         url = datasette.urls.table(database, "articles") + "/" + quote(str(row["id"]))
         return Markup(f'<a href="{html.escape(url)}">{html.escape(value)}</a>')

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
 from archive.search import CHANGES_TABLE
+from archive.termsafe import csv_cell, json_dumps
 
 # The exported fields, in order. Stable: new fields are only ever appended.
 FIELDS = (
@@ -86,19 +87,23 @@ def write_jsonl(records: Iterable[dict], out: TextIO) -> int | None:
     """One JSON object per line; returns the last change_seq written (the next cursor)."""
     last = None
     for rec in records:
-        out.write(json.dumps({k: rec[k] for k in FIELDS}, ensure_ascii=False) + "\n")
+        out.write(json_dumps({k: rec[k] for k in FIELDS}) + "\n")
         last = rec["change_seq"]
     return last
 
 
 def write_csv(records: Iterable[dict], out: TextIO) -> int | None:
-    """CSV with a header row; ``keywords`` is a JSON array in one cell."""
+    """CSV with a header row; ``keywords`` is a JSON array in one cell.
+
+    For spreadsheets: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return (which a spreadsheet would run as a formula) is written
+    with a leading apostrophe. JSON Lines keep every value exactly."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     last = None
     for rec in records:
         row = dict(rec, keywords=json.dumps(rec["keywords"], ensure_ascii=False))
-        writer.writerow([row[k] for k in FIELDS])
+        writer.writerow([csv_cell(row[k]) for k in FIELDS])
         last = rec["change_seq"]
     return last
 
