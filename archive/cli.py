@@ -41,7 +41,9 @@ def cli():
 @click.option("--max-pages", type=int, help="List pages to follow per start URL (default 5).")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def crawl(sites, db_path, mirror, max_pages, settings, as_json):
+@click.option("--backfill", is_flag=True,
+              help="Walk every list to its end (past pages of known articles), up to BACKFILL_MAX_PAGES.")
+def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill):
     """Crawl SITES (all when none given) into the archive.
 
     Prints, per site, the articles new / duplicate / known (already archived,
@@ -54,6 +56,8 @@ def crawl(sites, db_path, mirror, max_pages, settings, as_json):
     extra = _settings_option(settings)
     if max_pages:
         extra["MAX_LIST_PAGES"] = max_pages
+    if backfill:
+        extra["BACKFILL"] = True
     try:
         results = run_crawl(sites, db_path=db_path, mirror=mirror, extra_settings=extra)
     except ValueError as exc:
