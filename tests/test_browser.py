@@ -142,3 +142,29 @@ def test_search_box_then_article(chromium, server):
     assert sorted(titles) == sorted(want.values())
     shot(page, "04-ranked.png")
     page.close()
+
+
+def test_crafted_sql_link_runs_no_script(chromium, server):
+    """Reflected XSS: a ?sql= link whose columns carry markup (one named `snippet`, as the
+    ranked query's) shows it as text and runs nothing; the real snippets keep their marks."""
+    from urllib.parse import quote
+
+    url, db = server
+    sql = ("select '<img src=x onerror=\"window.__xss=1;alert(1)\">' as snippet, "
+           "'<script>window.__xss2=1;alert(2)</script>' as title, 1 as id, "
+           "'<svg onload=\"window.__xss3=1\">' as other, "
+           "archive_snippet('储能<script>window.__xss4=1</script>', '储能') as s2")
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url + "/archive?sql=" + quote(sql))
+    page.wait_for_load_state("load")
+    ran = page.evaluate("[window.__xss, window.__xss2, window.__xss3, window.__xss4]")
+    assert ran == [None, None, None, None] and dialogs == []
+    body = page.locator("body").inner_text()
+    assert '<img src=x onerror="window.__xss=1;alert(1)">' in body  # shown as text
+    assert "<script>window.__xss2=1;alert(2)</script>" in body
+    assert page.locator("td img, td svg, td script").count() == 0
+    assert page.locator("td mark").all_inner_texts() == ["储能"]
+    shot(page, "05-crafted-sql.png")
+    page.close()
