@@ -12,12 +12,22 @@ SIGTERM and SIGINT stop it cleanly: no new crawl starts, a running crawl is
 asked to stop (Scrapy finishes the writes in progress; every article is one
 transaction) and is waited for.
 
+A crawl never outlives its scheduler: each runs in a process group of its
+own, which is sent SIGTERM when the scheduler stops, and on Linux asks the
+kernel for SIGTERM should the scheduler die without stopping (SIGKILL, a
+crash). And crawls of one site never overlap: a crawl holds the site's lock
+file (``archive.db.crawl-SITE.lock``, with its pid) for as long as it runs,
+even past a scheduler that died; a scheduler that finds it held skips that
+run with a log line and tries again at the next one.
+
     python scheduler.py [--db archive.db] [--interval SITE=30m ...] [--config FILE]
                         [--mirror URL] [--list] [--once] [SITE ...]
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import fcntl
 import logging
 import os
@@ -85,16 +95,71 @@ def jobs_path_for(db_path: str | Path) -> Path:
 
 # ------------------------------------------------------------------------ the job
 
+SKIPPED = 75  # exit status of a run skipped because a crawl of the site is still running (EX_TEMPFAIL)
+
+
+def site_lock_path(db_path: str | Path, site: str) -> Path:
+    return Path(f"{db_path}.crawl-{site}.lock")
+
+
+def lock_site(db_path: str | Path, site: str):
+    """The site's crawl lock, held (open file); None when a running crawl holds it."""
+    handle = open(site_lock_path(db_path, site), "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def _lock_holder(db_path: str | Path, site: str) -> str:
+    try:
+        return site_lock_path(db_path, site).read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+_PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True) if sys.platform == "linux" else None
+
+
+def _die_with(parent_pid: int):
+    """preexec_fn: the child gets SIGTERM when the scheduler dies, however it dies (Linux)."""
+    def setup():
+        if _libc is not None:
+            _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the scheduler died before prctl took effect
+            os._exit(1)
+    return setup
+
+
 def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[str] | None = None) -> int:
-    """One refresh of one site, in a subprocess; returns its exit status."""
+    """One refresh of one site, in a subprocess; returns its exit status
+    (SKIPPED when a crawl of the site is still running)."""
     if _stopping.is_set():
         return 0
+    lock = lock_site(db_path, site)
+    if lock is None:
+        log.warning("crawl %s: skipped, a crawl of this site is still running (pid %s, lock %s)",
+                    site, _lock_holder(db_path, site), site_lock_path(db_path, site))
+        return SKIPPED
     cmd = [sys.executable, "-m", "archive.cli", "crawl", site, "--db", str(db_path)]
     if mirror:
         cmd += ["--mirror", mirror]
     cmd += list(extra or [])
     log.info("crawl %s: starting", site)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # The child inherits the locked file (pass_fds): the lock lasts as long as the crawl.
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True, pass_fds=(lock.fileno(),),
+                                preexec_fn=_die_with(os.getpid()))
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(proc.pid))
+        lock.flush()
+    finally:
+        lock.close()
     with _children_lock:
         _children.add(proc)
     try:
@@ -172,10 +237,14 @@ def lock_archive(db_path: str | Path):
 
 
 def stop_children(sig=signal.SIGTERM) -> None:
+    """Signal every running crawl's process group."""
     with _children_lock:
         for proc in list(_children):
             if proc.poll() is None:
-                proc.send_signal(sig)
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    pass
 
 
 def sync_jobs(db_path, intervals, mirror=None, extra=None) -> list[tuple[str, str, str]]:
@@ -211,6 +280,8 @@ def run(db_path, intervals, mirror=None, extra=None) -> None:
         signal.signal(signal.SIGINT, stop)
         scheduler.start()
     finally:
+        _stopping.set()
+        stop_children(signal.SIGTERM)  # whatever ended the scheduler, its crawls end with it
         lock.close()
     log.info("scheduler stopped")
 

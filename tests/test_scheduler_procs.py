@@ -1,0 +1,116 @@
+"""The scheduler's crawls, as real processes: they die with a killed scheduler, and a
+scheduler never starts a crawl of a site whose crawl is still running."""
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from archive.mirror_server import serve_in_thread
+from conftest import REPLICA_SITE, ROOT
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process checks read /proc")
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for a reaper counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def lock_is_free(path: Path) -> bool:
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+def test_crawl_dies_with_a_killed_scheduler(tmp_path):
+    """SIGKILL the scheduler mid-crawl: its crawl process ends too, and the site lock is released."""
+    record = []
+    server, url = serve_in_thread(REPLICA_SITE, record=record, delay=0.3)  # a crawl of minutes
+    db = tmp_path / "a.db"
+    lock = Path(f"{db}.crawl-zgm.lock")
+    cmd = [sys.executable, "scheduler.py", "zgm", "--db", str(db), "--mirror", url, "--interval", "zgm=1s"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = None
+    try:
+        def crawl_pid():
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                return None
+            return pid if pid and alive(pid) and "archive.cli crawl" in cmdline(pid) and record else None
+
+        child = wait_for(crawl_pid, 120, "the crawl to start fetching")
+        assert not lock_is_free(lock)  # the running crawl holds its site's lock
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        wait_for(lambda: not alive(child), 60, f"crawl pid {child} to end after its scheduler was killed")
+        assert lock_is_free(lock)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if child and alive(child):
+            os.kill(child, signal.SIGKILL)
+        server.shutdown()
+
+
+def test_a_scheduler_skips_a_site_whose_crawl_is_still_running(tmp_path):
+    """A crawl left running (here: a process holding the site lock, as an orphaned crawl does):
+    the scheduler logs the skip and fetches nothing; once it ends, the next run crawls."""
+    record = []
+    server, url = serve_in_thread(REPLICA_SITE, record=record)
+    db = tmp_path / "a.db"
+    lock = Path(f"{db}.crawl-zgm.lock")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time\n"
+         f"f = open({str(lock)!r}, 'a+'); fcntl.flock(f, fcntl.LOCK_EX)\n"
+         "f.truncate(0); f.write(str(os.getpid())); f.flush(); print('locked', flush=True); time.sleep(600)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        cmd = [sys.executable, "scheduler.py", "zgm", "--db", str(db), "--mirror", url, "--once"]
+        first = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert first.returncode == 1
+        assert f"crawl zgm: skipped, a crawl of this site is still running (pid {holder.pid}" in first.stderr
+        assert record == []  # nothing fetched, no second crawl alongside the first
+        holder.kill()
+        holder.wait(timeout=30)
+        second = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert "skipped" not in second.stderr
+        assert len(record) > 0
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        server.shutdown()
