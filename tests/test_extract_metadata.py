@@ -258,3 +258,32 @@ def test_meta_author_that_is_a_publisher_or_the_site_is_not_the_author():
     html = ("<html><head><meta name='author' content='张三'><title>老城区改造的十年回顾 - 某某网</title></head>"
             "<body><h1>老城区改造的十年回顾</h1><p>城市更新工作稳步推进，各方面进展顺利，市民普遍表示满意。</p></body></html>")
     assert meta(html)["author"] == "张三"
+
+
+def test_heading_above_the_date_line_wins_over_breadcrumb_and_subheads():
+    html = ("<html><head><title>新闻动态--某某学会官网</title></head><body>"
+            "<h3>首页 - 新闻动态</h3><div class='side'><p>学会秘书处提醒各位会员，请于本月底之前完成年度会费的缴纳工作，谢谢配合。</p></div>"
+            "<h5>年度学术年会在某某大学成功举行！</h5><div>发布时间：2019-05-18 来源：某某学会</div>"
+            "<p><span style='font-weight:bold'>大会开幕式</span></p>" + PLAIN + "</body></html>")
+    m = meta(html)
+    assert m["title"] == "年度学术年会在某某大学成功举行！"
+    assert m["published_at"] == "2019-05-18T00:00:00+08:00" and m["source"] == "某某学会"
+
+
+def test_visible_time_before_machine_fields_and_ambiguous_day_month():
+    html = ("<html><head><meta property='article:published_time' content='2018-12-28T19:56:29+08:00'>"
+            "<title>老城区改造的十年回顾_新闻</title></head><body><h1>老城区改造的十年回顾</h1>"
+            "<div>2018-12-28 19:55 来源：某某报</div>" + PLAIN + "</body></html>")
+    assert meta(html)["published_at"] == "2018-12-28T19:55:00+08:00"
+    # "06/02/2022" could be June or February: the machine field decides
+    html = ("<html><head><meta property='article:published_time' content='2022-02-06T12:48:06Z'>"
+            "<title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>"
+            "<div>06/02/2022 - 13:48</div>" + PLAIN + "</body></html>")
+    assert meta(html)["published_at"] == "2022-02-06T12:48:06+00:00"
+
+
+def test_date_line_above_a_repeated_title():
+    html = ("<html><head><title>某某法-纪检</title></head><body><div>■ 纪检监察</div>"
+            "<div class='t'>某某法</div><div>来源:</div><div>| 发布时间: 2018-05-17 | 浏览次数: 2168</div>"
+            "<div class='c'><p><strong>某某法</strong></p>" + PLAIN + "</div></body></html>")
+    assert meta(html)["published_at"] == "2018-05-17T00:00:00+08:00"

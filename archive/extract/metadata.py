@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from .text import element_lines, select
 from .vocab import (
-    COLON as C, CREDIT_LINE_RX, GOV_STRONG_LABELS, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS,
+    COLON as C, CREDIT_LINE_RX, RELATED_HEADINGS, GOV_STRONG_LABELS, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS,
     squash as squash_label,
 )
 
@@ -36,10 +36,11 @@ _CN = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})(?!\d)\s*日?"
     r"(?:\s*[T ]?\s*(?P<H>\d{1,2})\s*[:：∶时]\s*(?P<M>\d{1,2})(?:\s*[:：∶分]\s*(?P<S>\d{1,2}))?)?"
 )
-# US-style "7/5/2005 9:23:57 PM" (month first), as old ASP pages print it
+# US-style "7/5/2005 9:23:57 PM" (month first), as old ASP pages print it;
+# only with AM/PM, which marks the US locale ("06/02/2022" alone is ambiguous)
 _US = re.compile(
     r"(?<![\d/])(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})"
-    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?"
+    r"\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp]\.?[Mm]\.?)"
 )
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _EN = re.compile(
@@ -347,7 +348,7 @@ def find_title(tree, rules=None, document: dict | None = None) -> tuple[str | No
         if segs:
             candidates.append(max(segs, key=len))
     shown = [(el, t) for el, t in heads if _squash(t) not in site and 4 <= len(t) <= 80
-             and not re.search(r"[。！？]$|" + C + r"$", t) and el.tag not in ("a",)
+             and not re.search(r"[。；]$|" + C + r"$", t) and el.tag not in ("a",)
              and not _NOT_TITLE.search(t) and not parse_datetime(t) and not re.fullmatch(r"[\w\s]+\d{4}", t)]
     if candidates:
         best = _clean_title(max(candidates, key=len))
@@ -363,17 +364,31 @@ def find_title(tree, rules=None, document: dict | None = None) -> tuple[str | No
 
 
 _PROSE = re.compile(r"[。！？；]")
+# a breadcrumb, not a title: "首页 - 新闻动态", "网易娱乐 > 电影版区"
+_RELATED_RX = re.compile(r"^(?:" + RELATED_HEADINGS + r")\s*$")
+_CRUMB = re.compile(r"^(?:首页|主页|当前位置|您的位置|你的位置)|\s[>»›]\s|->|>>")
 # a line with a metadata label or an attribute dump is no title
 _NOT_TITLE = re.compile(r"(?:来源|作者|发布日期|发布时间|时间|日期|浏览|点击|编辑)\s*" + C + r"|\w+=\"|^Re\s*[:：]", re.I)
 
 
 def _title_slot(tree, shown: list):
-    """Of the visible headings, the h1/h2 if any, else the last one before
-    the first paragraph of prose (the article starts right after its title)."""
+    """Of the visible headings, the first one followed by a date line, else
+    the h1/h2, else the last one before the first paragraph of prose (the
+    article starts right after its title and its date line)."""
+    order = {el: i for i, el in enumerate(tree.iter())}
+    shown = [(el, t) for el, t in shown if not _CRUMB.search(t) and not _RELATED_RX.match(t)] or shown
+    shown.sort(key=lambda et: order.get(et[0], 0))
     h = [(el, t) for el, t in shown if el.tag in ("h1", "h2")]
     if h:
         return h[0]
-    order = {el: i for i, el in enumerate(tree.iter())}
+    # the heading right above a date line (no other heading between them)
+    texts = {_squash(t) for _, t in shown}
+    for el, t in shown[:30]:
+        for line in header_lines(tree, t, el, limit=3, before=0):
+            if _squash(line) in texts or len(line) > 60:
+                break
+            if parse_datetime(line):
+                return el, t
     first_prose = None
     for node in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"):
         if len(node.strip()) >= 40 and _PROSE.search(node):
@@ -402,7 +417,7 @@ def _title_line_index(lines: list[str], title: str | None) -> int | None:
     return None
 
 
-def header_lines(tree, title: str | None, title_el=None, limit: int = 12) -> list[str]:
+def header_lines(tree, title: str | None, title_el=None, limit: int = 12, before: int = 3) -> list[str]:
     """Lines right after (and just before) the title: the article's info line.
 
     Only the neighbourhood of the title is rendered: the smallest ancestor of
@@ -436,7 +451,7 @@ def header_lines(tree, title: str | None, title_el=None, limit: int = 12) -> lis
         if len(l) > 120 or (len(l) >= 20 and re.search(r"[。！？]", l)):
             break
         after.append(l)
-    return _merge_labels(lines[max(0, idx - 3): idx] + after)
+    return _merge_labels(lines[max(0, idx - before): idx] + after)
 
 
 _LABEL_ONLY = re.compile(r"^[\[【|｜]?\s*[\u4e00-\u9fff]{1,6}\s*" + C + r"$")
@@ -464,7 +479,8 @@ _LABELED_DATE = re.compile(r"(?:发布时间|发布日期|发表时间|发文日
 _POSTED = re.compile(r"(?:" + POSTED_LABELS + r")\s*" + C + r"?\s*(.{6,40})")
 
 
-def find_published_at(tree, rules=None, head: list[str] | None = None, lines: list[str] | None = None) -> str | None:
+def find_published_at(tree, rules=None, head: list[str] | None = None, lines: list[str] | None = None,
+                      title: str | None = None) -> str | None:
     candidates: list[tuple[datetime, bool]] = []  # (dt, has_seconds)
 
     def add(text: str | None) -> None:
@@ -477,16 +493,7 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
         if candidates:
             break
     if not candidates:
-        # machine-readable fields
-        add(_meta(tree, "PubDate", "publishdate", "publish_date", "pubdate", "article:published_time",
-                  "og:article:published_time", "og:release_date", "datePublished", "publishtime",
-                  "publish-time", "release_date", "dc.date.issued", "dcterms.issued", "weibo:article:create_at"))
-        add(_by_id(tree, "pubtime_baidu"))
-        for item in _jsonld(tree):
-            if item.get("datePublished"):
-                add(str(item["datePublished"]))
-                break
-        # the page's own date line near the title
+        # the page's own date line near the title: what the page shows comes first
         for line in head or ():
             m = _LABELED_DATE.search(line)
             if m and parse_datetime(m.group(1)):
@@ -497,12 +504,38 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
                 if parse_datetime(line):
                     add(line)
                     break
+        # machine-readable fields
+        add(_meta(tree, "PubDate", "publishdate", "publish_date", "pubdate", "article:published_time",
+                  "og:article:published_time", "og:release_date", "datePublished", "publishtime",
+                  "publish-time", "release_date", "dc.date.issued", "dcterms.issued", "weibo:article:create_at"))
+        add(_by_id(tree, "pubtime_baidu"))
+        for item in _jsonld(tree):
+            if item.get("datePublished"):
+                add(str(item["datePublished"]))
+                break
+    if not candidates and lines and title:
+        # the header area around the title wherever it shows (a repeated
+        # title, a date line a few lines above it)
+        for i, line in enumerate(lines):
+            if _squash(line) != _squash(title):
+                continue
+            for near in lines[max(0, i - 4): i + 6]:
+                m = _LABELED_DATE.search(near)
+                if m and len(near) <= 80 and parse_datetime(m.group(1)):
+                    add(m.group(1))
+                    break
+            if candidates:
+                break
     if not candidates and lines:
-        # a post's own time, printed under it: "发表于 2004年12月27日 12:40"
+        # a post's own time, printed under it: "发表于 2004年12月27日 12:40",
+        # "本贴由X于2005年8月12日16:12:21在…发表"
         for line in lines:
             m = _POSTED.search(line)
             if m and len(line) <= 80 and parse_datetime(m.group(1)):
                 add(m.group(1))
+                break
+            if len(line) <= 120 and _POSTED_BY.search(line) and parse_datetime(line):
+                add(line)
                 break
     if not candidates:
         return None
@@ -533,7 +566,14 @@ def _value(rx: re.Pattern, text: str) -> str | None:
     m = rx.search(text or "")
     if not m:
         return None
-    v = _TRAILING_DATE.sub("", m.group("v")).strip(" :：∶|｜，,。、()（）[]【】")
+    v = _TRAILING_DATE.sub("", m.group("v")).strip(" :：∶|｜，,。、[]【】")
+    # brackets: trim the unbalanced ones only ("周思博 (Joel Spolsky)" keeps its pair)
+    while v and v[-1] in ")）" and v.count("(") + v.count("（") < v.count(")") + v.count("）"):
+        v = v[:-1].rstrip()
+    while v and v[0] in "(（" and v.count("(") + v.count("（") > v.count(")") + v.count("）"):
+        v = v[1:].lstrip()
+    if v.endswith(("()", "（）")):
+        v = v[:-2].rstrip()
     if re.match(r"[\w-]+\s*=\s*[\"']", v or ""):  # an attribute dump printed by broken markup
         return None
     return v or None
@@ -639,7 +679,8 @@ def find_author(tree, rules=None, head: list[str] | None = None, lines: list[str
     # or the publisher, the site or its web editor ("大汉网络", "网易", "X出版社,Y")
     if not v or len(v) > 30 or re.fullmatch(r"[\w.@:/-]+", v, re.ASCII) and not re.search(r"[A-Za-z]{2,}\s", v):
         return None
-    if _PUBLISHER.search(v) or _squash(v) in _site_names(_page_titles(tree, None)):
+    sites = _site_names(_page_titles(tree, None)) | {_squash(_meta(tree, "og:site_name", "SiteName", "application-name"))}
+    if _PUBLISHER.search(v) or any(_squash(v) and name.startswith(_squash(v)) for name in sites if name):
         return None
     return v
 
@@ -667,9 +708,12 @@ def _lines_author(lines: list[str] | None) -> str | None:
         m = _POSTED_BY.search(line)
         if m and len(line) <= 120:
             return m.group("v")
-    for line in lines or ():
+    lines = list(lines or ())
+    for i, line in enumerate(lines):
         m = _SIGN_OFF.match(line.strip())
-        if m and m.group("v") not in _NOT_NAMES:
+        # a sign-off closes a paragraph of prose
+        if m and m.group("v") not in _NOT_NAMES and i and len(lines[i - 1]) >= 8 \
+                and re.search(r"[。！？”」]$", lines[i - 1]):
             return m.group("v")
     return None
 
@@ -909,7 +953,7 @@ def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
     editor = find_editor(tree, rules)
     if author and editor and author == editor and not select(tree, getattr(rules, "author", None)):
         author = None  # CMSs often write the editor into <meta name="author">
-    published_at = find_published_at(tree, rules, head, lines)
+    published_at = find_published_at(tree, rules, head, lines, title)
     if document and document.get("published_at") and not select(tree, getattr(rules, "date", None)):
         # the facts table's 发布日期 is the document's own; keep a more precise
         # time from elsewhere on the same day
