@@ -10,7 +10,7 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .cleanup import clean_lines, is_noise_line
+from .cleanup import clean_lines
 from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, WORD_RX, WS as _WS, squash
 
 __all__ = ["element_lines", "body_text", "select", "generic_text"]
@@ -156,6 +156,10 @@ def fact_tables(tree) -> list:
     "标 &nbsp; &nbsp;题"): the smallest element holding three or more distinct
     facts labels, one of them decisive (索引号, 发文字号, 成文日期 …), grown to
     its parent while that adds labels and little else."""
+    body = tree.find(".//body")
+    page = squash((body if body is not None else tree).text_content())
+    if not any(label in page for label in GOV_STRONG_LABELS):
+        return []
     counts: dict = {}
     for el in tree.iter():
         if not isinstance(el.tag, str):
@@ -285,6 +289,7 @@ def generic_text(tree, url: str | None = None) -> list[str]:
         include_comments=False,
         include_tables=True,
         prune_xpath=_PRUNE_XPATH,
+        fast=True,
     )
     if not text:
         return []
@@ -304,7 +309,7 @@ def split_rows(lines: list[str]) -> list[str]:
 
 # --- the densest prose block: a check on trafilatura's choice ---------------------
 _PROSE_PUNCT = re.compile(r"[，。！？；、,]")
-_NOT_CONTENT = frozenset(("a", "nav", "footer", "header", "aside", "form", "select", "button", "label"))
+_NOT_CONTENT = frozenset(("a", "nav", "footer", "header", "aside", "select", "button", "label"))
 MIN_PROSE = 40  # word characters a prose block must have to overrule trafilatura
 # containers that are page chrome by their class or id
 _CHROME_ATTR = re.compile(r"(?i)foot|copyright|\bnav|menu|sidebar|comment|share|related|recommend|breadcrumb")
@@ -333,27 +338,34 @@ def _inline_text(el, parts: list[str]) -> None:
         parts.append(ch.tail or "")
 
 
+_RUN_SKIP = frozenset(("br", "hr", "ul", "ol", "dl", "table", "tbody", "thead", "tfoot", "tr"))
+_RUN_TAGS = (BLOCK_TAGS | CELL_TAGS) - _RUN_SKIP
+
+
 def prose_blocks(tree):
     """The container holding the most prose (runs of text with sentence
     punctuation, links excluded) and those runs, in document order.  Scores
-    go to a run's parent and, halved, to its grandparent."""
+    go to a run's parent and, halved, to its grandparent.  Page chrome
+    (nav, footer, elements whose class or id says so) is not searched."""
     scores: dict = {}
     runs: dict = {}
     body = tree.find(".//body")
-    root = body if body is not None else tree
-    for el in root.iter(*BLOCK_TAGS, *CELL_TAGS):
-        tag = el.tag.lower()
-        if tag in ("br", "hr", "ul", "ol", "dl", "table", "tbody", "thead", "tfoot", "tr"):
+    stack = [body if body is not None else tree]
+    while stack:
+        el = stack.pop()
+        for ch in reversed(el):
+            if isinstance(ch.tag, str) and ch.tag.lower() not in SKIP_TAGS and not _is_chrome(ch):
+                stack.append(ch)
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag not in _RUN_TAGS:
             continue
         text = squash(_own_text(el))
-        if len(text) < 10 or not _PROSE_PUNCT.search(text) or is_noise_line(text):
+        if len(text) < 10 or not _PROSE_PUNCT.search(text):
             continue
-        if _is_chrome(el) or any(_is_chrome(a) for a in el.iterancestors()):
-            continue
-        n = len(text)
         parent = el.getparent()
         if parent is None:
             continue
+        n = len(text)
         scores[parent] = scores.get(parent, 0) + n
         runs.setdefault(parent, []).append(text)
         grand = parent.getparent()
