@@ -222,3 +222,12 @@ def test_wechat_article_body_in_sections(visibility):
     )
     text = extract(html.encode("utf-8"))["text"]
     assert text.splitlines() == WECHAT_PARAS, text
+
+
+def test_facts_table_inside_a_site_body_selector_is_removed():
+    from archive.siterules import Selectors
+
+    rules = Selectors(body="div.main")
+    text = extract(gov_page(_facts_table(sp=" &nbsp;")), rules=rules)["text"]
+    assert GOV_BODY[2] in text
+    assert not any(v in text for v in FACT_VALUES), text

@@ -147,7 +147,7 @@ def _fact_label(text: str | None) -> str | None:
 
 
 def _text_len(el) -> int:
-    return len(squash(el.text_content()))
+    return len(squash("".join(el.itertext())))
 
 
 def fact_tables(tree) -> list:
@@ -157,7 +157,7 @@ def fact_tables(tree) -> list:
     facts labels, one of them decisive (索引号, 发文字号, 成文日期 …), grown to
     its parent while that adds labels and little else."""
     body = tree.find(".//body")
-    page = squash((body if body is not None else tree).text_content())
+    page = squash("".join((body if body is not None else tree).itertext()))
     if not any(label in page for label in GOV_STRONG_LABELS):
         return []
     counts: dict = {}
