@@ -287,3 +287,33 @@ def test_date_line_above_a_repeated_title():
             "<div class='t'>某某法</div><div>来源:</div><div>| 发布时间: 2018-05-17 | 浏览次数: 2168</div>"
             "<div class='c'><p><strong>某某法</strong></p>" + PLAIN + "</div></body></html>")
     assert meta(html)["published_at"] == "2018-05-17T00:00:00+08:00"
+
+
+def test_outlet_alone_below_the_date_line():
+    html = ("<html><head><title>老城区改造的十年回顾_财经</title></head><body><h1>老城区改造的十年回顾</h1>"
+            "<div>2019-09-26 10:56:28</div><div>某某时报网</div>" + PLAIN + "</body></html>")
+    m = meta(html)
+    assert m["source"] == "某某时报网" and m["published_at"] == "2019-09-26T10:56:28+08:00"
+
+
+def test_source_and_date_in_an_info_line_below_the_article():
+    html = ("<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>" + PLAIN +
+            "<div>标签：</div><div>版权声明 来源：某某商报 时间：2019-09-23 14:34:05 作者：</div></body></html>")
+    m = meta(html)
+    assert m["source"] == "某某商报" and m["published_at"] == "2019-09-23T14:34:05+08:00"
+    assert m["author"] is None  # an empty 作者 field invents nothing
+
+
+def test_source_stops_before_comment_counter_and_author_desk_prefix():
+    html = ("<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>"
+            "<div>http://biz.example.com 2005-04-25 08:24:06 来源: 某某日报 网友评论 0 条</div>" + PLAIN +
+            "<p>采写：南都记者 余某某 向某某</p></body></html>")
+    m = meta(html)
+    assert m["source"] == "某某日报" and m["author"] == "余某某 向某某"
+
+
+def test_editor_with_bar_or_slash_separators():
+    for line in ("责编|陈某某", "摄影/张某 编辑/苏某某"):
+        html = ("<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>" + PLAIN +
+                f"<p>{line}</p></body></html>")
+        assert meta(html)["editor"] == line.rsplit("|", 1)[-1].rsplit("/", 1)[-1], line

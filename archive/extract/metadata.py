@@ -463,7 +463,7 @@ def _merge_labels(lines: list[str]) -> list[str]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if _LABEL_ONLY.match(line) and i + 1 < len(lines) and not _LABEL_ONLY.match(lines[i + 1]) \
+        if _LABEL_ONLY.match(line) and i + 1 < len(lines) and not re.search(C, lines[i + 1]) \
                 and len(lines[i + 1]) <= 40:
             out.append(line + lines[i + 1])
             i += 2
@@ -527,6 +527,14 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
             if candidates:
                 break
     if not candidates and lines:
+        # an info line below the article: "来源：当代商报 时间：2019-09-23 14:34:05 作者："
+        for line in lines:
+            if len(line) <= 100 and _SOURCE_RX.search(line):
+                m = _LABELED_DATE.search(line)
+                if m and parse_datetime(m.group(1)):
+                    add(m.group(1))
+                    break
+    if not candidates and lines:
         # a post's own time, printed under it: "发表于 2004年12月27日 12:40",
         # "本贴由X于2005年8月12日16:12:21在…发表"
         for line in lines:
@@ -552,10 +560,10 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
 # --- source / author / editor ------------------------------------------------------
 _STOP = (
     r"(?=\s{2,}|[\u3000]|\s*(?:作者|记者|编辑|责任编辑|来源|发布时间|发布日期|时间|日期|关键词|关键字|字号|点击|浏览|阅读|"
-    r"分享|打印|收藏|点赞|参与互动|评论|【|\||｜)|$)"
+    r"分享|打印|收藏|点赞|参与互动|网友评论|网友|评论|返回|查看更多|【|\||｜)|$)"
 )
 _SOURCE_RX = re.compile(r"(?:" + META_SOURCE_LABELS + r")\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
-_AUTHOR_RX = re.compile(r"(?:作者|撰文|撰稿)\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
+_AUTHOR_RX = re.compile(r"(?:作者|撰文|撰稿|采写)\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
 _EDITOR_RX = re.compile(r"(?:责任编辑|责编|编辑)\s*" + C + r"\s*(?P<v>[^】\])）\s]{1,30})")
 
 
@@ -595,6 +603,8 @@ def _selected_value(text: str, rx: re.Pattern, labels: str) -> str | None:
     return None
 
 
+# an outlet's name standing alone: "证券时报网", "新京报", "第一财经日报"
+_OUTLET = re.compile(r"[\u4e00-\u9fff]{1,12}(?:网|报|社|台|刊|杂志|周刊|日报|晚报|晨报|新闻|客户端|发布)")
 _INFO_LINE = re.compile(
     r"(?:(?:https?://)?[A-Za-z0-9.-]+\.[A-Za-z]{2,}/?\s+)?"
     r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?(?:\s*\d{1,2}[:：∶]\d{2}(?:[:：∶]\d{2})?)?\s*"
@@ -636,7 +646,21 @@ def find_source(tree, rules=None, head: list[str] | None = None, lines: list[str
     v = _header_source(tree, rules, head)
     if v and v not in SOURCE_PLACEHOLDERS:
         return v
-    for line in lines or ():
+    if not v:
+        # the info line's outlet on a line of its own: "2019-09-26 10:56:28" / "证券时报网"
+        for prev, line in zip(head or (), (head or [])[1:]):
+            if parse_datetime(prev) and len(_squash(prev)) <= 20 and _OUTLET.fullmatch(line.strip()):
+                return line.strip()
+    merged = _merge_labels(list(lines or ()))
+    if not v:
+        # a short "来源：X" line anywhere (after the article, in a closing info line)
+        for line in merged:
+            if len(line) <= 60 and _SOURCE_RX.search(line) and re.match(
+                    r"^\s*[【\[（(]?\s*(?:版权声明\s*)?(?:" + META_SOURCE_LABELS + r")\s*" + C, line):
+                named = _value(_SOURCE_RX, line)
+                if named and named not in SOURCE_PLACEHOLDERS and not _NOT_TITLE.search(named):
+                    return named.strip("《》")
+    for line in merged:
         if v and len(line) <= 40:  # a placeholder in the header: the outlet named further down
             named = _value(_SOURCE_RX, line)
             if named and named not in SOURCE_PLACEHOLDERS and _SOURCE_RX.match(line.strip(" 【[（(")):
@@ -700,7 +724,9 @@ def _lines_author(lines: list[str] | None) -> str | None:
     """An author named in the page's lines: a short "作者：X" line, a forum's
     "由X于<date>发表" line, a sign-off "（姓名）" line."""
     for line in lines or ():
-        if len(line) <= 60 and re.match(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿)\s*" + C, line):
+        if len(line) <= 60 and re.match(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿|采写)\s*" + C, line):
+            # "采写：南都记者 余某 向某": the desk before 记者 is not a name
+            line = re.sub(r"^(\s*[\[【]?\s*(?:作者|撰文|撰稿|采写)\s*" + C + r")\s*[\u4e00-\u9fff]{0,6}记者\s*", r"\1", line)
             v = _value(_AUTHOR_RX, line)
             if v and not _PUBLISHER.search(v):
                 return v
@@ -753,7 +779,7 @@ def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
     return plain or duty
 
 
-_EDITOR_ANY = re.compile(r"(?<![责任值班视频图片网络美])(?P<label>责任编辑|责编|编辑)\s*" + C + r"\s*(?P<v>[^】\])）\s|｜]{1,30})")
+_EDITOR_ANY = re.compile(r"(?<![责任值班视频图片网络美])(?P<label>责任编辑|责编|编辑)\s*(?:" + C + r"|[|｜/／])\s*(?P<v>[^】\])）\s|｜]{1,30})")
 
 
 def _byline_author(tree, head: list[str] | None) -> str | None:
@@ -950,7 +976,7 @@ def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
     head = header_lines(tree, title, title_el)
     lines = document_lines(tree)
     author = find_author(tree, rules, head, lines)
-    editor = find_editor(tree, rules)
+    editor = find_editor(tree, rules) or find_editor(tree, rules, [line for line in lines if len(line) <= 60])
     if author and editor and author == editor and not select(tree, getattr(rules, "author", None)):
         author = None  # CMSs often write the editor into <meta name="author">
     published_at = find_published_at(tree, rules, head, lines, title)

@@ -62,7 +62,7 @@ DATE_LABELS = r"发布时间|発表時間|発表日|发布日期|发表时间|�
 # metadata fields (archive.extract.metadata): a source also comes labelled
 # 来自/出处/出自; 转载文章 and the like name no outlet; a closing credit line
 # "——《刊名》1998年3月号", "（摘自《刊名》…）"; a post's own time "发表于 …"
-META_SOURCE_LABELS = SOURCE_LABELS + r"|来自|出处|出自|稿件来源"
+META_SOURCE_LABELS = SOURCE_LABELS + r"|来自|出处|出自|稿件来源|出版社"
 SOURCE_PLACEHOLDERS = ("转载文章", "转载", "网络转载", "转自网络", "网络")
 CREDIT_LINE_RX = re.compile(r"^\s*[（(【\[]?\s*(?:——|—|--|摘自|出自|转自|选自|原载|原载于|刊于|本文原载)\s*《(?P<v>[^》]{2,30})》")
 POSTED_LABELS = r"发表于|发表时间|发帖时间|发布于|(?i:posted\s+(?:on|at|@)?)"
