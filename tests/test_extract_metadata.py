@@ -317,3 +317,21 @@ def test_editor_with_bar_or_slash_separators():
         html = ("<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>" + PLAIN +
                 f"<p>{line}</p></body></html>")
         assert meta(html)["editor"] == line.rsplit("|", 1)[-1].rsplit("/", 1)[-1], line
+
+
+def test_name_alone_under_the_title_is_the_byline():
+    for name in ("胡某", "赵某东、风某天", "duscha"):
+        html = ("<html><head><title>老城区改造的十年回顾</title></head><body><p><b>老城区改造的十年回顾</b></p>"
+                f"<p>{name}</p>" + PLAIN + "</body></html>")
+        assert meta(html)["author"] == name, name
+    for not_a_name in ("相关专题", "返目录", "首页", "新华网"):
+        html = ("<html><head><title>老城区改造的十年回顾</title></head><body><p><b>老城区改造的十年回顾</b></p>"
+                f"<p>{not_a_name}</p>" + PLAIN + "</body></html>")
+        assert meta(html)["author"] is None, not_a_name
+
+
+def test_other_bylines():
+    base = "<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>"
+    assert meta(base + PLAIN + "<p>执笔人：闵某某 赵某某</p></body></html>")["author"] == "闵某某 赵某某"
+    assert meta(base + "<p>ggjjzhzz 发表于 2005-9-15 11:46:00</p>" + PLAIN + "</body></html>")["author"] == "ggjjzhzz"
+    assert meta(base + PLAIN.replace("工作。</p>", "工作。（姚某 上海报道）</p>", 1) + "</body></html>")["author"] == "姚某"

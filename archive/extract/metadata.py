@@ -563,7 +563,7 @@ _STOP = (
     r"分享|打印|收藏|点赞|参与互动|网友评论|网友|评论|返回|查看更多|【|\||｜)|$)"
 )
 _SOURCE_RX = re.compile(r"(?:" + META_SOURCE_LABELS + r")\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
-_AUTHOR_RX = re.compile(r"(?:作者|撰文|撰稿|采写)\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
+_AUTHOR_RX = re.compile(r"(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
 _EDITOR_RX = re.compile(r"(?:责任编辑|责编|编辑)\s*" + C + r"\s*(?P<v>[^】\])）\s]{1,30})")
 
 
@@ -671,7 +671,8 @@ def find_source(tree, rules=None, head: list[str] | None = None, lines: list[str
     return v
 
 
-def find_author(tree, rules=None, head: list[str] | None = None, lines: list[str] | None = None) -> str | None:
+def find_author(tree, rules=None, head: list[str] | None = None, lines: list[str] | None = None,
+                title: str | None = None) -> str | None:
     for el in select(tree, getattr(rules, "author", None)):
         t = _text(el)
         v = _selected_value(t, _AUTHOR_RX, "作者|撰文|撰稿")
@@ -684,7 +685,7 @@ def find_author(tree, rules=None, head: list[str] | None = None, lines: list[str
     v = _by_id(tree, "author_baidu")
     if v:
         return _strip_label(v, "作者") or None
-    v = _byline_author(tree, head)
+    v = _byline_author(tree, head) or _title_byline(lines, title)
     if v:
         return v
     for item in _jsonld(tree):
@@ -724,14 +725,14 @@ def _lines_author(lines: list[str] | None) -> str | None:
     """An author named in the page's lines: a short "作者：X" line, a forum's
     "由X于<date>发表" line, a sign-off "（姓名）" line."""
     for line in lines or ():
-        if len(line) <= 60 and re.match(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿|采写)\s*" + C, line):
+        if len(line) <= 60 and re.match(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C, line):
             # "采写：南都记者 余某 向某": the desk before 记者 is not a name
-            line = re.sub(r"^(\s*[\[【]?\s*(?:作者|撰文|撰稿|采写)\s*" + C + r")\s*[\u4e00-\u9fff]{0,6}记者\s*", r"\1", line)
+            line = re.sub(r"^(\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C + r")\s*[\u4e00-\u9fff]{0,6}记者\s*", r"\1", line)
             v = _value(_AUTHOR_RX, line)
             if v and not _PUBLISHER.search(v):
                 return v
     for line in lines or ():
-        m = _POSTED_BY.search(line)
+        m = _POSTED_BY.search(line) or _NAME_POSTED.match(line)
         if m and len(line) <= 120:
             return m.group("v")
     lines = list(lines or ())
@@ -741,6 +742,43 @@ def _lines_author(lines: list[str] | None) -> str | None:
         if m and m.group("v") not in _NOT_NAMES and i and len(lines[i - 1]) >= 8 \
                 and re.search(r"[。！？”」]$", lines[i - 1]):
             return m.group("v")
+        m = _REPORTED.search(line)
+        if m and len(line) >= 20:
+            return m.group("v")
+    return None
+
+
+# "ggjjzhzz 发表于 2005-9-15 11:46:00": a blog or forum post's author and time
+_NAME_POSTED = re.compile(r"^\s*(?P<v>[\w\u4e00-\u9fff.&·-]{2,16})\s+(?:" + POSTED_LABELS + r")\s*" + C + r"?\s*(?:19|20)\d{2}")
+# "…。（姚峰 上海报道）" closing a paragraph
+_REPORTED = re.compile(r"[。！？”][（(]\s*(?P<v>[\u4e00-\u9fff]{2,4}(?:[、 ][\u4e00-\u9fff]{2,4}){0,2})\s+[\u4e00-\u9fff]{2,4}报道\s*[)）]$")
+# a byline alone under the title: "胡平", "赵延东、风笑天", "duscha"
+_NAME_LINE = re.compile(
+    r"(?:[\u4e00-\u9fff·]{2,4}(?:[、，, ][\u4e00-\u9fff·]{2,4}){0,4}|[A-Za-z][A-Za-z0-9_.-]{2,15})"
+)
+_NOT_BYLINE = re.compile(
+    r"^(?:首页|正文|要闻|新闻|返回|发表评论|评论|分享|打印|关闭|收藏|推荐|相关|更多|上一页|下一页|上一篇|下一篇|"
+    r"导读|摘要|简介|目录|专题|图片|视频|原创|转载|原文|本站|网友|游客|匿名|admin|Admin|null|none|home|Home|"
+    r"Next|Previous|More|Print|Share)$"
+)
+
+
+_NAV_WORD = re.compile(r"返|目录|专题|栏目|频道|列表|导航|首页|主页|登录|注册|搜索|订阅|下载|论坛|社区|博客|留言")
+
+
+def _title_byline(head: list[str] | None, title: str | None) -> str | None:
+    """The first line under the title when it is a name and nothing else."""
+    if not head or not title:
+        return None
+    st = _squash(title)
+    for i, line in enumerate(head):
+        if _squash(line) == st:
+            rest = [ln for ln in head[i + 1: i + 4] if _squash(ln) != st]  # a title printed twice
+            nxt = rest[0].strip() if rest else ""
+            if nxt and _NAME_LINE.fullmatch(nxt) and not _NOT_BYLINE.match(nxt) and not _OUTLET.fullmatch(nxt) \
+                    and not _RELATED_RX.match(nxt) and not _NAV_WORD.search(nxt) and _squash(nxt) not in st:
+                return nxt
+            return None
     return None
 
 
@@ -975,7 +1013,7 @@ def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
     title, title_el = find_title(tree, rules, document)
     head = header_lines(tree, title, title_el)
     lines = document_lines(tree)
-    author = find_author(tree, rules, head, lines)
+    author = find_author(tree, rules, head, lines, title)
     editor = find_editor(tree, rules) or find_editor(tree, rules, [line for line in lines if len(line) <= 60])
     if author and editor and author == editor and not select(tree, getattr(rules, "author", None)):
         author = None  # CMSs often write the editor into <meta name="author">
