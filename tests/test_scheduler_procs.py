@@ -54,12 +54,16 @@ def lock_is_free(path: Path) -> bool:
 
 
 def test_crawl_dies_with_a_killed_scheduler(tmp_path):
-    """SIGKILL the scheduler mid-crawl: its crawl process ends too, and the site lock is released."""
+    """SIGKILL the scheduler mid-crawl: its crawl stops fetching and ends, and the site lock is released.
+
+    One request at a time, each slowed down: at the kill one request is in flight; a crawl that
+    outlived its scheduler would go on to fetch the rest of the site (5 more pages)."""
     record = []
-    server, url = serve_in_thread(REPLICA_SITE, record=record, delay=0.3)  # a crawl of minutes
+    server, url = serve_in_thread(REPLICA_SITE, record=record, delay=1)
     db = tmp_path / "a.db"
     lock = Path(f"{db}.crawl-zgm.lock")
-    cmd = [sys.executable, "scheduler.py", "zgm", "--db", str(db), "--mirror", url, "--interval", "zgm=1s"]
+    cmd = [sys.executable, "scheduler.py", "zgm", "--db", str(db), "--mirror", url, "--interval", "zgm=1s",
+           "--set", "CONCURRENT_REQUESTS=1", "--set", "LOG_LEVEL=CRITICAL"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     child = None
     try:
@@ -68,13 +72,15 @@ def test_crawl_dies_with_a_killed_scheduler(tmp_path):
                 pid = int(lock.read_text().strip() or 0)
             except (OSError, ValueError):
                 return None
-            return pid if pid and alive(pid) and "archive.cli crawl" in cmdline(pid) and record else None
+            return pid if pid and alive(pid) and "archive.cli crawl" in cmdline(pid) and len(record) >= 2 else None
 
         child = wait_for(crawl_pid, 120, "the crawl to start fetching")
         assert not lock_is_free(lock)  # the running crawl holds its site's lock
+        at_kill = len(record)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        wait_for(lambda: not alive(child), 60, f"crawl pid {child} to end after its scheduler was killed")
+        wait_for(lambda: not alive(child), 120, f"crawl pid {child} to end after its scheduler was killed")
+        assert len(record) - at_kill <= 2, record[at_kill:]  # the request in flight, no more
         assert lock_is_free(lock)
     finally:
         if proc.poll() is None:
