@@ -335,3 +335,13 @@ def test_other_bylines():
     assert meta(base + PLAIN + "<p>执笔人：闵某某 赵某某</p></body></html>")["author"] == "闵某某 赵某某"
     assert meta(base + "<p>ggjjzhzz 发表于 2005-9-15 11:46:00</p>" + PLAIN + "</body></html>")["author"] == "ggjjzhzz"
     assert meta(base + PLAIN.replace("工作。</p>", "工作。（姚某 上海报道）</p>", 1) + "</body></html>")["author"] == "姚某"
+
+
+def test_post_time_line_without_colon_and_the_time_of_a_date_only_line():
+    base = "<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>"
+    forum = base + PLAIN + "<p>〓 某某论坛 发布时间 2005/05/17 22:11:42 by 某人 〓</p></body></html>"
+    assert meta(forum)["published_at"] == "2005-05-17T22:11:42+08:00"
+    day_only = base + "<div>2015-11-05</div>" + PLAIN + "<span>发布于：2015-11-05 11:34</span></body></html>"
+    assert meta(day_only)["published_at"] == "2015-11-05T11:34:00+08:00"
+    other_day = base + "<div>2015-11-05</div>" + PLAIN + "<span>发布于：2016-01-02 11:34</span></body></html>"
+    assert meta(other_day)["published_at"] == "2015-11-05T00:00:00+08:00"

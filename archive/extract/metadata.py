@@ -476,6 +476,7 @@ def _merge_labels(lines: list[str]) -> list[str]:
 _LABELED_DATE = re.compile(r"(?:发布时间|发布日期|发表时间|发文日期|成文日期|时间|日期|更新时间)\s*" + C + r"\s*(.{6,40})")
 
 
+_POSTED_TIME = re.compile(r"(?:发布时间|发表时间|发帖时间|发布于|发表于)\s*" + C + r"?\s*((?:19|20)\d{2}.{5,30})")
 _POSTED = re.compile(r"(?:" + POSTED_LABELS + r")\s*" + C + r"?\s*(.{6,40})")
 
 
@@ -529,7 +530,7 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
     if not candidates and lines:
         # an info line below the article: "来源：当代商报 时间：2019-09-23 14:34:05 作者："
         for line in lines:
-            if len(line) <= 100 and _SOURCE_RX.search(line):
+            if len(line) <= 100 and (_SOURCE_RX.search(line) or _AUTHOR_RX.search(line)):
                 m = _LABELED_DATE.search(line)
                 if m and parse_datetime(m.group(1)):
                     add(m.group(1))
@@ -545,6 +546,16 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
             if len(line) <= 120 and _POSTED_BY.search(line) and parse_datetime(line):
                 add(line)
                 break
+    if lines and (not candidates or not candidates[0][2]):
+        # a post's time line anywhere ("发布时间 2005/05/17 22:11:42 by X",
+        # "发布于：2015-11-05 11:34"): the time, or the time of the day shown
+        for line in lines:
+            m = _POSTED_TIME.search(line)
+            if m and len(line) <= 100 and _has_time(m.group(1)):
+                dt = parse_datetime(m.group(1))
+                if dt and (not candidates or dt.date() == candidates[0][0].date()):
+                    add(m.group(1))
+                    break
     if not candidates:
         return None
     # prefer the first candidate; a later one that agrees but is more precise wins
