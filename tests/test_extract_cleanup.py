@@ -235,3 +235,35 @@ def test_government_facts_rows_never_body(line):
 def test_prose_that_names_dates_or_editors_stays():
     para = "发布日期：2005年3月1日起，市民可凭身份证到各区办事大厅办理，责任编辑部门将全程跟踪，确保落实。"
     assert cleaned(para, where="middle") == [P1, P2, para, P3]
+
+
+@pytest.mark.parametrize("line", [
+    "编辑|禤志杰", "责编｜陈梦莹", "校对|黄慧敏", "来源|广州参考、广州南沙发布、羊城晚报", "来源：新华社",
+    "本文原标题：《定了！邮轮母港即将开通》", "(本文发表于首页批评与建议, 已被阅读178次)",
+    "1、回复【公租房】查看最新消息", "扫描下方二维码解锁更多技能", "看都看完了，点【在看】试试",
+    "2019-09-26 12:11来源：证券时报网作者：李在山",
+])
+def test_credit_and_promotion_lines_anywhere(line):
+    assert cleaned(line) == [P1, P2, P3]
+    assert cleaned(line, where="middle") == [P1, P2, P3]
+
+
+def test_navigation_label_variants():
+    assert cleaned("您所在的位置：", where="start") == [P1, P2, P3]
+    assert cleaned("你所在的位置：首页 > 公司", where="start") == [P1, P2, P3]
+
+
+def test_title_with_a_label_and_title_that_reads_as_prose():
+    title = "午间公告：天奇股份中标广汽丰田项目；运达股份中标7亿元项目"
+    out = clean_lines([title, "2019-09-26 12:11 来源：证券时报网", P1, P2], title=title)
+    assert out == [P1, P2]
+    out = clean_lines(["主题： 你知道导游为什么那么热衷于让你去商场购物吗？", P1, P2],
+                      title="你知道导游为什么那么热衷于让你去商场购物吗？")
+    assert out == [P1, P2]
+
+
+def test_related_heading_ends_a_known_article_block():
+    teasers = ["为你推荐", "金融委最新定调！鼓励境外资金进入境内金融市场，部署了一系列金融领域下一步的重点工作。",
+               "黄金周后A股怎么走，从数据预知这9大行业胜率高的惊人，持股还是持币过节又成为投资者的问题。"]
+    assert clean_lines([P1] + teasers) == [P1] + teasers  # could be a list the article itself introduces
+    assert clean_lines([P1] + teasers, related_share=0.0) == [P1]

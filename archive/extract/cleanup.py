@@ -23,9 +23,15 @@ from .vocab import (
 )
 
 # --- whole lines that are furniture wherever they appear ----------------------
+# label, then a colon or a bar ("编辑|张三", "责编｜李四")
+_C_OR_BAR = r"(?:" + C + r"|\s*[|｜])"
 _EDITOR_LINE = re.compile(
-    r"^[\[【(（]?\s*(?:" + _EDITOR_LABELS + r")\s*" + C + r".{0,40}$"
+    r"^[\[【(（]?\s*(?:" + _EDITOR_LABELS + r")\s*" + _C_OR_BAR + r".{0,40}$"
 )
+# a short source credit: "来源：新华社", "来源|广州参考、羊城晚报"
+_SOURCE_LINE = re.compile(r"^[\[【(（]?\s*(?:" + SOURCE_LABELS + r")\s*" + _C_OR_BAR + r"[^。！？；]{1,40}$")
+# a repeated title with its label: "主题： …", "标题：…"
+_TITLE_LABEL = re.compile(r"^(?:主题|标题|题目|文章标题|帖子标题)\s*" + C + r"\s*")
 _EDITOR_ANY = re.compile(r"(?:" + EDITOR_NAME_LABELS + r")\s*" + C)
 _EDITOR_INLINE = re.compile(r"[\[【(（]\s*(?:" + EDITOR_NAME_LABELS + r")\s*" + C + r"[^】\])）]{0,30}[】\])）]")
 
@@ -102,7 +108,7 @@ def is_noise_line(line: str, extra: Iterable[re.Pattern] = ()) -> bool:
         return True
     if _EDITOR_LINE.match(line) and not _SENT_END.search(line[:-1] if line.endswith("。") else line):
         return True
-    if _EDITOR_INLINE.fullmatch(line):
+    if _EDITOR_INLINE.fullmatch(line) or _SOURCE_LINE.match(line):
         return True
     for rx in _ALWAYS_RX:
         if rx.search(line):
@@ -114,7 +120,8 @@ def is_noise_line(line: str, extra: Iterable[re.Pattern] = ()) -> bool:
         return True
     if len(line) <= 160 and _FACT_ROW.match(squash(line)):
         return True
-    if (len(line) <= 100 and _META_LABEL_RX.match(line.lstrip("【[(（ ")) and not re.search(r"[，,]", line)
+    if (len(line) <= 100 and (_META_LABEL_RX.match(line.lstrip("【[(（ ")) or _DATE_RX.match(line) and _META_LABEL_RX.search(line))
+            and not re.search(r"[，,]", line)
             and _is_meta_line(line)
             and (_DATE_RX.search(line) or _EDITOR_ANY.search(line))):
         # "发布日期：2005-03-01 责任编辑：X" wherever it stands
@@ -146,7 +153,7 @@ def _is_prose(line: str) -> bool:
 def _same_title(line: str, title: str | None) -> bool:
     if not title:
         return False
-    a = re.sub(r"[\s\u3000]", "", line)
+    a = re.sub(r"[\s\u3000]", "", _TITLE_LABEL.sub("", line))
     b = re.sub(r"[\s\u3000]", "", title)
     if not a or not b:
         return False
@@ -158,15 +165,21 @@ def clean_lines(
     *,
     title: str | None = None,
     extra_patterns: Iterable[str | re.Pattern] = (),
+    related_share: float = 0.4,
 ) -> list[str]:
-    """Drop furniture from ``lines``; return the article's paragraphs."""
+    """Drop furniture from ``lines``; return the article's paragraphs.
+
+    A related-content heading cuts the rest when at least ``related_share``
+    of the text lies before it (0 when the lines are known to be one
+    article block, where any such heading ends the article)."""
     extra = _compile_extra(extra_patterns)
     raw = [_norm(l) for l in lines]
     raw = [l for l in raw if l]
 
     # 1. header zone: everything before the first prose line.  Titles, date
     #    and source lines, lone counters and menus there are metadata.
-    first_prose = next((i for i, l in enumerate(raw) if _is_prose(l) and not _is_meta_line(l)), len(raw))
+    first_prose = next((i for i, l in enumerate(raw)
+                        if _is_prose(l) and not _is_meta_line(l) and not _same_title(l, title)), len(raw))
     out: list[str] = []
     for i, line in enumerate(raw):
         if i < first_prose:
@@ -197,7 +210,7 @@ def clean_lines(
     for i, line in enumerate(out):
         if i > 0 and (_RELATED_HEADING.match(line) or NOTICE_HEADING_RX.match(line)
                       or (_TAGGED_TITLE.search(line) and len(line) <= 80)):
-            if seen >= 0.4 * total:
+            if seen >= related_share * total and seen > 0:
                 out = out[:i]
                 break
         seen += len(line)

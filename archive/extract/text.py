@@ -406,7 +406,7 @@ def body_text(tree, url: str | None = None, rules=None, *, title: str | None = N
         # trafilatura missed the page's main prose (a short brief in portal
         # chrome, a body its heuristics skip): take the densest block instead
         # when that gives more text.
-        own = clean_lines(element_lines(container), title=title, extra_patterns=extra)
+        own = clean_lines(element_lines(container), title=title, extra_patterns=extra, related_share=0.0)
         if sum(len(WORD_RX.findall(l)) for l in own) > sum(len(WORD_RX.findall(l)) for l in cleaned) or not cleaned:
             cleaned = own
         elif own:
