@@ -345,3 +345,15 @@ def test_post_time_line_without_colon_and_the_time_of_a_date_only_line():
     assert meta(day_only)["published_at"] == "2015-11-05T11:34:00+08:00"
     other_day = base + "<div>2015-11-05</div>" + PLAIN + "<span>发布于：2016-01-02 11:34</span></body></html>"
     assert meta(other_day)["published_at"] == "2015-11-05T00:00:00+08:00"
+
+
+def test_forum_title_after_a_subject_label_and_author_mid_line():
+    html = ("<html><head><title>某某论坛 :: null</title></head><body><div class='nav'>&gt; 某某论坛</div>"
+            "<table><tr><td class='large'><b>主题：</b><br>导游为什么那么热衷于让你去购物？</td></tr>"
+            "<tr><td>作者：某某凡凡 时间：2005-08-22 19:13:18</td></tr><tr><td>" + PLAIN + "</td></tr></table></body></html>")
+    m = meta(html)
+    assert m["title"] == "导游为什么那么热衷于让你去购物？"
+    assert m["published_at"] == "2005-08-22T19:13:18+08:00" and m["author"] == "某某凡凡"
+    html = ("<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>"
+            "<div>02日14:25 作者： 赵某</div>" + PLAIN + "</body></html>")
+    assert meta(html)["author"] == "赵某"

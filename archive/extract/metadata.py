@@ -296,6 +296,22 @@ def _standalone_emphasis(tree) -> list:
     return out
 
 
+def _labelled_titles(tree) -> list:
+    """Cells that print the title after a label: "主题：…", "标题：…" (forums, old CMSs)."""
+    out = []
+    for el in tree.xpath("//body//*[text()[starts-with(normalize-space(.), '主题') or starts-with(normalize-space(.), '标题')]]"):
+        if el.tag in ("script", "style", "a"):
+            continue
+        t = _WS.sub(" ", el.text_content()).strip()
+        if _LABEL_PREFIX.match(t) and not _LABEL_PREFIX.sub("", t).strip():
+            # the label alone in a bold tag: the value is beside it in the cell
+            el = next((a for a in el.iterancestors() if a.tag in _BLOCKS), el)
+            t = _WS.sub(" ", el.text_content()).strip()
+        if _LABEL_PREFIX.match(t) and len(t) <= 120:
+            out.append(el)
+    return out
+
+
 def find_title(tree, rules=None, document: dict | None = None) -> tuple[str | None, object | None]:
     """(title, element holding it if one was found in the page).
 
@@ -317,7 +333,7 @@ def find_title(tree, rules=None, document: dict | None = None) -> tuple[str | No
     runs -= site
     heads = []
     seen = set()
-    for el in tree.xpath(_HEAD_XPATH) + _standalone_emphasis(tree):
+    for el in tree.xpath(_HEAD_XPATH) + _standalone_emphasis(tree) + _labelled_titles(tree):
         if id(el) in seen or el.tag in ("title", "meta", "body", "html", "text"):
             continue
         seen.add(id(el))
@@ -736,7 +752,8 @@ def _lines_author(lines: list[str] | None) -> str | None:
     """An author named in the page's lines: a short "作者：X" line, a forum's
     "由X于<date>发表" line, a sign-off "（姓名）" line."""
     for line in lines or ():
-        if len(line) <= 60 and re.match(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C, line):
+        if len(line) <= 60 and re.match(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C, line) or (
+                len(line) <= 40 and re.search(r"(?:^|\s)(?:作者|撰文)\s*" + C + r"\s*\S", line)):
             # "采写：南都记者 余某 向某": the desk before 记者 is not a name
             line = re.sub(r"^(\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C + r")\s*[\u4e00-\u9fff]{0,6}记者\s*", r"\1", line)
             v = _value(_AUTHOR_RX, line)
