@@ -231,3 +231,14 @@ def test_facts_table_inside_a_site_body_selector_is_removed():
     text = extract(gov_page(_facts_table(sp=" &nbsp;")), rules=rules)["text"]
     assert GOV_BODY[2] in text
     assert not any(v in text for v in FACT_VALUES), text
+
+
+def test_a_blog_calendar_widget_is_not_text():
+    days = "".join("<tr>" + "".join(f"<td>{d if 0 < d <= 31 else ''}</td>" for d in range(w * 7 - 2, w * 7 + 5)) + "</tr>"
+                   for w in range(5))
+    calendar = "<table class='cal'><tr>" + "".join(f"<th>{d}</th>" for d in "日一二三四五六") + "</tr>" + days + "</table>"
+    paras = "".join(f"<p>{p}</p>" for p in LEGACY_PARAS)
+    html = ("<html><body><table><tr><td class='side'>" + calendar + "</td><td class='post'>" + paras
+            + "</td></tr></table></body></html>")
+    text = extract(html.encode("utf-8"))["text"]
+    assert text.splitlines() == LEGACY_PARAS, text

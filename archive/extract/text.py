@@ -251,11 +251,32 @@ def unwrap_layout_tables(tree) -> None:
     out as ``| … |`` rows with the navigation in them.  As blocks, the usual
     text-density and link-density rules find the article.  Data tables (a
     grid of short cells without tables inside) stay tables."""
+    calendars = []
     for table in list(tree.iter("table")):
+        if _is_calendar(table):
+            calendars.append(table)
+            continue
         if _is_data_table(table):
             continue
         for part in [table, *_own_parts(table)]:
             _to_div(part)
+    _remove(calendars)
+
+
+_CAL_CELL = re.compile(
+    r"^(?:[0-3]?\d|[日一二三四五六]|周[日一二三四五六]|星期[日一二三四五六]|(?i:su|mo|tu|we|th|fr|sa|sun|mon|tue|wed|thu|fri|sat))$"
+)
+
+
+def _is_calendar(table) -> bool:
+    """A blog's month calendar: a grid of day numbers and weekday names."""
+    if table.find(".//table") is not None:
+        return False
+    cells = [squash("".join(c.itertext())) for c in table.iter("td", "th")]
+    cells = [c for c in cells if c]
+    if len(cells) < 20:
+        return False
+    return sum(1 for c in cells if _CAL_CELL.match(c)) >= 0.7 * len(cells)
 
 
 def _own_parts(table):
