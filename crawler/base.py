@@ -304,19 +304,19 @@ class SiteSpider(scrapy.Spider):
         if response.status in (404, 410):
             yield self.failure(canonical, "gone", f"HTTP {response.status}: removed from the site", response.status)
             return
-        problem = self.page_problem(response)
+        decoded = self.decoded(response)
+        problem = self.page_problem(response, decoded)
         if problem:
             yield self.failure(canonical, *problem, status=response.status)
             return
         item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)], recheck_id=recheck_id)
-        decoded = self.decoded(response)
         todo = []
         if decoded is not None:  # an undecodable page is the extract stage's to record
             todo = [("page", u) for u in self.continuation_pages(decoded, canonical)]
             todo += [("attachment", u) for u in self.attachment_links(decoded)]
         yield from self.next_step(item, todo)
 
-    def page_problem(self, response) -> tuple[str, str] | None:
+    def page_problem(self, response, decoded=False) -> tuple[str, str] | None:
         """(kind, reason) when the response cannot be a (whole) article page."""
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
         if ctype and not ctype.startswith(HTML_TYPES):
@@ -335,7 +335,8 @@ class SiteSpider(scrapy.Spider):
             share = self.settings.getfloat("INCOMPLETE_SHORTER_THAN", 0.5)
             if last and len(response.body) < share * last:
                 return "incomplete", "body much shorter than the last complete fetch"
-        decoded = self.decoded(response)
+        if decoded is False:
+            decoded = self.decoded(response)
         if decoded is not None:
             phrase = soft_error_phrase(decoded.text)
             if phrase:

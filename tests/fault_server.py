@@ -10,10 +10,11 @@ Kinds: ``status`` (any code, optional ``Retry-After``), ``reset`` (connection
 reset before any byte), ``timeout`` (no answer for ``seconds``, then close),
 ``truncate`` (``Content-Length`` longer than the body sent), ``cut`` (a
 close-delimited body cut after a fraction of the page), ``gzip_bomb``,
-``large`` (a page larger than the crawl's DOWNLOAD_MAXSIZE), ``redirect_loop``,
+``large`` (a page larger than the crawl's DOWNLOAD_MAXSIZE), ``redirect_loop``, ``redirect_self``,
 ``offsite_redirect``, ``ctype`` (the page under another Content-Type),
 ``charset`` (the page under a wrong charset label), ``garbage`` (random bytes
-as HTML), ``soft404`` (an HTTP 200 error page), ``notfound`` (404).
+as HTML), ``soft404`` (an HTTP 200 error page), ``soft_shared`` (an error page
+without any known phrase), ``notfound`` (404).
 """
 from __future__ import annotations
 
@@ -154,6 +155,9 @@ class FaultHandler(MirrorHandler):
     def _fault_redirect_loop(self, fault, path):
         n = int(self.path.rsplit("loop=", 1)[1]) + 1 if "loop=" in self.path else 1
         self._send(302, b"", {"Location": f"{path}?loop={n}"}, length=0)
+
+    def _fault_redirect_self(self, fault, path):
+        self._send(302, b"", {"Location": path}, length=0)
 
     def _fault_offsite_redirect(self, fault, path):
         self._send(302, b"", {"Location": "https://offsite.invalid/landing.html"}, length=0)

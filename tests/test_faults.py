@@ -54,6 +54,7 @@ CASES = {
     "gzip_bomb": (["jiangmen_kjj"], {J_ART: Fault("gzip_bomb", size=64 * 1024 * 1024)}, {"too_large"}, [J_ART]),
     "large_page": (["jiangmen_kjj"], {J_ART: Fault("large")}, {"too_large"}, [J_ART]),
     "redirect_loop": (["jiangmen_kjj"], {J_ART: Fault("redirect_loop")}, {"redirect_loop"}, [J_ART]),
+    "redirect_to_itself": (["jiangmen_kjj"], {J_ART: Fault("redirect_self")}, {"redirect_loop"}, [J_ART]),
     "offsite_redirect": (["jiangmen_kjj"], {J_ART: Fault("offsite_redirect")}, {"offsite_redirect"}, [J_ART]),
     "article_wrong_type": (["jiangmen_kjj"], {J_ART: Fault("ctype", content_type="image/png")}, {"not_html"},
                            [J_ART]),
@@ -211,3 +212,44 @@ def test_killed_crawl_is_resumed_by_the_next_run(sig, after, tmp_path):
         assert not q(db, "SELECT id FROM crawl_runs WHERE status = 'running'")
     finally:
         srv.shutdown()
+
+
+def test_same_text_url_is_fetched_again_while_its_article_is_young(server, tmp_path):
+    """Two URLs with one text (below the error-page threshold) are one article and a same_text URL;
+    when the second URL later serves its own text, the next run makes it an article of its own."""
+    db = tmp_path / "a.db"
+    young = ("--set", "RECHECK_DAYS=100000")
+    server.set_faults({ZGM[0]: Fault("soft_shared"), ZGM[1]: Fault("soft_shared")})
+    crawl(db, server.url, "zgm", extra=FAST + young)
+    same = q(db, "SELECT url FROM article_urls WHERE reason = 'same_text'")
+    assert len(same) == 1 and same[0][0] in {url_of(ZGM[0]), url_of(ZGM[1])}
+    server.set_faults({})
+    code, summary, err = crawl(db, server.url, "zgm", extra=FAST + young)
+    assert code == 0, err[-3000:]
+    assert not q(db, "SELECT url FROM article_urls WHERE reason = 'same_text'")
+    got = compare(db, ["zgm"])
+    assert not got["missing"], got
+
+
+def test_backfill_walks_past_known_pages(server, tmp_path):
+    """A finished full walk is recorded; an incremental run then stops at a page of known articles,
+    while --backfill walks to the list's end again."""
+    db = tmp_path / "a.db"
+    server.set_faults({})
+    code, _, err = crawl(db, server.url, "bjx", extra=FAST)
+    assert code == 0, err[-3000:]
+    walks = dict(q(db, "SELECT start_url, complete FROM list_walks WHERE site = 'bjx'"))
+    assert walks and all(walks.values()), walks
+    server.set_faults({"/news.bjx.com.cn/yw/4/": Fault("status", status=500)})
+    crawl(db, server.url, "bjx", extra=FAST)
+    assert not server.injected, "an incremental run on a complete list stops at known articles"
+    code, summary, err = run_backfill(db, server.url)
+    assert server.injected, "a backfill walks to the end"
+    assert summary[0]["status"] == "partial"
+    assert dict(q(db, "SELECT start_url, complete FROM list_walks WHERE site = 'bjx'"))[
+        "https://news.bjx.com.cn/yw/"] == 0
+
+
+def run_backfill(db, url):
+    return crawl(db, url, "bjx", extra=FAST + ("--backfill",))
+
