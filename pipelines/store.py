@@ -192,7 +192,10 @@ class StorePipeline:
 
     def stop(self, reason: str) -> None:
         """Stop the crawl: nothing more can be stored safely."""
-        engine = self.crawler.engine
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # no crawl running (the stage used on its own)
+            return
         if engine is not None and engine.running:
             from scrapy.utils.defer import deferred_from_coro
 

@@ -253,3 +253,42 @@ def test_backfill_walks_past_known_pages(server, tmp_path):
 def run_backfill(db, url):
     return crawl(db, url, "bjx", extra=FAST + ("--backfill",))
 
+
+
+# ------------------------------------------------------------------ a full disk
+
+def test_full_disk_counts_only_what_was_stored(tmp_path):
+    """The store stage on a file that cannot grow (SQLITE_FULL): the counts are what was committed,
+    and the crawl is stopped with the write error, never reported `ok`."""
+    from scrapy.utils.test import get_crawler
+
+    from archive.db import text_hash
+    from archive.runs import summarise
+    from crawler.items import ArticleItem, Page
+    from pipelines.store import StorePipeline
+
+    path = tmp_path / "full.db"
+    crawler = get_crawler(settings_dict={"ARCHIVE_DB": str(path)})
+    crawler.stats.open_spider()
+    pipe = StorePipeline.from_crawler(crawler)
+    pipe.open_spider()
+    pages = pipe.db.execute("PRAGMA page_count").fetchone()[0]
+    pipe.db.execute(f"PRAGMA max_page_count = {pages + 8}")  # room for a few small articles only
+    stored = 0
+    for n in range(40):
+        url = f"https://example.cn/a{n}.html"
+        text = f"第{n}篇文章。" + "这是一段用于测试磁盘写满时计数是否真实的正文内容，" * (40 + n)
+        body = ("<html><body><p>" + text + "</p></body></html>").encode("utf-8")
+        pipe.process_item(ArticleItem(site="test", url=url, title=f"t{n}", text=text, text_hash=text_hash(text),
+                                      pages=[Page(url=url, status=200, body=body, fetched_at="2024-01-01T00:00:00+00:00")]))
+    pipe.close_spider()
+    stats = crawler.stats.get_stats()
+    stored = q(path, "SELECT count(*) FROM articles")[0][0]
+    assert stats.get("archive/store_error"), "the disk filled up"
+    assert stats.get("archive/new", 0) == stored < 40
+    db = sqlite3.connect(path)
+    try:
+        res = summarise("test", stats, db, "2000-01-01T00:00:00+00:00")
+    finally:
+        db.close()
+    assert res.status == "failed" and res.new == stored
