@@ -150,6 +150,11 @@ def _text_len(el) -> int:
     return len(squash("".join(el.itertext())))
 
 
+# a decisive label with any spacing between its characters
+_STRONG_SPACED = re.compile("|".join(
+    r"[\s\u00a0\u3000]*".join(label) for label in GOV_STRONG_LABELS))
+
+
 def fact_tables(tree) -> list:
     """The facts tables of a government document page, whatever their layout
     (table, dl, list, divs) or the spacing inside their labels ("索 &nbsp;引 号",
@@ -157,8 +162,7 @@ def fact_tables(tree) -> list:
     facts labels, one of them decisive (索引号, 发文字号, 成文日期 …), grown to
     its parent while that adds labels and little else."""
     body = tree.find(".//body")
-    page = squash("".join((body if body is not None else tree).itertext()))
-    if not any(label in page for label in GOV_STRONG_LABELS):
+    if not _STRONG_SPACED.search("".join((body if body is not None else tree).itertext())):
         return []
     counts: dict = {}
     for el in tree.iter():
