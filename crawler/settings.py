@@ -20,7 +20,7 @@ RECHECK_DAYS = 3  # known articles published less than this many days ago are re
 BACKFILL = False  # walk every list to its end on purpose (archive crawl --backfill)
 BACKFILL_MAX_PAGES = 1000  # list pages per start URL in a backfill
 FAILURE_RETRY_LIMIT = 20  # failed article URLs are fetched again on each run, up to this many attempts
-SOFT_ERROR_SHARED_URLS = 3  # one text served for this many URLs of a site within a run is an error page
+SOFT_ERROR_SHARED_URLS = 4  # one text served for this many URLs of a site within a run is an error page
 INCOMPLETE_SHORTER_THAN = 0.5  # a close-delimited body under this share of the last good fetch is incomplete
 
 # --- politeness on the live sites -----------------------------------------

@@ -1,8 +1,9 @@
 """Soft errors: pages a site serves with HTTP 200 that are error pages, not articles.
 
 The phrases live here and only here. A page is a soft error when its ``<title>``
-or a heading carries one of them, or when its whole visible text is short and
-carries one (a long article that merely quotes the phrase is not an error page).
+or ``<h1>`` is one of them (give or take a site name), or when its whole visible
+text is short and carries one (a long article that merely quotes the phrase, or
+is titled about it, is not an error page).
 The other sign, one text served for many URLs of a site within a run, is
 checked by the dedup stage (``SOFT_ERROR_SHARED_URLS``).
 """
@@ -37,19 +38,19 @@ HEADING_SLACK = 16
 _PHRASES = re.compile("|".join(re.escape(p) for p in SOFT_ERROR_PHRASES), re.I)
 _SCRIPT = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
-_HEADS = re.compile(r"<(title|h1|h2)\b[^>]*>(.*?)</\1\s*>", re.I | re.S)
+_HEADS = re.compile(r"<(title|h1)\b[^>]*>(.*?)</\1\s*>", re.I | re.S)
 _SPACE = re.compile(r"\s+")
 
 
 def soft_error_phrase(html: str) -> str | None:
     """The error phrase a page shows in its title/headings or in its short whole text, else None."""
     for _, inner in _HEADS.findall(html):
-        head = _SPACE.sub("", _TAG.sub("", inner))
+        head = _SPACE.sub(" ", _TAG.sub("", inner)).strip()
         m = _PHRASES.search(head)
         if m and len(head) <= len(m.group(0)) + HEADING_SLACK:  # the heading is the phrase (and a site name)
             return m.group(0)
-    text = _SPACE.sub("", _TAG.sub(" ", _SCRIPT.sub(" ", html)))
-    if len(text) < SHORT_PAGE_CHARS:
+    text = _SPACE.sub(" ", _TAG.sub(" ", _SCRIPT.sub(" ", html))).strip()
+    if len(text) - text.count(" ") < SHORT_PAGE_CHARS:
         m = _PHRASES.search(text)
         if m:
             return m.group(0)

@@ -6,7 +6,7 @@ archived id and whether its text or title changed (a refresh). The same text
 the extra URL instead of a second article.
 
 One text served for many URLs of a site within one run
-(``SOFT_ERROR_SHARED_URLS``, 3) is an error page, not an article: the item is
+(``SOFT_ERROR_SHARED_URLS``, 4) is an error page, not an article: the item is
 rejected as ``soft_error`` and the URLs of this run that were stored under that
 text are handed to the store stage to retract (``retract_urls``).
 """
@@ -19,7 +19,7 @@ from crawler.items import ArticleItem
 
 
 class DedupPipeline:
-    def __init__(self, db_path: str, shared_limit: int = 3):
+    def __init__(self, db_path: str, shared_limit: int = 4):
         self.db_path = db_path
         self.db = None
         self.shared_limit = shared_limit
@@ -27,7 +27,7 @@ class DedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("ARCHIVE_DB"), crawler.settings.getint("SOFT_ERROR_SHARED_URLS", 3))
+        return cls(crawler.settings.get("ARCHIVE_DB"), crawler.settings.getint("SOFT_ERROR_SHARED_URLS", 4))
 
     def open_spider(self):
         self.db = open_db(self.db_path)
