@@ -267,3 +267,14 @@ def test_related_heading_ends_a_known_article_block():
                "黄金周后A股怎么走，从数据预知这9大行业胜率高的惊人，持股还是持币过节又成为投资者的问题。"]
     assert clean_lines([P1] + teasers) == [P1] + teasers  # could be a list the article itself introduces
     assert clean_lines([P1] + teasers, related_share=0.0) == [P1]
+
+
+@pytest.mark.parametrize("line", [
+    "[2005-08-17] 另一篇日志的标题", "·市区新增三条夜班公交线路（2005-04-01 17:19PM）", "关注", "超大 大 标准 小",
+])
+def test_dated_link_lists_and_follow_widgets(line):
+    assert cleaned(line) == [P1, P2, P3]
+
+
+def test_short_breadcrumb_in_the_header():
+    assert cleaned("澎湃号 > 中国广州发布", where="start") == [P1, P2, P3]

@@ -242,3 +242,14 @@ def test_a_blog_calendar_widget_is_not_text():
             + "</td></tr></table></body></html>")
     text = extract(html.encode("utf-8"))["text"]
     assert text.splitlines() == LEGACY_PARAS, text
+
+
+def test_a_one_cell_table_row_is_a_plain_line():
+    # forum layout: a grid whose rows fill one cell; the title row must be
+    # recognised as the title, not kept as "| | 主题： … |"
+    title = "你知道导游为什么热衷于让游客去各种商场购物吗？"
+    rows = (f"<tr><td></td><td>主题： {title}</td></tr><tr><td></td><td>作者：某网友 时间：2005-08-22 19:13:18</td></tr>"
+            f"<tr><td></td><td>{LEGACY_PARAS[0]}{LEGACY_PARAS[1]}</td></tr>")
+    html = f"<html><head><title>{title}</title></head><body><table border='1'>{rows}</table></body></html>"
+    text = extract(html.encode("utf-8"))["text"]
+    assert text == LEGACY_PARAS[0] + LEGACY_PARAS[1], text

@@ -59,6 +59,7 @@ _EN_DATE = re.compile(
 )
 _BREADCRUMB = re.compile(r"^(?:[^\s>›»]{1,12}\s*[>›»]\s*){2,}[^\s>›»]{0,14}$")
 _SENT_END = re.compile(r"[。！？!?；;…]")
+_SHORT_CRUMB = re.compile(r"^[^\s>›»]{1,12}\s*[>›»]\s*[^\s>›»]{1,14}$")
 # a row of a government facts table ("索 引 号：…", "发文字号：…"), spaces squashed
 _FACT_ROW = re.compile(r"^(?:" + "|".join(GOV_STRONG_LABELS) + r")" + C)
 
@@ -189,6 +190,8 @@ def clean_lines(
                 # lone short labels above the title ("北极星", "搜索")
                 continue
             if _TAGGED_TITLE.search(line) and not _SENT_END.search(line):
+                continue
+            if _SHORT_CRUMB.match(line):  # "澎湃号 > 某某发布"
                 continue
         if NOTICE_HEADING_RX.match(line):
             out.append(line)  # kept for the cut below, dropped after it

@@ -318,7 +318,16 @@ def generic_text(tree, url: str | None = None) -> list[str]:
     )
     if not text:
         return []
-    return [ln for ln in (_WS.sub(" ", l).strip() for l in text.split("\n")) if ln]
+    out = []
+    for line in text.split("\n"):
+        line = _WS.sub(" ", line).strip()
+        if line.startswith("|") and line.endswith("|") and len(line) > 1:
+            cells = [c.strip() for c in line.strip("|").split(" | ") if c.strip(" -:|")]
+            if len(cells) <= 1:  # a row with one filled cell is just a line
+                line = cells[0] if cells else ""
+        if line:
+            out.append(line)
+    return out
 
 
 def split_rows(lines: list[str]) -> list[str]:
