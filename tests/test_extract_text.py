@@ -253,3 +253,13 @@ def test_a_one_cell_table_row_is_a_plain_line():
     html = f"<html><head><title>{title}</title></head><body><table border='1'>{rows}</table></body></html>"
     text = extract(html.encode("utf-8"))["text"]
     assert text == LEGACY_PARAS[0] + LEGACY_PARAS[1], text
+
+
+def test_facts_as_paragraphs_in_the_body_container_drop_only_the_facts():
+    facts = ("<p><strong>索 引 号：</strong>SY0000201001234567</p><p><strong>分&nbsp;&nbsp;类：</strong>综合政务</p>"
+             "<p><strong>发文字号：</strong>沪府规〔2024〕5号</p><p><strong>成文日期：</strong>2024年05月10日</p>")
+    body = "".join(f"<p>{p}</p>" for p in GOV_BODY)
+    html = ("<html><head><title>" + TITLE + "</title></head><body><div class='nav'><a href='/'>首页</a></div>"
+            "<div class='content'>" + facts + body + "</div></body></html>")
+    text = extract(html.encode("utf-8"))["text"]
+    assert text.splitlines() == GOV_BODY, text

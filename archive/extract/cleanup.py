@@ -19,7 +19,7 @@ __all__ = ["clean_lines", "clean_text", "is_noise_line"]
 from .vocab import (
     COLON as C, CJK as _CJK, EDITOR_LABELS as _EDITOR_LABELS, EDITOR_NAME_LABELS, FURNITURE_RX as _ALWAYS_RX,
     INVISIBLE as _INVISIBLE, NOTICE_HEADING_RX, META_LABELS as _META_LABELS, MIN_WORD_CHARS, RELATED_HEADINGS, SOURCE_LABELS,
-    DATE_LABELS, GOV_STRONG_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WORD_RX as _WORD, WS as _WS, squash,
+    DATE_LABELS, GOV_FACT_LABELS, GOV_STRONG_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WORD_RX as _WORD, WS as _WS, squash,
 )
 
 # --- whole lines that are furniture wherever they appear ----------------------
@@ -62,6 +62,7 @@ _SENT_END = re.compile(r"[。！？!?；;…]")
 _SHORT_CRUMB = re.compile(r"^[^\s>›»]{1,12}\s*[>›»]\s*[^\s>›»]{1,14}$")
 # a row of a government facts table ("索 引 号：…", "发文字号：…"), spaces squashed
 _FACT_ROW = re.compile(r"^(?:" + "|".join(GOV_STRONG_LABELS) + r")" + C)
+_FACT_ANY_ROW = re.compile(r"^(?:" + "|".join(sorted(GOV_FACT_LABELS, key=len, reverse=True)) + r")" + C)
 
 
 
@@ -192,6 +193,8 @@ def clean_lines(
             if _TAGGED_TITLE.search(line) and not _SENT_END.search(line):
                 continue
             if _SHORT_CRUMB.match(line):  # "澎湃号 > 某某发布"
+                continue
+            if len(line) <= 120 and _FACT_ANY_ROW.match(squash(line)):  # "分 类：综合政务" above the body
                 continue
         if NOTICE_HEADING_RX.match(line):
             out.append(line)  # kept for the cut below, dropped after it

@@ -155,6 +155,10 @@ _STRONG_SPACED = re.compile("|".join(
     r"[\s\u00a0\u3000]*".join(label) for label in GOV_STRONG_LABELS))
 
 
+def _has_sentences(el) -> bool:
+    return any(len(t) >= 20 and ("。" in t or "；" in t) for t in el.itertext())
+
+
 def fact_tables(tree) -> list:
     """The facts tables of a government document page, whatever their layout
     (table, dl, list, divs) or the spacing inside their labels ("索 &nbsp;引 号",
@@ -203,7 +207,11 @@ def fact_tables(tree) -> list:
             if psize > size * 1.5 + 200:
                 break
             node, size = parent, psize
-        if size <= _FACT_MAX_TABLE_TEXT and node not in found:
+        # facts only: a few dozen characters per label (the title is the
+        # longest value) and no sentences; a container that also holds the
+        # body is not one (its facts rows go in the clean-up)
+        if (size <= min(_FACT_MAX_TABLE_TEXT, 80 * len(counts[node]) + 200) and not _has_sentences(node)
+                and node not in found):
             found.append(node)
     # keep only outermost
     return [el for el in found if not any(a in found for a in el.iterancestors())]
