@@ -41,6 +41,17 @@ def _validators(item: ArticleItem) -> tuple[str | None, str | None]:
     return (first.etag, first.last_modified) if first else (None, None)
 
 
+def stored_this_run(db, url: str, since: str) -> str | None:
+    """The count this run made for *url*: ``archive/new`` (an article), ``archive/duplicate`` (a same-text
+    URL), or None (nothing stored under it since *since*)."""
+    if db.execute("SELECT 1 FROM articles WHERE url = ? AND first_seen >= ?", [url, since]).fetchone():
+        return "archive/new"
+    if db.execute("SELECT 1 FROM article_urls WHERE url = ? AND reason != 'alias' AND first_seen >= ?",
+                  [url, since]).fetchone():
+        return "archive/duplicate"
+    return None
+
+
 def retract_url(db, url: str, since: str) -> bool:
     """Undo what this run stored under *url* (since *since*): an error page taken for an article or its
     same-text URL. An article archived before this run is never touched. True when something was undone."""
@@ -222,13 +233,15 @@ class StorePipeline:
                 kind, reason = item.rejected
                 record_failure(db, item.site, item.url, kind, reason, item.pages[0].status if item.pages else None, when)
                 self.count(f"archive/failed/{kind}")
-                for url in item.retract_urls:  # this run took the same error page for articles
-                    was_article = db.execute("SELECT 1 FROM articles WHERE url = ?", [url]).fetchone()
-                    if retract_url(db, url, self.since):
-                        self.count("archive/new" if was_article else "archive/duplicate", -1)
-                    if not db.execute("SELECT 1 FROM articles WHERE url = ?", [url]).fetchone():
-                        record_failure(db, item.site, url, kind, reason, None, when)
-                        self.count(f"archive/failed/{kind}")
+                # this run took the same error page for articles: undo that, count them as failures
+                stored = {url: stored_this_run(db, url, self.since) for url in item.retract_urls}
+                for url, counted in stored.items():
+                    if counted is None:
+                        continue  # already a failure, or archived before this run (left alone)
+                    retract_url(db, url, self.since)
+                    self.count(counted, -1)
+                    record_failure(db, item.site, url, kind, reason, None, when)
+                    self.count(f"archive/failed/{kind}")
                 return
             db.execute("DELETE FROM failures WHERE url = ?", [item.url])  # fetched whole: no longer failing
             if item.not_modified:

@@ -141,6 +141,13 @@ def test_fault_is_recorded_then_repaired(name, server, tmp_path):
         "missing"]
     assert any(by_site[s]["status"] in ("partial", "failed") for s in sites), summary
     assert not compare(db, sites)["garbage"], "nothing broken stored as an article"
+    # the summary counts what is in the archive
+    marks = ",".join("?" * len(sites))
+    assert sum(by_site[s]["new"] for s in sites) == q(db, f"SELECT count(*) FROM articles WHERE site IN ({marks})",
+                                                      sites)[0][0]
+    assert sum(by_site[s]["duplicate"] for s in sites) == q(
+        db, f"SELECT count(*) FROM article_urls u JOIN articles a ON a.id = u.article_id "
+            f"WHERE u.reason = 'same_text' AND a.site IN ({marks})", sites)[0][0]
     # reasons group: no URL inside a reason
     assert all("://" not in r and "127.0.0.1" not in r for _, r in recorded.values()), recorded
 
