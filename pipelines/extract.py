@@ -32,17 +32,16 @@ class ExtractPipeline:
         for i, page in enumerate(item.pages):
             try:
                 result = extract(page.body, page.url, charset=page.charset, rules=rules)
-            except DecodeError as exc:
-                if i == 0:
-                    item.rejected = ("charset", str(exc))
-                    return item
-                continue
+            except DecodeError as exc:  # the reason groups; the details go to the log
+                logger.warning("cannot decode %s: %s", page.url, exc)
+                item.rejected = ("charset", "cannot decode the page (binary data or an unknown charset)") if i == 0 \
+                    else ("incomplete", "a page of the article cannot be decoded")
+                return item
             except Exception as exc:  # a page the parser cannot take: record it, never store it
                 logger.warning("extraction failed for %s: %r", page.url, exc)
-                if i == 0:
-                    item.rejected = ("unparsable", f"extraction failed: {type(exc).__name__}: {exc}"[:300])
-                    return item
-                continue
+                item.rejected = ("unparsable", f"extraction failed ({type(exc).__name__})") if i == 0 \
+                    else ("incomplete", f"a page of the article cannot be extracted ({type(exc).__name__})")
+                return item
             if i == 0:
                 item.title = result.get("title")
                 item.published_at = result.get("published_at")

@@ -34,7 +34,7 @@ def test_dead_mirror_fails_every_site_with_one_line_each(tmp_path):
     assert all("unreachable" in line for line in reasons)
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
-    assert conn.execute("SELECT count(*) FROM failures WHERE kind = 'network'").fetchone()[0] >= 2
+    assert conn.execute("SELECT count(*) FROM failures WHERE kind = 'connection' AND reason = 'connection refused'").fetchone()[0] >= 2
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
