@@ -236,12 +236,9 @@ def prune_teasers(tree) -> None:
     _remove(doomed)
 
 
-_TABLE_PARTS = ("table", "tbody", "thead", "tfoot", "tr", "td", "th")
-
-
 def _is_data_table(table) -> bool:
-    """A grid of facts (rows of two or more short cells, few links) rather
-    than page layout."""
+    """A grid of facts (most rows with two or more cells, no table inside,
+    links under half the text) rather than page layout."""
     if table.find(".//table") is not None:
         return False
     rows = table.findall(".//tr")
