@@ -17,8 +17,8 @@ DEV2 = ROOT.parent / "shared" / "extraction-dev2"
 # measured: macro F1 0.9935; pinned a little under it
 F1_FLOOR = 0.985
 # second set (old table layouts, government and portal pages, WeChat):
-# measured 0.984 after the body-text rules of issue 9 (0.870 before)
-F1_FLOOR_DEV2 = 0.975
+# measured 0.990 after the body-text rules of issue 9 (0.870 before)
+F1_FLOOR_DEV2 = 0.98
 SETS = {"dev": (DEV, F1_FLOOR), "dev2": (DEV2, F1_FLOOR_DEV2)}
 
 
