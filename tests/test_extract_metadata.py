@@ -357,3 +357,9 @@ def test_forum_title_after_a_subject_label_and_author_mid_line():
     html = ("<html><head><title>老城区改造的十年回顾</title></head><body><h1>老城区改造的十年回顾</h1>"
             "<div>02日14:25 作者： 赵某</div>" + PLAIN + "</body></html>")
     assert meta(html)["author"] == "赵某"
+
+
+def test_author_label_alone_with_name_and_affiliation_on_the_next_line():
+    html = ("<html><head><title>某某问题的对策研究</title></head><body><h1>某某问题的对策研究</h1>"
+            "<div>作者:</div><div>赵 某：某某物资学院，北京</div><div>关键词:</div><div>物流</div>" + PLAIN + "</body></html>")
+    assert meta(html)["author"] == "赵某"

@@ -473,13 +473,17 @@ def header_lines(tree, title: str | None, title_el=None, limit: int = 12, before
 _LABEL_ONLY = re.compile(r"^[\[【|｜]?\s*[\u4e00-\u9fff]{1,6}\s*" + C + r"$")
 
 
+_ANY_LABEL = re.compile(
+    r"(?:" + META_SOURCE_LABELS + r"|作者|记者|时间|日期|发布时间|发布日期|关键词|关键字|标签|编辑|责任编辑)\s*" + C)
+
+
 def _merge_labels(lines: list[str]) -> list[str]:
     """A label alone on its line ("发布日期：") takes the next line as its value."""
     out: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
-        if _LABEL_ONLY.match(line) and i + 1 < len(lines) and not re.search(C, lines[i + 1]) \
+        if _LABEL_ONLY.match(line) and i + 1 < len(lines) and not _ANY_LABEL.search(lines[i + 1]) \
                 and len(lines[i + 1]) <= 40:
             out.append(line + lines[i + 1])
             i += 2
@@ -748,15 +752,27 @@ _SIGN_OFF = re.compile(r"^[（(]\s*(?P<v>[\u4e00-\u9fff]{2,4}(?:\s[\u4e00-\u9fff
 _NOT_NAMES = {"完", "组图", "图", "待续", "未完待续", "续", "上", "中", "下", "全文完", "本报讯", "新华社", "注", "附件"}
 
 
+def _clean_name(v: str | None) -> str | None:
+    """A byline value without an affiliation after a colon ("赵 培：北京物资学院"),
+    a two-character name spaced out for typography joined ("赵 培" -> "赵培")."""
+    if not v:
+        return v
+    v = re.split(r"\s*[：:]\s*", v)[0].strip()
+    v = re.sub(r"^([\u4e00-\u9fff])\s+([\u4e00-\u9fff])$", r"\1\2", v)
+    return v or None
+
+
 def _lines_author(lines: list[str] | None) -> str | None:
-    """An author named in the page's lines: a short "作者：X" line, a forum's
-    "由X于<date>发表" line, a sign-off "（姓名）" line."""
-    for line in lines or ():
+    """An author named in the page's lines: a short "作者：X" line (or "作者："
+    with the name on the next line), a forum's "由X于<date>发表" line, a
+    sign-off "（姓名）" line."""
+    for line in _merge_labels(list(lines or ())):
         if len(line) <= 60 and re.match(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C, line) or (
                 len(line) <= 40 and re.search(r"(?:^|\s)(?:作者|撰文)\s*" + C + r"\s*\S", line)):
             # "采写：南都记者 余某 向某": the desk before 记者 is not a name
             line = re.sub(r"^(\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C + r")\s*[\u4e00-\u9fff]{0,6}记者\s*", r"\1", line)
             v = _value(_AUTHOR_RX, line)
+            v = _clean_name(v)
             if v and not _PUBLISHER.search(v):
                 return v
     for line in lines or ():
@@ -1041,7 +1057,7 @@ def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
     title, title_el = find_title(tree, rules, document)
     head = header_lines(tree, title, title_el)
     lines = document_lines(tree)
-    author = find_author(tree, rules, head, lines, title)
+    author = _clean_name(find_author(tree, rules, head, lines, title))
     editor = find_editor(tree, rules) or find_editor(tree, rules, [line for line in lines if len(line) <= 60])
     if author and editor and author == editor and not select(tree, getattr(rules, "author", None)):
         author = None  # CMSs often write the editor into <meta name="author">
