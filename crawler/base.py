@@ -182,7 +182,7 @@ class SiteSpider(scrapy.Spider):
 
     def list_request(self, url, *, start, n, feed=False):
         meta = {"kind": "list"}
-        if n > 1:  # a missing page after the last one ends the list; it is not an error
+        if n > 1:  # a 404 past page 1 may be the list's end: parse_list judges it by the previous page
             meta["handle_httpstatus_list"] = [404]
         return scrapy.Request(
             url,

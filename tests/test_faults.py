@@ -74,7 +74,9 @@ CASES = {
                          ["/news.bjx.com.cn/yw/2/"]),
     "list_page2_timeout": (["shanghai_gov"], {SH + "/nw12344/index_2.html": Fault("timeout", seconds=2.5)},
                            {"timeout"}, [SH + "/nw12344/index_2.html"]),
-    "list_page_briefly_404": (["chinanews"], {"/www.chinanews.com.cn/scroll-news/news2.html": Fault("notfound")},
+    "list_page2_briefly_404": (["jiangmen_kjj"], {J + "/index_2.html": Fault("notfound")}, {"http_404"},
+                               [J + "/index_2.html"]),
+    "feed_list_page_briefly_404": (["chinanews"], {"/www.chinanews.com.cn/scroll-news/news2.html": Fault("notfound")},
                               {"http_404"}, ["/www.chinanews.com.cn/scroll-news/news2.html"]),
 }
 
