@@ -9,7 +9,8 @@ server only listens on 127.0.0.1.
 Kinds: ``status`` (any code, optional ``Retry-After``), ``reset`` (connection
 reset before any byte), ``timeout`` (no answer for ``seconds``, then close),
 ``truncate`` (``Content-Length`` longer than the body sent), ``cut`` (a
-close-delimited body cut after a fraction of the page), ``gzip_bomb``,
+close-delimited body cut after a fraction of the page), ``shrink`` (one that lost
+its middle but kept its closing tags), ``gzip_bomb``,
 ``large`` (a page larger than the crawl's DOWNLOAD_MAXSIZE), ``redirect_loop``, ``redirect_self``,
 ``offsite_redirect``, ``ctype`` (the page under another Content-Type),
 ``charset`` (the page under a wrong charset label), ``garbage`` (random bytes
@@ -137,6 +138,12 @@ class FaultHandler(MirrorHandler):
     def _fault_cut(self, fault, path):
         body = self._file(path)
         self._send(200, body[: int(len(body) * fault.fraction)], {"Content-Type": "text/html"}, close=True)
+
+    def _fault_shrink(self, fault, path):
+        """A close-delimited body that keeps its head and its closing tags but lost its middle."""
+        body = self._file(path)
+        keep = int(len(body) * fault.fraction / 2)
+        self._send(200, body[:keep] + body[-keep:], {"Content-Type": "text/html"}, close=True)
 
     def _fault_gzip_bomb(self, fault, path):
         body = self.server.bomb(fault.size)

@@ -240,6 +240,25 @@ def test_same_text_url_is_fetched_again_while_its_article_is_young(server, tmp_p
     assert not got["missing"], got
 
 
+def test_recheck_much_shorter_than_the_last_fetch_is_incomplete(server, tmp_path):
+    """A young article re-checked over a close-delimited body that lost its middle (its closing tags
+    intact) is recorded incomplete, the archived text stays, and a clean run clears the failure."""
+    db = tmp_path / "a.db"
+    young = ("--set", "RECHECK_DAYS=100000")
+    server.set_faults({})
+    crawl(db, server.url, "zgm", extra=FAST + young)
+    assert compare(db, ["zgm"]) == {"missing": [], "wrong": [], "garbage": []}
+    server.set_faults({p: Fault("shrink") for p in ZGM})
+    code, summary, err = crawl(db, server.url, "zgm", extra=FAST + young)
+    assert summary[0]["status"] != "ok" and summary[0]["updated"] == 0, summary
+    assert {k for k, _ in failures(db, [url_of(p) for p in ZGM]).values()} == {"incomplete"}
+    assert compare(db, ["zgm"]) == {"missing": [], "wrong": [], "garbage": []}
+    assert not q(db, "SELECT count(*) FROM revisions")[0][0]
+    server.set_faults({})
+    crawl(db, server.url, "zgm", extra=FAST + young)
+    assert not failures(db, [url_of(p) for p in ZGM])
+
+
 def test_backfill_walks_past_known_pages(server, tmp_path):
     """A finished full walk is recorded; an incremental run then stops at a page of known articles,
     while --backfill walks to the list's end again."""
