@@ -78,3 +78,25 @@ def test_soft_error_phrases():
     assert soft_error_phrase(article) is None
     assert soft_error_phrase("<html><head><title>如何处理网站中页面不存在的错误以及常见的排查步骤和方法</title></head>"
                              "<body><p>" + "正文。" * 300 + "</p></body></html>") is None
+
+
+def test_retry_after_values():
+    from datetime import datetime, timezone
+
+    from crawler.retry import retry_after_seconds
+
+    now = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+    assert retry_after_seconds("120", now) == 120
+    assert retry_after_seconds("Wed, 01 May 2024 12:00:30 GMT", now) == 30
+    assert retry_after_seconds("Wed, 01 May 2024 11:00:00 GMT", now) == 0  # in the past: at once
+    assert retry_after_seconds("soon", now) is None
+    assert retry_after_seconds(None, now) is None
+
+
+def test_retry_after_cap_is_low_in_mirror_mode():
+    from crawler.retry import RetryAfterMiddleware
+
+    live = RetryAfterMiddleware.from_crawler(get_crawler(settings_dict={"RETRY_AFTER_MAX": 60}))
+    mirror = RetryAfterMiddleware.from_crawler(get_crawler(settings_dict={"RETRY_AFTER_MAX": 60,
+                                                                          "MIRROR_URL": "http://127.0.0.1:1"}))
+    assert (live.max_wait, mirror.max_wait) == (60, 1)
