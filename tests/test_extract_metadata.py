@@ -363,3 +363,18 @@ def test_author_label_alone_with_name_and_affiliation_on_the_next_line():
     html = ("<html><head><title>某某问题的对策研究</title></head><body><h1>某某问题的对策研究</h1>"
             "<div>作者:</div><div>赵 某：某某物资学院，北京</div><div>关键词:</div><div>物流</div>" + PLAIN + "</body></html>")
     assert meta(html)["author"] == "赵某"
+
+
+def test_facts_rows_above_the_title_and_the_info_line_time():
+    html = ("<html><head><title>关于开展科技项目申报的通知_某某市科学技术局</title></head><body><div class='article'>"
+            "<div class='facts'><div><span>索 引 号:</span><span>A-2024-1</span></div>"
+            "<div><span>成文日期:</span><span>2024-06-14</span></div>"
+            "<div><span>名&nbsp;&nbsp;称:</span><span>关于开展科技项目申报的通知</span></div>"
+            "<div><span>文&nbsp;&nbsp;号:</span><span>某科〔2024〕12号</span></div>"
+            "<div><span>发布日期:</span><span>2024-06-20</span></div></div>"
+            "<h1>关于开展科技项目申报的通知</h1><div>发布时间：2024-06-20 10:00:00 来源：某某市科学技术局</div>"
+            + GOV_BODY + "</div></body></html>")
+    m = meta(html)
+    assert m["document"]["written_at"] == "2024-06-14" and m["document"]["published_at"] == "2024-06-20"
+    assert m["published_at"] == "2024-06-20T10:00:00+08:00"  # never the written date
+    assert m["source"] == "某某市科学技术局"

@@ -427,8 +427,11 @@ def _title_line_index(lines: list[str], title: str | None) -> int | None:
     if not st:
         return None
     for i, l in enumerate(lines):
+        if squash(l) == st:
+            return i
+    for i, l in enumerate(lines):
         sl = squash(l)
-        if sl == st or (len(st) >= 8 and st in sl and len(sl) - len(st) <= 30):
+        if len(st) >= 8 and st in sl and len(sl) - len(st) <= 30:
             return i
     return None
 
@@ -493,7 +496,8 @@ def _merge_labels(lines: list[str]) -> list[str]:
     return out
 
 
-_LABELED_DATE = re.compile(r"(?:发布时间|发布日期|发表时间|发文日期|成文日期|时间|日期|更新时间)\s*" + C + r"\s*(.{6,40})")
+# (成文日期/发文日期 are when a document was written, not published)
+_LABELED_DATE = re.compile(r"(?:发布时间|发布日期|发表时间|时间|(?<![成文])日期|更新时间)\s*" + C + r"\s*(.{6,40})")
 
 
 _POSTED_TIME = re.compile(r"(?:发布时间|发表时间|发帖时间|发布于|发表于)\s*" + C + r"?\s*((?:19|20)\d{2}.{5,30})")
@@ -514,13 +518,13 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
         if candidates:
             break
     if not candidates:
-        # the page's own date line near the title: what the page shows comes first
-        for line in head or ():
-            m = _LABELED_DATE.search(line)
-            if m and parse_datetime(m.group(1)):
-                add(m.group(1))
-                break
-        else:
+        # the page's own date line near the title: what the page shows comes
+        # first (every labelled one: a facts table's day-only 发布日期 above
+        # the title, then the info line's time of the same day)
+        labelled = [m.group(1) for m in map(_LABELED_DATE.search, head or ()) if m and parse_datetime(m.group(1))]
+        for value in labelled[:3]:
+            add(value)
+        if not labelled:
             for line in head or ():
                 if parse_datetime(line):
                     add(line)

@@ -1111,9 +1111,8 @@ def _jm_header(base: str) -> str:
 def _jm_document_facts(record) -> str:
     """A document's facts block on the bureau's pages: a grid of divs, labels
     spaced out with spaces and ``&nbsp;`` and ASCII colons ("索 引 号:",
-    "分&nbsp;&nbsp;&nbsp;&nbsp;类:"), above the article box (whose info line
-    then names no 来源: the block names the issuer).  Empty for records
-    without ``document``."""
+    "分&nbsp;&nbsp;&nbsp;&nbsp;类:"), at the top of the article box, above the
+    title and its info line.  Empty for records without ``document``."""
     doc = record.get("document")
     if not doc:
         return ""
@@ -1172,9 +1171,9 @@ def jiangmen_article(record, prev=None, next_=None) -> str:
 {_jm_header(base)}
 <div class="w1200 main">
 <div class="position">当前位置：<a href="https://www.jiangmen.gov.cn/">首页</a> &gt; <a href="https://www.jiangmen.gov.cn{base.rsplit('/zwgk', 1)[0]}/">{JIANGMEN_DEPT}</a> &gt; <a href="https://www.jiangmen.gov.cn{base.rsplit('/tzgg', 1)[0]}/">政务公开</a> &gt; <a href="https://www.jiangmen.gov.cn{base}/index.html">通知公告</a></div>
-{_jm_document_facts(record)}<div class="article">
-<h1 class="article-title">{esc(title)}</h1>
-<div class="article-info"><span class="time">发布时间：{d:%Y-%m-%d %H:%M:%S}</span> {"" if record.get("document") else f'<span class="source">来源：{esc(src)}</span> '}<span class="views">浏览次数：<em id="pv">--</em></span> <span class="fontsize">字号：<a href="javascript:;">大</a> <a href="javascript:;">中</a> <a href="javascript:;">小</a></span></div>
+<div class="article">
+{_jm_document_facts(record)}<h1 class="article-title">{esc(title)}</h1>
+<div class="article-info"><span class="time">发布时间：{d:%Y-%m-%d %H:%M:%S}</span> <span class="source">来源：{esc(src)}</span> <span class="views">浏览次数：<em id="pv">--</em></span> <span class="fontsize">字号：<a href="javascript:;">大</a> <a href="javascript:;">中</a> <a href="javascript:;">小</a></span></div>
 <div class="article-content" id="zoom">
 {_paras(_lines(record["text"]))}
 </div>
