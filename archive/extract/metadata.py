@@ -290,8 +290,8 @@ def _standalone_emphasis(tree) -> list:
                 break
         if block is el:
             continue
-        t = _squash(_text(el))
-        if t and t == _squash(_text(block)):
+        t = _squash(el.text_content())
+        if t and len(t) <= 200 and t == _squash(block.text_content()):
             out.append(el)
     return out
 
@@ -337,6 +337,8 @@ def find_title(tree, rules=None, document: dict | None = None) -> tuple[str | No
         if id(el) in seen or el.tag in ("title", "meta", "body", "html", "text"):
             continue
         seen.add(id(el))
+        if len(el.text_content()) > 400:  # a container, not a heading
+            continue
         t = _heading_text(el)
         if t and 2 <= len(t) <= 200 and not _hidden(el):
             heads.append((el, t))
@@ -436,7 +438,8 @@ def _title_line_index(lines: list[str], title: str | None) -> int | None:
     return None
 
 
-def header_lines(tree, title: str | None, title_el=None, limit: int = 12, before: int = 3) -> list[str]:
+def header_lines(tree, title: str | None, title_el=None, limit: int = 12, before: int = 3,
+                 doc_lines: list[str] | None = None) -> list[str]:
     """Lines right after (and just before) the title: the article's info line.
 
     Only the neighbourhood of the title is rendered: the smallest ancestor of
@@ -459,7 +462,7 @@ def header_lines(tree, title: str | None, title_el=None, limit: int = 12, before
             lines, idx = cand, i
             break
     if lines is None:
-        lines = document_lines(tree)
+        lines = doc_lines if doc_lines is not None else document_lines(tree)
         idx = _title_line_index(lines, title)
     if idx is None:
         return []
@@ -946,6 +949,7 @@ _DOC_LABEL_RX = re.compile(
     + "|".join(_SP.join(map(re.escape, lab)) for lab in _ALL_DOC_LABELS)
     + r")" + _SP + r"(?P<colon>" + C + r")?" + _SP
 )
+_STRONG_SPACED = re.compile("|".join(_SP.join(map(re.escape, lab)) for lab in GOV_STRONG_LABELS))
 _EMPTY_VALUE = re.compile(r"^[\s\u00a0\u3000:：∶\-—/／]*$")
 
 
@@ -1002,6 +1006,9 @@ def find_document(tree) -> dict | None:
     or None when the page has no facts table.  Works on any layout (table,
     definition list, divs, one line) since it reads the text in document
     order: the densest run of facts labels, each followed by its value."""
+    body = tree.find(".//body")
+    if not _STRONG_SPACED.search((body if body is not None else tree).text_content()):
+        return None  # no decisive label anywhere: no facts table
     tokens = _doc_tokens(tree)
     label_at = [i for i, (kind, _, _) in enumerate(tokens) if kind == "L"]
     if not label_at:
@@ -1059,8 +1066,8 @@ def find_document(tree) -> dict | None:
 def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
     document = find_document(tree)
     title, title_el = find_title(tree, rules, document)
-    head = header_lines(tree, title, title_el)
     lines = document_lines(tree)
+    head = header_lines(tree, title, title_el, doc_lines=lines)
     author = _clean_name(find_author(tree, rules, head, lines, title))
     editor = find_editor(tree, rules) or find_editor(tree, rules, [line for line in lines if len(line) <= 60])
     if author and editor and author == editor and not select(tree, getattr(rules, "author", None)):
