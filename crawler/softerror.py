@@ -32,26 +32,64 @@ SOFT_ERROR_PHRASES = (
 )
 # Visible text shorter than this (characters) is an error page when it carries a phrase.
 SHORT_PAGE_CHARS = 400
+# Pages longer than this (characters of markup) are never taken for a short error page.
+LONG_PAGE_CHARS = 300_000
 # A title or heading longer than its phrase by more than this is an article about the phrase.
 HEADING_SLACK = 16
 
 _PHRASES = re.compile("|".join(re.escape(p) for p in SOFT_ERROR_PHRASES), re.I)
-_SCRIPT = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>", re.I | re.S)
-_TAG = re.compile(r"<[^>]+>")
-_HEADS = re.compile(r"<(title|h1)\b[^>]*>(.*?)</\1\s*>", re.I | re.S)
+_SCRIPT_OPEN = re.compile(r"<(script|style|noscript)\b", re.I)
+_TAG = re.compile(r"<[^<>]*>")  # stops at the next "<": linear on broken markup
+_HEAD_OPEN = re.compile(r"<(title|h1)\b", re.I)
+MAX_HEADS = 20  # title and h1 elements looked at, from the top of the page
 _SPACE = re.compile(r"\s+")
 
 
 def soft_error_phrase(html: str) -> str | None:
     """The error phrase a page shows in its title/headings or in its short whole text, else None."""
-    for _, inner in _HEADS.findall(html):
+    for inner in _heads(html[:LONG_PAGE_CHARS]):
         head = _SPACE.sub(" ", _TAG.sub("", inner)).strip()
         m = _PHRASES.search(head)
         if m and len(head) <= len(m.group(0)) + HEADING_SLACK:  # the heading is the phrase (and a site name)
             return m.group(0)
-    text = _SPACE.sub(" ", _TAG.sub(" ", _SCRIPT.sub(" ", html))).strip()
+    if len(html) > LONG_PAGE_CHARS:  # an error page is small; never scan a big page's markup twice
+        return None
+    text = _SPACE.sub(" ", _TAG.sub(" ", _without_scripts(html))).strip()
     if len(text) - text.count(" ") < SHORT_PAGE_CHARS:
         m = _PHRASES.search(text)
         if m:
             return m.group(0)
     return None
+
+
+def _without_scripts(html: str) -> str:
+    """*html* without script, style and noscript elements, in one pass (an unclosed one ends the page)."""
+    low = html.lower()
+    out, i = [], 0
+    while True:
+        m = _SCRIPT_OPEN.search(html, i)
+        if not m:
+            out.append(html[i:])
+            break
+        out.append(html[i:m.start()])
+        end = low.find("</" + m.group(1).lower(), m.end())
+        if end < 0:
+            break
+        close = low.find(">", end)
+        i = len(html) if close < 0 else close + 1
+    return " ".join(out)
+
+
+def _heads(html: str):
+    """The inner markup of the first title and h1 elements (bounded scans: linear in the page)."""
+    low = html.lower()
+    for n, m in enumerate(_HEAD_OPEN.finditer(html)):
+        if n >= MAX_HEADS:
+            return
+        gt = low.find(">", m.end(), m.end() + 300)
+        if gt < 0:
+            continue
+        close = low.find("</" + m.group(1).lower(), gt, gt + 400)
+        if close >= 0:
+            yield html[gt + 1:close]
+
