@@ -2,10 +2,22 @@
 
 One ``BlockingScheduler``; one interval job per site (``crawl-<site>``), its
 interval from the site file (``refresh_minutes``) unless configured otherwise.
-Jobs live in a SQLite job store of their own beside the archive
-(``archive.jobs.sqlite`` for ``archive.db``), have explicit ids and are added
-with ``replace_existing``, so a restart never duplicates them. Each crawl runs
-in its own subprocess (Scrapy's reactor cannot be restarted in one process).
+Each crawl runs in its own subprocess (Scrapy's reactor cannot be restarted in
+one process).
+
+The jobs live in memory (APScheduler's ``MemoryJobStore``): the one state a
+restart must keep, each site's last run, is already in the archive's
+``crawl_runs`` table. On start each job's first run is the site's last finished
+run's start plus its interval; a site that is overdue (or never crawled) runs
+at once, overdue sites a few seconds apart. ``--list`` computes the same plan
+from ``crawl_runs`` and prints it: it only reads (no lock, no file created,
+nothing written), so it never disturbs a running scheduler.
+
+After a crawl ends the scheduler reads its outcome from the ``crawl_runs`` row
+the crawl wrote (status, counts, error summary): an ``ok`` run is logged in one
+INFO line; a ``partial``, ``failed`` or ``blocked`` run at WARNING with its error
+summary and the first error lines of the crawl's log; a crawl killed, or ended
+without completing its row, at ERROR.
 
 Only one scheduler may run per archive: a second one refuses with a message.
 SIGTERM and SIGINT stop it cleanly: no new crawl starts, a running crawl is
@@ -33,21 +45,25 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import tomllib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 log = logging.getLogger("scheduler")
 
 _children: set[subprocess.Popen] = set()
 _children_lock = threading.Lock()
 _stopping = threading.Event()
+
+
+class BadInput(ValueError):
+    """An option the user got wrong: one line, exit status 2."""
 
 
 # ------------------------------------------------------------------ configuration
@@ -59,8 +75,8 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 60}
 def parse_duration(text: str) -> float:
     """``30m`` → 1800.0 seconds; a bare number means minutes."""
     m = _DURATION.match(str(text))
-    if not m:
-        raise ValueError(f"not a duration: {text!r} (use 90s, 30m, 6h, 1d)")
+    if not m or float(m.group(1)) * _UNIT[m.group(2)] <= 0:
+        raise BadInput(f"not a duration: {text!r} (use 90s, 30m, 6h, 1d)")
     return float(m.group(1)) * _UNIT[m.group(2)]
 
 
@@ -73,24 +89,150 @@ def default_intervals() -> dict[str, float]:
 
 def resolve_intervals(sites, overrides: dict[str, str], config: dict | None = None) -> dict[str, float]:
     intervals = default_intervals()
+    known = ", ".join(intervals)
     unknown = [s for s in sites if s not in intervals]
     if unknown:
-        raise SystemExit(f"unknown site(s): {', '.join(unknown)}")
+        raise BadInput(f"unknown site(s): {', '.join(unknown)} (known: {known})")
     chosen = {s: intervals[s] for s in (sites or intervals)}
     merged = {**((config or {}).get("intervals") or {}), **overrides}
     for name, value in merged.items():
         targets = chosen if name == "all" else {name: None}
         for site in targets:
             if site not in intervals:
-                raise SystemExit(f"unknown site in intervals: {site}")
+                raise BadInput(f"unknown site in intervals: {site} (known: all, {known})")
             if site in chosen:
                 chosen[site] = parse_duration(value)
     return chosen
 
 
-def jobs_path_for(db_path: str | Path) -> Path:
-    db_path = Path(db_path)
-    return db_path.with_name(db_path.stem + ".jobs.sqlite")
+def read_config(path: str) -> dict:
+    """The TOML file of ``--config``: an ``[intervals]`` table, nothing else."""
+    try:
+        config = tomllib.loads(Path(path).read_text("utf-8"))
+    except OSError as exc:
+        raise BadInput(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput(f"--config {path}: not valid TOML ({exc})") from None
+    unknown = [k for k in config if k != "intervals"]
+    if unknown:
+        raise BadInput(f"--config {path}: unknown key(s) {', '.join(unknown)} (known: [intervals])")
+    if not isinstance(config.get("intervals", {}), dict):
+        raise BadInput(f"--config {path}: intervals must be a table ([intervals] with site = \"30m\")")
+    for site, value in config.get("intervals", {}).items():
+        try:
+            parse_duration(value)
+        except BadInput as exc:
+            raise BadInput(f"--config {path}: [intervals] {site}: {exc}") from None
+    return config
+
+
+def format_seconds(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+# --------------------------------------------------------------- the runs, read back
+
+@dataclass
+class LastRun:
+    """What ``crawl_runs`` says of one site: its latest row, and the start of its latest finished run."""
+    status: str | None = None  # of the latest row: running, ok, partial, blocked, failed, interrupted
+    started_at: str | None = None
+    error_summary: str | None = None
+    finished_start: datetime | None = None  # started_at of the latest run that ended (ended_at set)
+
+
+def connect(db_path: str | Path, *, strictly_readonly: bool = False) -> sqlite3.Connection | None:
+    """A connection for reading *db_path*; None when there is no archive yet.
+
+    *strictly_readonly* (``--list``): nothing is written, neither the file nor
+    its directory. While a writer works on the archive its ``-wal`` and ``-shm``
+    files exist and a read-only reader shares them; when there is no ``-wal``
+    every commit is in the file itself, which is then read as it is
+    (``immutable``), since a read-only connection would leave new ``-wal`` and
+    ``-shm`` files behind.
+    """
+    path = Path(db_path)
+    if not path.is_file():
+        return None
+    if not strictly_readonly:
+        return sqlite3.connect(str(path), timeout=30)
+    uri = path.resolve().as_uri()
+    if Path(f"{path}-wal").exists():
+        return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def last_runs(db_path: str | Path, *, strictly_readonly: bool = False) -> dict[str, LastRun]:
+    """{site: LastRun} from ``crawl_runs`` ({} for a missing archive or one without the table)."""
+    for attempt in range(3):
+        conn = connect(db_path, strictly_readonly=strictly_readonly)
+        if conn is None:
+            return {}
+        try:
+            latest = conn.execute(
+                "SELECT site, status, started_at, error_summary FROM crawl_runs "
+                "WHERE id IN (SELECT max(id) FROM crawl_runs GROUP BY site)").fetchall()
+            finished = conn.execute(
+                "SELECT site, max(started_at) FROM crawl_runs WHERE ended_at IS NOT NULL GROUP BY site").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return {}
+            error = exc
+        except sqlite3.DatabaseError as exc:  # an immutable read that met a checkpoint: read again
+            error = exc
+        else:
+            runs = {site: LastRun(status, started, summary) for site, status, started, summary in latest}
+            for site, started in finished:
+                runs.setdefault(site, LastRun()).finished_start = _parse_time(started)
+            return runs
+        finally:
+            conn.close()
+        time.sleep(0.2 * (attempt + 1))
+    raise error
+
+
+STAGGER_SECONDS = 5  # between the first runs of overdue sites, so they do not all start in the same second
+
+
+def plan_first_runs(intervals: dict[str, float], runs: dict[str, LastRun], now: datetime,
+                    stagger: float = STAGGER_SECONDS) -> dict[str, tuple[datetime, bool]]:
+    """{site: (first run, overdue)}: the last finished run's start plus the interval; a site
+    never crawled or overdue runs at once, the most overdue first, *stagger* seconds apart."""
+    plan: dict[str, tuple[datetime, bool]] = {}
+    overdue = []
+    for site, seconds in intervals.items():
+        last = runs.get(site, LastRun()).finished_start
+        due = last + timedelta(seconds=seconds) if last else None
+        if due is not None and due > now:
+            plan[site] = (due, False)
+        else:
+            overdue.append((due or datetime.min.replace(tzinfo=timezone.utc), site))
+    for i, (_, site) in enumerate(sorted(overdue)):
+        plan[site] = (now + timedelta(seconds=stagger * i), True)
+    return {site: plan[site] for site in intervals}
+
+
+def _when(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def describe_last(run: LastRun | None) -> str:
+    if run is None or run.status is None:
+        return "never"
+    return f"{run.status} {run.started_at}" if run.status != "running" else f"running since {run.started_at}"
 
 
 # ------------------------------------------------------------------------ the job
@@ -134,9 +276,91 @@ def _die_with(parent_pid: int):
     return setup
 
 
+def latest_run_id(db_path: str | Path) -> int:
+    """The highest ``crawl_runs`` id so far (0: none, or no archive yet)."""
+    conn = connect(db_path)
+    if conn is None:
+        return 0
+    try:
+        return conn.execute("SELECT coalesce(max(id), 0) FROM crawl_runs").fetchone()[0]
+    except sqlite3.OperationalError:  # an archive older than the run log: the crawl migrates it
+        return 0
+    finally:
+        conn.close()
+
+
+_RUN_FIELDS = ("id", "status", "ended_at", "pages_fetched", "new", "updated", "unchanged", "duplicates",
+               "errors", "blocked", "error_summary")
+
+
+def run_written(db_path: str | Path, site: str, after_id: int) -> dict | None:
+    """The ``crawl_runs`` row a crawl of *site* wrote after row *after_id*, or None."""
+    conn = connect(db_path)
+    if conn is None:
+        return None
+    try:
+        row = conn.execute(f"SELECT {', '.join(_RUN_FIELDS)} FROM crawl_runs WHERE site = ? AND id > ? "
+                           "ORDER BY id DESC LIMIT 1", [site, after_id]).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
+    return dict(zip(_RUN_FIELDS, row)) if row else None
+
+
+# Scrapy's ERROR/CRITICAL records, click's "Error: …", and the last line of a traceback.
+_ERROR_LINE = re.compile(r"\] (?:ERROR|CRITICAL): |^Error: |^[A-Za-z_][\w.]*(?:Error|Exception|Exit)\b.*: ")
+
+
+def first_error_lines(stderr: str, limit: int = 3, width: int = 300) -> list[str]:
+    """The first *limit* error lines of a crawl's log (for the scheduler's log only)."""
+    from archive.termsafe import clean
+
+    found = [clean(line, one_line=True) for line in stderr.splitlines()
+             if (m := _ERROR_LINE.search(line)) and line[m.end():].strip()]
+    return [line if len(line) <= width else line[: width - 1] + "…" for line in found[:limit]]
+
+
+def report_run(site: str, code: int, run: dict | None, stderr: str) -> int:
+    """Log the outcome of one crawl, as ``crawl_runs`` recorded it; returns 0 (ok, partial) or non-zero."""
+    from archive.termsafe import clean
+
+    lines = "".join(f"\n    {line}" for line in first_error_lines(stderr))
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        recorded = f"its run recorded as {run['status']}" if run else "no run recorded"
+        log.error("crawl %s: killed by %s (%s)%s", site, name, recorded, lines)
+        return 1
+    if run is None:
+        log.error("crawl %s: exit %s without recording a run in crawl_runs%s", site, code, lines)
+        return code or 1
+    if run["ended_at"] is None:
+        log.error("crawl %s: exit %s, its run (crawl_runs id %s) left %s, never completed%s",
+                  site, code, run["id"], run["status"], lines)
+        return code or 1
+    counts = (f"{run['new']} new, {run['updated']} updated, {run['unchanged']} unchanged, "
+              f"{run['duplicates']} duplicates, {run['errors']} errors, {run['blocked']} blocked, "
+              f"{run['pages_fetched']} pages")
+    status = run["status"]
+    bad = status in ("failed", "blocked")
+    if status == "ok":
+        log.info("crawl %s: ok, %s", site, counts)
+    else:
+        summary = clean(run["error_summary"] or "no error summary", one_line=True)
+        log.warning("crawl %s: %s: %s; %s%s", site, status, summary, counts, lines)
+    if status in ("ok", "partial") and code != 0 or bad and code == 0:
+        log.error("crawl %s: exit %s does not agree with its recorded status %s", site, code, status)
+        return code or 1
+    return code if bad else (0 if status in ("ok", "partial") else 1)
+
+
 def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[str] | None = None) -> int:
-    """One refresh of one site, in a subprocess; returns its exit status
-    (SKIPPED when a crawl of the site is still running)."""
+    """One refresh of one site, in a subprocess; logs its outcome from ``crawl_runs`` and returns
+    0 (ok, partial), non-zero (failed, blocked, killed, no run recorded) or SKIPPED (a crawl of the
+    site is still running)."""
     if _stopping.is_set():
         return 0
     lock = lock_site(db_path, site)
@@ -148,8 +372,9 @@ def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[s
     if mirror:
         cmd += ["--mirror", mirror]
     cmd += list(extra or [])
-    log.info("crawl %s: starting", site)
     try:
+        before = latest_run_id(db_path)
+        log.info("crawl %s: starting", site)
         # The child inherits the locked file (pass_fds): the lock lasts as long as the crawl.
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True, pass_fds=(lock.fileno(),),
@@ -167,48 +392,32 @@ def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[s
     finally:
         with _children_lock:
             _children.discard(proc)
-    reason = [line for line in err.splitlines() if line.startswith(f"{site}: ")]
-    log.info("crawl %s: exit %s%s", site, proc.returncode, f" ({reason[-1]})" if reason else "")
     if out.strip():
-        log.info("crawl %s:\n%s", site, out.rstrip())
-    return proc.returncode
+        log.debug("crawl %s:\n%s", site, out.rstrip())
+    return report_run(site, proc.returncode, run_written(db_path, site, before), err)
 
 
 # ----------------------------------------------------------------- the scheduler
 
-def add_jobs(scheduler, intervals: dict[str, float], db_path: str, mirror: str | None, extra=None) -> None:
-    wanted = {f"crawl-{site}" for site in intervals}
-    for job in scheduler.get_jobs():
-        if job.id.startswith("crawl-") and job.id not in wanted:
-            scheduler.remove_job(job.id)  # a site no longer scheduled
+def add_jobs(scheduler, intervals: dict[str, float], plan: dict[str, tuple[datetime, bool]],
+             db_path: str, mirror: str | None, extra=None) -> None:
+    """One interval job per site, its first run as planned (``plan_first_runs``)."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
     for site, seconds in intervals.items():
+        first, _ = plan[site]
         scheduler.add_job(
-            "scheduler:crawl_site",
-            trigger="interval",
-            seconds=seconds,
+            crawl_site,
+            trigger=IntervalTrigger(seconds=seconds, start_date=first, timezone=timezone.utc),
+            next_run_time=first,  # as planned, even if a moment past by the time the scheduler starts
             args=[site, str(db_path), mirror, list(extra or [])],
             id=f"crawl-{site}",
             name=f"crawl {site} every {format_seconds(seconds)}",
-            replace_existing=True,
             coalesce=True,
             max_instances=1,
-            # a run missed by less than half an interval still runs; later ones are dropped
-            misfire_grace_time=max(1, int(seconds / 2)),
+            # a run missed (the scheduler was held up) by less than half an interval still runs
+            misfire_grace_time=max(30, int(seconds / 2)),
         )
-
-
-def format_seconds(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
-
-
-def make_scheduler(kind, jobs_path: Path):
-    return kind(
-        jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{jobs_path}")},
-        timezone="UTC",
-    )
 
 
 class AlreadyRunning(SystemExit):
@@ -247,28 +456,25 @@ def stop_children(sig=signal.SIGTERM) -> None:
                     pass
 
 
-def sync_jobs(db_path, intervals, mirror=None, extra=None) -> list[tuple[str, str, str]]:
-    """Bring the job store up to date (add, replace, prune); returns (id, description, next run)."""
-    scheduler = make_scheduler(BackgroundScheduler, jobs_path_for(db_path))
-    scheduler.start(paused=True)
-    try:
-        add_jobs(scheduler, intervals, db_path, mirror, extra)
-        return [(j.id, j.name, j.next_run_time.isoformat() if j.next_run_time else "paused")
-                for j in sorted(scheduler.get_jobs(), key=lambda j: j.id)]
-    finally:
-        scheduler.shutdown(wait=False)
-
-
 def run(db_path, intervals, mirror=None, extra=None) -> None:
     """Run the scheduler until SIGTERM/SIGINT."""
     lock = lock_archive(db_path)
     try:
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
         from archive.db import open_db
 
         open_db(db_path).conn.close()  # create and migrate before any crawl
-        for job_id, name, next_run in sync_jobs(db_path, intervals, mirror, extra):
-            log.info("job %s: %s, next run %s", job_id, name, next_run)
-        scheduler = make_scheduler(BlockingScheduler, jobs_path_for(db_path))
+        scheduler = BlockingScheduler(jobstores={"default": MemoryJobStore()}, timezone=timezone.utc)
+        runs = last_runs(db_path)
+        plan = plan_first_runs(intervals, runs, datetime.now(timezone.utc))
+        add_jobs(scheduler, intervals, plan, db_path, mirror, extra)
+        for site, seconds in intervals.items():
+            first, overdue = plan[site]
+            log.info("job crawl-%s: every %s; last run %s; next run %s%s", site, format_seconds(seconds),
+                     describe_last(runs.get(site)), _when(first),
+                     " (overdue: runs at once)" if overdue else "")
 
         def stop(signum, frame):
             log.info("%s: stopping; waiting for running crawls", signal.Signals(signum).name)
@@ -294,6 +500,27 @@ def run_once(intervals, db_path, mirror=None, extra=None) -> int:
     return status
 
 
+def list_plan(db_path, intervals, now: datetime | None = None) -> str:
+    """Each site's interval, last run and next run, as a scheduler started now would plan them.
+    Only reads ``crawl_runs``: no lock, no file written."""
+    from archive.termsafe import clean
+
+    now = now or datetime.now(timezone.utc)
+    runs = last_runs(db_path, strictly_readonly=True)
+    plan = plan_first_runs(intervals, runs, now, stagger=0)
+    lines = [f"{'site':<15}{'every':<7}{'last run':<42}next run"]
+    for site, seconds in intervals.items():
+        first, overdue = plan[site]
+        run = runs.get(site)
+        line = (f"{site:<15}{format_seconds(seconds):<7}{describe_last(run):<42}"
+                f"{'at once (overdue)' if overdue else _when(first)}")
+        if run and run.status not in (None, "ok", "running") and run.error_summary:
+            summary = clean(run.error_summary, one_line=True)
+            line += f"  [{summary[:80]}{'…' if len(summary) > 80 else ''}]"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="scheduler.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("sites", nargs="*", help="sites to schedule (default: all)")
@@ -304,25 +531,38 @@ def main(argv=None) -> int:
     parser.add_argument("--mirror", help="pass --mirror URL to every crawl")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="pass a Scrapy setting to every crawl")
-    parser.add_argument("--list", action="store_true", help="print the jobs and their next run, then exit")
+    parser.add_argument("--list", action="store_true",
+                        help="print each site's interval, last run and next run (reads only), then exit")
     parser.add_argument("--once", action="store_true", help="crawl every site once, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
-    overrides = {}
-    for item in args.interval:
-        name, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"--interval wants SITE=DURATION, got {item!r}")
-        overrides[name.strip()] = value
-    config = tomllib.loads(Path(args.config).read_text("utf-8")) if args.config else None
-    intervals = resolve_intervals(args.sites, overrides, config)
+    try:
+        overrides = {}
+        for item in args.interval:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise BadInput(f"--interval wants SITE=DURATION (bjx=30m), got {item!r}")
+            try:
+                parse_duration(value)
+            except BadInput as exc:
+                raise BadInput(f"--interval {item}: {exc}") from None
+            overrides[name.strip()] = value
+        for item in args.set:
+            if "=" not in item:
+                raise BadInput(f"--set wants NAME=VALUE, got {item!r}")
+        config = read_config(args.config) if args.config else None
+        intervals = resolve_intervals(args.sites, overrides, config)
+    except BadInput as exc:
+        print(f"scheduler.py: error: {exc}", file=sys.stderr)
+        return 2
     extra = [x for s in args.set for x in ("--set", s)]
 
     if args.list:
-        for job_id, name, next_run in sync_jobs(args.db, intervals, args.mirror, extra):
-            print(f"{job_id:<22}{name:<36}next run {next_run}")
+        if not Path(args.db).is_file():
+            print(f"no archive at {args.db} yet: every site runs at once", file=sys.stderr)
+        print(list_plan(args.db, intervals))
         return 0
     if args.once:
         return run_once(intervals, args.db, args.mirror, extra)
