@@ -331,7 +331,12 @@ def report_run(site: str, code: int, run: dict | None, stderr: str) -> int:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        recorded = f"its run recorded as {run['status']}" if run else "no run recorded"
+        if run is None:
+            recorded = "no run recorded in crawl_runs"
+        elif run["ended_at"] is None:
+            recorded = f"its run left {run['status']} in crawl_runs"
+        else:
+            recorded = f"its run recorded as {run['status']} in crawl_runs"
         log.error("crawl %s: killed by %s (%s)%s", site, name, recorded, lines)
         return 1
     if run is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -120,3 +121,37 @@ def test_a_scheduler_skips_a_site_whose_crawl_is_still_running(tmp_path):
         if holder.poll() is None:
             holder.kill()
         server.shutdown()
+
+
+def test_a_killed_crawl_is_an_error_with_its_run_left_incomplete(tmp_path):
+    """A crawl killed mid-run (SIGKILL, no chance to complete its crawl_runs row): the scheduler logs
+    an ERROR naming the signal and the incomplete row, and --once exits 1."""
+    record = []
+    server, url = serve_in_thread(REPLICA_SITE, record=record, delay=1)
+    db = tmp_path / "a.db"
+    lock = Path(f"{db}.crawl-zgm.lock")
+    cmd = [sys.executable, "scheduler.py", "zgm", "--db", str(db), "--mirror", url, "--once",
+           "--set", "CONCURRENT_REQUESTS=1"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        def crawl_pid():
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                return None
+            return pid if pid and alive(pid) and "archive.cli crawl" in cmdline(pid) and len(record) >= 2 else None
+
+        child = wait_for(crawl_pid, 120, "the crawl to start fetching")
+        os.kill(child, signal.SIGKILL)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        server.shutdown()
+    assert proc.returncode == 1
+    assert "ERROR crawl zgm: killed by SIGKILL (its run left running in crawl_runs)" in err
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT status, ended_at FROM crawl_runs").fetchall() == [("running", None)]
+    finally:
+        conn.close()
