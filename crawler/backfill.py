@@ -52,10 +52,8 @@ class ListWalks:
         db = open_db(self.db_path)
         try:
             ensure_table(db)
-            rows = db.execute("SELECT start_url, complete, end_page FROM list_walks WHERE site = ?",
-                              [spider.name]).fetchall()
-            spider.walk_complete = {start: bool(done) for start, done, _ in rows}
-            spider.walk_end = {start: end for start, _, end in rows}
+            spider.walk_complete = {start: bool(done) for start, done in db.execute(
+                "SELECT start_url, complete FROM list_walks WHERE site = ?", [spider.name])}
             limit = self.crawler.settings.getint("FAILURE_RETRY_LIMIT", 20)
             marks = ",".join("?" * len(PERMANENT_KINDS))
             spider.retry_urls = [u for (u,) in db.execute(
