@@ -39,8 +39,10 @@ functions ``archive_fts_query(q)`` and ``archive_snippet(text, q)`` by the
 Datasette plugin (``archive/datasette_plugin.py``), so the CLI, Datasette's
 search box and its JSON API agree.
 
-The change counter used by ``archive export`` lives here too (same migration):
-``article_changes`` holds, per article, the sequence number of its last write.
+The change counter used by ``archive export`` comes with the index (schema version 2):
+``article_changes`` holds, per article, the sequence number of its last write. The
+tables and triggers themselves are created in :mod:`archive.schema`; this module
+holds the SQL expression they use (:func:`shadow_sql`) and the names.
 """
 from __future__ import annotations
 
@@ -140,79 +142,6 @@ def shadow(text: str | None) -> str:
 def _bigrams(m: re.Match) -> str:
     run = m.group(0)
     return "".join(" " + run[i:i + 2] + " " for i in range(len(run)))
-
-
-# ----------------------------------------------------------------- migration
-
-def migrate_v2(db) -> None:
-    """Schema version 2: the full-text index, its triggers, and the change counter."""
-    db.execute(f"CREATE TABLE {SEQ_TABLE} (n INTEGER PRIMARY KEY)")
-    db.execute(
-        f"""INSERT INTO {SEQ_TABLE} (n)
-            WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {SEQ_ROWS})
-            SELECT n FROM s"""
-    )
-    db.execute(
-        f"""CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
-              title, text, content='', tokenize='unicode61 remove_diacritics 2')"""
-    )
-    db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) "
-               f"VALUES ('rank', 'bm25({TITLE_WEIGHT}, {TEXT_WEIGHT})')")
-    create_index_triggers(db)
-    # Change counter for incremental exports (archive/export.py).
-    db.execute(
-        f"""CREATE TABLE {CHANGES_TABLE} (
-              article_id INTEGER PRIMARY KEY,
-              seq INTEGER NOT NULL UNIQUE,
-              changed_at TEXT NOT NULL,
-              deleted INTEGER NOT NULL DEFAULT 0)"""
-    )
-    bump = (f"INSERT OR REPLACE INTO {CHANGES_TABLE} (article_id, seq, changed_at, deleted) "
-            f"VALUES ({{id}}, (SELECT coalesce(max(seq), 0) + 1 FROM {CHANGES_TABLE}), "
-            f"strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), {{deleted}});")
-    watched = ("url", "site", "title", "published_at", "source", "author", "editor",
-               "keywords", "text", "text_hash", "pages")
-    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in watched)
-    db.execute(f"CREATE TRIGGER article_changes_ai AFTER INSERT ON articles BEGIN "
-               f"{bump.format(id='new.id', deleted=0)} END")
-    db.execute(f"CREATE TRIGGER article_changes_au AFTER UPDATE ON articles WHEN {changed} BEGIN "
-               f"{bump.format(id='new.id', deleted=0)} END")
-    db.execute(f"CREATE TRIGGER article_changes_ad AFTER DELETE ON articles BEGIN "
-               f"{bump.format(id='old.id', deleted=1)} END")
-    # Publication month, for the Datasette facet; computed, never stored.
-    db.execute("ALTER TABLE articles ADD COLUMN published_month TEXT "
-               "GENERATED ALWAYS AS (substr(published_at, 1, 7)) VIRTUAL")
-    # Articles already in the file (an archive older than version 2).
-    db.execute(f"INSERT INTO {FTS_TABLE} (rowid, title, text) "
-               f"SELECT id, {shadow_sql('title')}, {shadow_sql('text')} FROM articles")
-    db.execute(f"INSERT INTO {CHANGES_TABLE} (article_id, seq, changed_at) "
-               f"SELECT id, row_number() OVER (ORDER BY id), "
-               f"strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM articles")
-
-
-def create_index_triggers(db) -> None:
-    """The triggers that keep ``articles_fts`` in step with ``articles``."""
-    ins = (f"INSERT INTO {FTS_TABLE} (rowid, title, text) "
-           f"VALUES (new.id, {shadow_sql('new.title')}, {shadow_sql('new.text')});")
-    dele = (f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) "
-            f"VALUES ('delete', old.id, {shadow_sql('old.title')}, {shadow_sql('old.text')});")
-    db.execute(f"CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN {ins} END")
-    db.execute(f"CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN {dele} END")
-    db.execute(
-        f"""CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, text ON articles
-            WHEN old.title IS NOT new.title OR old.text IS NOT new.text
-            BEGIN {dele} {ins} END"""
-    )
-
-
-def migrate_v6(db) -> None:
-    """Schema version 6 (search side): the index triggers in their linear form.
-
-    They write the same shadow form as before, so the index itself is kept.
-    """
-    for name in ("articles_fts_ai", "articles_fts_ad", "articles_fts_au"):
-        db.execute(f"DROP TRIGGER IF EXISTS {name}")
-    create_index_triggers(db)
 
 
 def rebuild_index(db) -> int:

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 def ensure_table(db) -> None:
     """The table of migration 5, for a file that reached a later version without it."""
     if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'list_walks'").fetchone():
-        from archive.db import _m5_list_walks
+        from archive.schema import _m5_list_walks
 
         with transaction(db):
             if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'list_walks'").fetchone():

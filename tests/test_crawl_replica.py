@@ -6,7 +6,8 @@ import sqlite3
 
 import pytest
 
-from archive.db import SCHEMA_VERSION, decompress
+from archive.db import decompress
+from archive.schema import SCHEMA_VERSION
 from conftest import crawl, load_expected, load_not_articles, run_archive
 
 EXPECTED = load_expected()

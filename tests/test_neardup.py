@@ -13,7 +13,8 @@ from archive import dedup as neardup
 from archive.dedup import minhash
 from archive.crawl import site_labels
 from archive.tooling import neardup_eval
-from archive.db import now_iso, open_db, schema_version, text_hash, transaction
+from archive.db import now_iso, open_db, text_hash, transaction
+from archive.schema import schema_version
 
 EVAL = Path(__file__).resolve().parent / "neardup_eval"
 DOCS = [json.loads(line) for line in (EVAL / "docs.jsonl").read_text("utf-8").splitlines()]

@@ -14,7 +14,8 @@ import sqlite3
 
 import pytest
 
-from archive.db import MAX_TEXT_CHARS, SCHEMA_VERSION, cap_text, open_db, schema_version, text_hash
+from archive.db import MAX_TEXT_CHARS, cap_text, open_db, text_hash
+from archive.schema import SCHEMA_VERSION, schema_version
 from archive.search import BYTE_CHUNK, search, shadow, shadow_sql
 
 WHEN = "2024-01-01T00:00:00+00:00"

@@ -1,0 +1,305 @@
+"""The archive's schema: every table, index and trigger, and the migrations that make them.
+
+The schema is versioned with ``PRAGMA user_version``. Each migration is a
+function in ``MIGRATIONS``, listed here in version order; ``migrate`` applies
+the ones the file has not seen, each inside one transaction, so a killed
+process leaves the file at a complete version. A new feature adds a migration
+at the end of the list and never edits an old one. This module is the one
+place that creates or alters a table.
+"""
+from __future__ import annotations
+
+import sqlite_utils
+
+from archive.search import (
+    CHANGES_TABLE, FTS_TABLE, SEQ_ROWS, SEQ_TABLE, TEXT_WEIGHT, TITLE_WEIGHT, shadow_sql,
+)
+
+
+def _m1_core(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            site TEXT NOT NULL,
+            title TEXT,
+            published_at TEXT,
+            source TEXT,
+            author TEXT,
+            editor TEXT,
+            keywords TEXT NOT NULL DEFAULT '[]',
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            pages INTEGER NOT NULL DEFAULT 1,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_articles_site ON articles(site)")
+    db.execute("CREATE INDEX idx_articles_text_hash ON articles(text_hash)")
+    db.execute("CREATE INDEX idx_articles_published_at ON articles(published_at)")
+    db.execute(
+        """
+        CREATE TABLE raw_pages (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            url TEXT NOT NULL,
+            page INTEGER NOT NULL DEFAULT 1,
+            fetched_at TEXT NOT NULL,
+            status INTEGER,
+            content_type TEXT,
+            encoding TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            size INTEGER NOT NULL,
+            body BLOB NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_raw_pages_article ON raw_pages(article_id)")
+    db.execute(
+        """
+        CREATE TABLE article_urls (
+            url TEXT PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            reason TEXT NOT NULL,
+            first_seen TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_article_urls_article ON article_urls(article_id)")
+    db.execute(
+        """
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            url TEXT NOT NULL,
+            name TEXT,
+            type TEXT,
+            size INTEGER,
+            first_seen TEXT NOT NULL,
+            UNIQUE (article_id, url)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE failures (
+            url TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status INTEGER,
+            reason TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 1
+        )"""
+    )
+    db.execute("CREATE INDEX idx_failures_site ON failures(site)")
+
+
+def _m2_search(db: sqlite_utils.Database) -> None:
+    """Chinese full-text index (archive/search.py), its sync triggers and the export change counter."""
+    db.execute(f"CREATE TABLE {SEQ_TABLE} (n INTEGER PRIMARY KEY)")
+    db.execute(
+        f"""INSERT INTO {SEQ_TABLE} (n)
+            WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {SEQ_ROWS})
+            SELECT n FROM s"""
+    )
+    db.execute(
+        f"""CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(
+              title, text, content='', tokenize='unicode61 remove_diacritics 2')"""
+    )
+    db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) "
+               f"VALUES ('rank', 'bm25({TITLE_WEIGHT}, {TEXT_WEIGHT})')")
+    _create_index_triggers(db)
+    # Change counter for incremental exports (archive/export.py).
+    db.execute(
+        f"""CREATE TABLE {CHANGES_TABLE} (
+              article_id INTEGER PRIMARY KEY,
+              seq INTEGER NOT NULL UNIQUE,
+              changed_at TEXT NOT NULL,
+              deleted INTEGER NOT NULL DEFAULT 0)"""
+    )
+    bump = (f"INSERT OR REPLACE INTO {CHANGES_TABLE} (article_id, seq, changed_at, deleted) "
+            f"VALUES ({{id}}, (SELECT coalesce(max(seq), 0) + 1 FROM {CHANGES_TABLE}), "
+            f"strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), {{deleted}});")
+    watched = ("url", "site", "title", "published_at", "source", "author", "editor",
+               "keywords", "text", "text_hash", "pages")
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in watched)
+    db.execute(f"CREATE TRIGGER article_changes_ai AFTER INSERT ON articles BEGIN "
+               f"{bump.format(id='new.id', deleted=0)} END")
+    db.execute(f"CREATE TRIGGER article_changes_au AFTER UPDATE ON articles WHEN {changed} BEGIN "
+               f"{bump.format(id='new.id', deleted=0)} END")
+    db.execute(f"CREATE TRIGGER article_changes_ad AFTER DELETE ON articles BEGIN "
+               f"{bump.format(id='old.id', deleted=1)} END")
+    # Publication month, for the Datasette facet; computed, never stored.
+    db.execute("ALTER TABLE articles ADD COLUMN published_month TEXT "
+               "GENERATED ALWAYS AS (substr(published_at, 1, 7)) VIRTUAL")
+    # Articles already in the file (an archive older than version 2).
+    db.execute(f"INSERT INTO {FTS_TABLE} (rowid, title, text) "
+               f"SELECT id, {shadow_sql('title')}, {shadow_sql('text')} FROM articles")
+    db.execute(f"INSERT INTO {CHANGES_TABLE} (article_id, seq, changed_at) "
+               f"SELECT id, row_number() OVER (ORDER BY id), "
+               f"strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM articles")
+
+
+def _create_index_triggers(db) -> None:
+    """The triggers that keep ``articles_fts`` in step with ``articles``."""
+    ins = (f"INSERT INTO {FTS_TABLE} (rowid, title, text) "
+           f"VALUES (new.id, {shadow_sql('new.title')}, {shadow_sql('new.text')});")
+    dele = (f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) "
+            f"VALUES ('delete', old.id, {shadow_sql('old.title')}, {shadow_sql('old.text')});")
+    db.execute(f"CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN {ins} END")
+    db.execute(f"CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN {dele} END")
+    db.execute(
+        f"""CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, text ON articles
+            WHEN old.title IS NOT new.title OR old.text IS NOT new.text
+            BEGIN {dele} {ins} END"""
+    )
+
+
+def _m3_neardup(db: sqlite_utils.Database) -> None:
+    """Near-duplicate groups (archive/dedup/): group columns and the persistent LSH index."""
+    db.execute("ALTER TABLE articles ADD COLUMN duplicate_of INTEGER REFERENCES articles(id)")
+    db.execute("ALTER TABLE articles ADD COLUMN duplicate_score REAL")
+    db.execute("CREATE INDEX idx_articles_duplicate_of ON articles(duplicate_of)")
+    db.execute(
+        """
+        CREATE TABLE neardup_signatures (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            shingles INTEGER NOT NULL,
+            minhash BLOB NOT NULL
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE neardup_bands (
+            band_key INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (band_key, article_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE TABLE neardup_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def _m4_refresh(db: sqlite_utils.Database) -> None:
+    """Incremental refreshes: validators, change history, disappearance, run log."""
+    db.execute("ALTER TABLE articles ADD COLUMN etag TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN last_modified TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN checked_at TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN gone_at TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN revision_count INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE raw_pages ADD COLUMN body_sha1 TEXT")
+    db.execute(
+        """
+        CREATE TABLE revisions (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            title TEXT,
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            replaced_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_revisions_article ON revisions(article_id)")
+    db.execute(
+        """
+        CREATE TABLE crawl_runs (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            status TEXT NOT NULL,
+            pages_fetched INTEGER NOT NULL DEFAULT 0,
+            new INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            unchanged INTEGER NOT NULL DEFAULT 0,
+            duplicates INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            blocked INTEGER NOT NULL DEFAULT 0,
+            error_summary TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX idx_crawl_runs_site ON crawl_runs(site, started_at)")
+
+
+def _m5_list_walks(db: sqlite_utils.Database) -> None:
+    """Completeness of the list walks (crawler/backfill.py): which start URLs were walked to their end."""
+    db.execute(
+        """
+        CREATE TABLE list_walks (
+            site TEXT NOT NULL,
+            start_url TEXT NOT NULL,
+            complete INTEGER NOT NULL DEFAULT 0,
+            end_page INTEGER,
+            walked_at TEXT,
+            opened_at TEXT,
+            PRIMARY KEY (site, start_url)
+        )"""
+    )
+
+
+def _m6_linear_index_text_cap(db: sqlite_utils.Database) -> None:
+    """Full-text triggers in linear form (``shadow_sql``; they write the same shadow form as
+    before, so the index itself is kept) and the stored-text cap (``archive.db.cap_text``)."""
+    for name in ("articles_fts_ai", "articles_fts_ad", "articles_fts_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    _create_index_triggers(db)
+    db.execute("ALTER TABLE articles ADD COLUMN text_full_length INTEGER")
+
+
+# (version it brings the file to, function), in version order. Add at the end, never edit.
+MIGRATIONS: list[tuple[int, callable]] = [
+    (1, _m1_core),
+    (2, _m2_search),
+    (3, _m3_neardup),
+    (4, _m4_refresh),
+    (5, _m5_list_walks),
+    (6, _m6_linear_index_text_cap),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Bring the file to the newest schema; returns the version reached.
+
+    Safe when several processes open a new archive at once: each step takes
+    the write lock first (BEGIN IMMEDIATE, waiting out the busy timeout) and
+    reads ``user_version`` again inside that transaction, so a step another
+    process has just applied is skipped, never run twice.
+    """
+    current = schema_version(db)
+    _check_not_newer(current)
+    if current >= SCHEMA_VERSION:
+        return current
+    conn = db.conn
+    for version, step in MIGRATIONS:
+        if version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = schema_version(db)
+            _check_not_newer(current)
+            if version > current:
+                step(db)
+                conn.execute(f"PRAGMA user_version = {version}")
+                current = version
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return schema_version(db)
+
+
+def _check_not_newer(current: int) -> None:
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"archive schema version {current} is newer than this program "
+            f"understands ({SCHEMA_VERSION}); upgrade the program"
+        )
