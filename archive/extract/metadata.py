@@ -11,9 +11,10 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
+from contextvars import ContextVar
 from datetime import datetime, timedelta, timezone
 
-from .text import element_lines, select
+from .text import element_lines, lines_memo, select
 from .vocab import (
     COLON as C, CREDIT_LINE_RX, RELATED_HEADINGS, GOV_STRONG_LABELS, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS,
     squash as squash_label,
@@ -104,11 +105,25 @@ def _text(el) -> str:
     return _WS.sub(" ", " ".join(element_lines(el))).strip()
 
 
+# per-page memo while extract_metadata reads one tree (it never changes it)
+_PAGE: ContextVar[dict | None] = ContextVar("metadata_page_memo", default=None)
+
+
+def _memo(key, compute):
+    page = _PAGE.get()
+    if page is None:
+        return compute()
+    if key not in page:
+        page[key] = compute()
+    return page[key]
+
+
 def _meta_index(tree) -> dict[str, str]:
     """{lower-cased name/property/itemprop/http-equiv: first non-empty content}."""
-    idx = getattr(tree, "_archive_meta", None)
-    if idx is not None:
-        return idx
+    return _memo(("meta", tree), lambda: _build_meta_index(tree))
+
+
+def _build_meta_index(tree) -> dict[str, str]:
     idx = {}
     for el in tree.iter("meta"):
         content = (el.get("content") or "").strip()
@@ -130,8 +145,24 @@ def _meta(tree, *names: str) -> str | None:
     return None
 
 
+# the hidden CMS fields looked up by id: found in one pass over the page
+_CMS_IDS = ("pubtime_baidu", "source_baidu", "author_baidu", "editor_baidu")
+
+
+def _cms_fields(tree) -> dict[str, list]:
+    found: dict[str, list] = {i: [] for i in _CMS_IDS}
+    cond = " or ".join(f"@id='{i}'" for i in _CMS_IDS)
+    for el in tree.xpath(f"//*[{cond}]"):
+        found[el.get("id")].append(el)
+    return found
+
+
 def _by_id(tree, ident: str) -> str | None:
-    for el in tree.xpath("//*[@id=$i]", i=ident):
+    if ident in _CMS_IDS:
+        els = _memo(("ids", tree), lambda: _cms_fields(tree))[ident]
+    else:
+        els = tree.xpath("//*[@id=$i]", i=ident)
+    for el in els:
         val = _text(el) or (el.get("value") or "").strip()
         if val:
             return val
@@ -282,6 +313,7 @@ def _standalone_emphasis(tree) -> list:
     """Blocks (p, td, div …) whose whole text is one emphasised element (bold,
     font, heading): the title slot of old table layouts."""
     out = []
+    block_text: dict = {}  # several emphasised runs share one block
     for el in tree.xpath("//b|//strong|//font|//big|//span[@style]"):
         block = el
         for a in el.iterancestors():
@@ -291,7 +323,12 @@ def _standalone_emphasis(tree) -> list:
         if block is el:
             continue
         t = _squash(el.text_content())
-        if t and len(t) <= 200 and t == _squash(block.text_content()):
+        if not t or len(t) > 200:
+            continue
+        bt = block_text.get(block)
+        if bt is None:
+            bt = block_text[block] = _squash(block.text_content())
+        if t == bt:
             out.append(el)
     return out
 
@@ -1064,6 +1101,15 @@ def find_document(tree) -> dict | None:
 
 
 def extract_metadata(tree, rules=None, url: str | None = None) -> dict:
+    token = _PAGE.set({})
+    try:
+        with lines_memo():  # the tree is only read here: each element rendered once
+            return _extract_metadata(tree, rules, url)
+    finally:
+        _PAGE.reset(token)
+
+
+def _extract_metadata(tree, rules=None, url: str | None = None) -> dict:
     document = find_document(tree)
     title, title_el = find_title(tree, rules, document)
     lines = document_lines(tree)

@@ -6,6 +6,8 @@ both return one paragraph per line.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -13,7 +15,7 @@ from lxml.html import HtmlElement
 from .cleanup import clean_lines
 from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, WORD_RX, WS as _WS, squash
 
-__all__ = ["element_lines", "body_text", "select", "generic_text"]
+__all__ = ["element_lines", "lines_memo", "body_text", "select", "generic_text"]
 
 # elements whose content is never text of the page
 SKIP_TAGS = frozenset(
@@ -58,8 +60,84 @@ def _walk(el, out: list[str]) -> None:
         out.append(el.tail)
 
 
+# element -> its lines, while a tree is read without being changed (see lines_memo)
+_MEMO: ContextVar[dict | None] = ContextVar("element_lines_memo", default=None)
+
+
+@contextmanager
+def lines_memo():
+    """Remember :func:`element_lines` per element inside the block.  Only for
+    code that reads the tree without changing it (metadata search renders
+    the same ancestors and the page body many times)."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _walk_spans(el, out: list[str], spans: dict) -> None:
+    """:func:`_walk`, noting where each element's own output starts and ends
+    in ``out`` (its tail excluded).  The walk of an element does not depend
+    on what surrounds it, so that slice is what rendering the element alone
+    gives."""
+    tag = el.tag if isinstance(el.tag, str) else None
+    if tag is None:
+        if el.tail:
+            out.append(el.tail)
+        return
+    tag = tag.lower()
+    if tag in SKIP_TAGS:
+        if el.tail:
+            out.append(el.tail)
+        return
+    start = len(out)
+    block = tag in BLOCK_TAGS
+    if block:
+        out.append("\n")
+    elif tag in CELL_TAGS:
+        out.append(" ")
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        _walk_spans(child, out, spans)
+    if block:
+        out.append("\n")
+    elif tag in CELL_TAGS:
+        out.append(" ")
+    spans[el] = (start, len(out))
+    if el.tail:
+        out.append(el.tail)
+
+
 def element_lines(el) -> list[str]:
     """Visible text of ``el`` as stripped, non-empty lines (block elements break lines)."""
+    memo = _MEMO.get()
+    if memo is None:
+        return _element_lines(el)
+    lines = memo.get(el)
+    if lines is None:
+        if "spans" not in memo:
+            # the whole page rendered once; any element's lines are a slice of it
+            out: list[str] = []
+            spans: dict = {}
+            root = el.getroottree().getroot()
+            if root is not None:
+                tail, root.tail = root.tail, None
+                try:
+                    _walk_spans(root, out, spans)
+                finally:
+                    root.tail = tail
+            memo["spans"], memo["out"] = spans, out
+        span = memo["spans"].get(el)
+        if span is not None:
+            lines = memo[el] = _split_lines(memo["out"][span[0]:span[1]])
+        else:  # outside the rendered page (in <head>, inside a skipped element)
+            lines = memo[el] = _element_lines(el)
+    return list(lines)
+
+
+def _element_lines(el) -> list[str]:
     out: list[str] = []
     if isinstance(el.tag, str) and el.tag.lower() in SKIP_TAGS:
         return []
@@ -69,6 +147,10 @@ def element_lines(el) -> list[str]:
         _walk(el, out)
     finally:
         el.tail = tail
+    return _split_lines(out)
+
+
+def _split_lines(out: list[str]) -> list[str]:
     lines = []
     for line in "".join(out).split("\n"):
         line = _WS.sub(" ", line).strip()
