@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from archive.mirror_server import serve_in_thread
-from conftest import REPLICA_SITE, ROOT, crawl
+from conftest import REPLICA_SITE, ROOT, crawl, run_archive
 from scheduler import LastRun, first_error_lines, plan_first_runs
 
 UTC = timezone.utc
@@ -165,6 +165,10 @@ def test_list_only_reads_and_an_idle_scheduler_stays_idle(tmp_path, replica):
             for site, start in started.items():
                 due = iso(datetime.fromisoformat(start) + timedelta(hours=1))
                 assert rows[site] == [site, "1h", "ok", start, due]
+        via_cli = run_archive("schedule", "zgm", "shanghai_gov", "--interval", "all=1h", "--db", db, "--list")
+        assert via_cli.returncode == 0, via_cli.stderr
+        assert [line.split()[:3] for line in via_cli.stdout.splitlines()[1:]] == [
+            ["zgm", "1h", "ok"], ["shanghai_gov", "1h", "ok"]]
         assert snapshot(data) == before  # nothing written, nothing created
         assert proc.poll() is None
     finally:
