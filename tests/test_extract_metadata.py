@@ -378,3 +378,32 @@ def test_facts_rows_above_the_title_and_the_info_line_time():
     assert m["document"]["written_at"] == "2024-06-14" and m["document"]["published_at"] == "2024-06-20"
     assert m["published_at"] == "2024-06-20T10:00:00+08:00"  # never the written date
     assert m["source"] == "某某市科学技术局"
+
+
+def test_one_pass_index_selects_what_the_heading_xpath_selects():
+    from archive.extract.metadata import _HEAD_XPATH, _page_index
+
+    html = ("<html><head><title>t</title></head><body><div id='PageTitle'>a</div><h3>b</h3>"
+            "<span class='news-HEADING'>c</span><p class='bt_x'>d</p><td class='biaoti'>e</td>"
+            "<div class='Title2'><h1>f</h1></div><p class='subtitle'>g</p><p id='key_word'><a>k</a></p>"
+            "<div class='keywords'>k2</div><span id='author_baidu'>张三</span><p>plain</p></body></html>")
+    tree = parse_html(html)
+    index = _page_index(tree)
+    assert index["heads"] == tree.xpath(_HEAD_XPATH)
+    assert [e.get("id") or e.get("class") for e in index["kw"]] == ["key_word", "keywords"]
+    assert [e.text for e in index["cms"]["author_baidu"]] == ["张三"]
+
+
+def test_element_lines_from_the_page_rendering_equal_rendering_alone():
+    from archive.extract.text import _element_lines, element_lines, lines_memo
+
+    html = ("<html><body><div>前言<p>第一段<b>加粗</b>尾巴</p>外部<table><tr><td>甲</td><td>乙</td></tr></table>"
+            "<script>x()</script><ul><li>一</li><li>二<br>三</li></ul></div>尾<select><option>选项</option></select></body></html>")
+    tree = parse_html(html)
+    with lines_memo():
+        for el in tree.iter():
+            assert element_lines(el) == _element_lines(el)
+        # a copy handed out is the caller's to change
+        body = tree.find(".//body")
+        element_lines(body).append("x")
+        assert element_lines(body) == _element_lines(body)

@@ -145,21 +145,54 @@ def _meta(tree, *names: str) -> str | None:
     return None
 
 
-# the hidden CMS fields looked up by id: found in one pass over the page
+# the hidden CMS fields looked up by id
 _CMS_IDS = ("pubtime_baidu", "source_baidu", "author_baidu", "editor_baidu")
+_HEAD_TAGS = frozenset(("h1", "h2", "h3", "h4", "h5"))
+_UP_TITLE = str.maketrans("TILE", "tile")  # XPath translate(@x, 'TITLE', 'title')
+_UP_HEADING = str.maketrans("HEADING", "heading")
 
 
-def _cms_fields(tree) -> dict[str, list]:
-    found: dict[str, list] = {i: [] for i in _CMS_IDS}
-    cond = " or ".join(f"@id='{i}'" for i in _CMS_IDS)
-    for el in tree.xpath(f"//*[{cond}]"):
-        found[el.get("id")].append(el)
-    return found
+def _is_head(el) -> bool:
+    """What _HEAD_XPATH selects: h1-h5, an id or class naming a title or heading."""
+    if el.tag in _HEAD_TAGS:
+        return True
+    i = el.get("id")
+    if i is not None and ("title" in i.translate(_UP_TITLE) or "heading" in i.translate(_UP_HEADING)):
+        return True
+    c = el.get("class")
+    return c is not None and ("title" in c.translate(_UP_TITLE) or "heading" in c.translate(_UP_HEADING)
+                              or "bt_" in c or "biaoti" in c)
+
+
+def _page_index(tree) -> dict:
+    """One pass over the page's elements, in document order: heading
+    candidates (as _HEAD_XPATH), the hidden CMS fields by id, keyword boxes."""
+    def build() -> dict:
+        heads: list = []
+        cms: dict[str, list] = {i: [] for i in _CMS_IDS}
+        kw: list = []
+        for el in tree.getroottree().getroot().iter():
+            if not isinstance(el.tag, str):
+                continue
+            if _is_head(el):
+                heads.append(el)
+            i, c = el.get("id"), el.get("class")
+            if i in cms:
+                cms[i].append(el)
+            if i == "key_word" or (c is not None and ("keyword" in c or "key_word" in c)):
+                kw.append(el)
+        return {"heads": heads, "cms": cms, "kw": kw}
+    return _memo(("index", tree), build)
+
+
+def _page_text(tree) -> str:
+    """All text nodes of the page joined (a cheap test before a text XPath)."""
+    return _memo(("text", tree), lambda: tree.getroottree().getroot().text_content())
 
 
 def _by_id(tree, ident: str) -> str | None:
     if ident in _CMS_IDS:
-        els = _memo(("ids", tree), lambda: _cms_fields(tree))[ident]
+        els = _page_index(tree)["cms"][ident]
     else:
         els = tree.xpath("//*[@id=$i]", i=ident)
     for el in els:
@@ -336,6 +369,9 @@ def _standalone_emphasis(tree) -> list:
 def _labelled_titles(tree) -> list:
     """Cells that print the title after a label: "主题：…", "标题：…" (forums, old CMSs)."""
     out = []
+    page = _page_text(tree)
+    if "主题" not in page and "标题" not in page:
+        return out
     for el in tree.xpath("//body//*[text()[starts-with(normalize-space(.), '主题') or starts-with(normalize-space(.), '标题')]]"):
         if el.tag in ("script", "style", "a"):
             continue
@@ -370,7 +406,7 @@ def find_title(tree, rules=None, document: dict | None = None) -> tuple[str | No
     runs -= site
     heads = []
     seen = set()
-    for el in tree.xpath(_HEAD_XPATH) + _standalone_emphasis(tree) + _labelled_titles(tree):
+    for el in _page_index(tree)["heads"] + _standalone_emphasis(tree) + _labelled_titles(tree):
         if id(el) in seen or el.tag in ("title", "meta", "body", "html", "text"):
             continue
         seen.add(id(el))
@@ -883,11 +919,12 @@ def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
             return v
     if lines is None:
         # only elements whose own text mentions an editor are rendered
+        page = _page_text(tree)
         lines = [
             _WS.sub(" ", " ".join(el.itertext())).strip()
             for el in tree.xpath("//body//*[text()[contains(., '编辑') or contains(., '责编')]]")
             if el.tag not in ("script", "style")
-        ]
+        ] if "编辑" in page or "责编" in page else []
     # editor lines sit at the end of the article.  A plain 编辑 mark
     # (【编辑:X】, "编辑：X") names the article's editor; 责任编辑 is the fallback.
     plain = duty = None
@@ -945,7 +982,7 @@ def find_keywords(tree, rules=None, head: list[str] | None = None) -> list[str]:
         if out:
             return out
     # 关键词 links next to the title
-    for el in tree.xpath("//*[@id='key_word' or contains(@class,'keyword') or contains(@class,'key_word')]"):
+    for el in _page_index(tree)["kw"]:
         for a in el.xpath(".//a"):
             t = _text(a)
             if t and t not in out and len(t) <= 20:
