@@ -398,7 +398,8 @@ def test_element_lines_from_the_page_rendering_equal_rendering_alone():
     from archive.extract.text import _element_lines, element_lines, lines_memo
 
     html = ("<html><body><div>前言<p>第一段<b>加粗</b>尾巴</p>外部<table><tr><td>甲</td><td>乙</td></tr></table>"
-            "<script>x()</script><ul><li>一</li><li>二<br>三</li></ul></div>尾<select><option>选项</option></select></body></html>")
+            "<script>x()</script><ul><li>一</li><li>二<br>三</li></ul><span>\n<p>段\n中</p>\n</span><font>  </font></div>"
+            "尾<select><option>选项</option></select><i>\n</i></body></html>")
     tree = parse_html(html)
     with lines_memo():
         for el in tree.iter():

@@ -128,10 +128,24 @@ def element_lines(el) -> list[str]:
                     _walk_spans(root, out, spans)
                 finally:
                     root.tail = tail
-            memo["spans"], memo["out"] = spans, out
+            # "\n" counted before each piece: a block element's piece starts
+            # and ends with one, so its lines are a run of the page's lines
+            before, n = [], 0
+            for piece in out:
+                before.append(n)
+                n += piece.count("\n")
+            page = [_WS.sub(" ", line).strip() if line and not line.isspace() else ""
+                    for line in "".join(out).split("\n")]
+            memo["spans"], memo["out"], memo["before"], memo["page"] = spans, out, before, page
         span = memo["spans"].get(el)
         if span is not None:
-            lines = memo[el] = _split_lines(memo["out"][span[0]:span[1]])
+            start, end = span
+            out = memo["out"]
+            if end - start >= 2 and out[start] == "\n" and out[end - 1] == "\n":
+                before = memo["before"]
+                lines = memo[el] = [l for l in memo["page"][before[start] + 1: before[end - 1] + 1] if l]
+            else:
+                lines = memo[el] = _split_lines(out[start:end])
         else:  # outside the rendered page (in <head>, inside a skipped element)
             lines = memo[el] = _element_lines(el)
     return list(lines)
