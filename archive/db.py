@@ -85,3 +85,76 @@ class transaction:
         elif self.conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
             self.conn.execute("ROLLBACK")
         return False
+
+
+class Archive:
+    """The archive as one crawl sees it: one connection, opened at first use, and the
+    questions every stage asks of it, answered in one place.
+
+    Nothing is opened when the object is made; :meth:`close` closes the connection
+    (a later use opens it again). For a Scrapy crawl, ``crawler.archive.crawl_archive``
+    gives each crawler exactly one of these.
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_DB):
+        self.path = str(path)
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        if self._db is None:
+            self._db = open_db(self.path)
+        return self._db
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    def exists(self) -> bool:
+        """The file is there (a first crawl has nothing to read yet)."""
+        return self._db is not None or Path(self.path).exists()
+
+    def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            db.conn.close()
+
+    # ------------------------------------------------------------ questions
+
+    def article_for_url(self, url: str) -> dict | None:
+        """Is this URL archived? The article (``id``, ``text_hash``, ``title``) archived under
+        *url* or under an alias of it (another host serving the same page); else None."""
+        for row in self.db.query(
+            """SELECT id, text_hash, title FROM articles WHERE url = :url
+               UNION ALL
+               SELECT a.id, a.text_hash, a.title FROM article_urls u JOIN articles a ON a.id = u.article_id
+               WHERE u.url = :url AND u.reason = 'alias' LIMIT 1""",
+            {"url": url},
+        ):
+            return row
+        return None
+
+    def article_with_text(self, text_hash_: str) -> int | None:
+        """The first archived article with this text (whitespace ignored), or None."""
+        for row in self.db.query("SELECT id FROM articles WHERE text_hash = ? ORDER BY id LIMIT 1", [text_hash_]):
+            return row["id"]
+        return None
+
+    def site_articles(self, site: str):
+        """Every archived article of *site* with its validators and its last stored first page:
+        dicts of ``id, url, published_at, first_seen, etag, last_modified, body_sha1, size``."""
+        return self.db.query(
+            """SELECT a.id, a.url, a.published_at, a.first_seen, a.etag, a.last_modified, r.body_sha1, r.size
+               FROM articles a LEFT JOIN raw_pages r ON r.id = (
+                   SELECT max(id) FROM raw_pages WHERE article_id = a.id AND page = 1)
+               WHERE a.site = ?""",
+            [site],
+        )
+
+    def site_other_urls(self, site: str):
+        """The other URLs (``url, article_id, reason``) of a site's articles: aliases and same-text URLs."""
+        return self.db.query(
+            """SELECT u.url, u.article_id, u.reason FROM article_urls u JOIN articles a ON a.id = u.article_id
+               WHERE a.site = ?""",
+            [site],
+        )

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from archive import statkeys
+
 
 @dataclass
 class SiteResult:
@@ -42,22 +44,22 @@ def spider_errors(stats: dict) -> int:
 
 
 def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None = None) -> SiteResult:
-    failed = {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("archive/failed/")}
+    failed = statkeys.failed_counts(stats)
     res = SiteResult(
         site=site,
-        new=stats.get("archive/new", 0),
-        updated=stats.get("archive/updated", 0),
-        unchanged=stats.get("archive/unchanged", 0),
+        new=stats.get(statkeys.NEW, 0),
+        updated=stats.get(statkeys.UPDATED, 0),
+        unchanged=stats.get(statkeys.UNCHANGED, 0),
         pages_fetched=stats.get("response_received_count", 0),
-        duplicate=stats.get("archive/duplicate", 0),
-        known=stats.get("archive/known", 0),
+        duplicate=stats.get(statkeys.DUPLICATE, 0),
+        known=stats.get(statkeys.KNOWN, 0),
         blocked=failed.get("blocked", 0),
         errors=sum(v for k, v in failed.items() if k != "blocked") + spider_errors(stats),
     )
     got = res.new + res.updated + res.unchanged + res.duplicate + res.known
     finish = finish_reason or stats.get("finish_reason", "finished")
-    if stats.get("archive/store_error"):
-        res.status, res.reason = "failed", f"archive write failed: {stats['archive/store_error']}"
+    if stats.get(statkeys.STORE_ERROR):
+        res.status, res.reason = "failed", f"archive write failed: {stats[statkeys.STORE_ERROR]}"
     elif got == 0 and (res.blocked or res.errors):
         top = top_failures(db, site, since, 1)
         why = f"{top[0][0]} ({top[0][1]} URL{'s' if top[0][1] > 1 else ''})" if top else "every request failed"
@@ -65,7 +67,7 @@ def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None 
             res.status, res.reason = "blocked", f"blocked: {why}"
         else:
             res.status, res.reason = "failed", f"unreachable: {why}"
-    elif got == 0 and not stats.get("archive/links_found"):
+    elif got == 0 and not stats.get(statkeys.LINKS_FOUND):
         res.status, res.reason = "failed", "no article links found on the list pages"
     elif finish not in ("finished",):
         res.status, res.reason = "failed", f"crawl stopped: {finish}"

@@ -248,6 +248,12 @@ def _m6_linear_index_text_cap(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE articles ADD COLUMN text_full_length INTEGER")
 
 
+def _m7_replaced_bytes(db: sqlite_utils.Database) -> None:
+    """How many undecodable bytes were replaced when the article's pages were decoded
+    (``archive.extract.extract``'s ``replaced_bytes``; NULL for articles stored before)."""
+    db.execute("ALTER TABLE articles ADD COLUMN replaced_bytes INTEGER")
+
+
 # (version it brings the file to, function), in version order. Add at the end, never edit.
 MIGRATIONS: list[tuple[int, callable]] = [
     (1, _m1_core),
@@ -256,6 +262,7 @@ MIGRATIONS: list[tuple[int, callable]] = [
     (4, _m4_refresh),
     (5, _m5_list_walks),
     (6, _m6_linear_index_text_cap),
+    (7, _m7_replaced_bytes),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -1,0 +1,86 @@
+"""The crawl's own settings, declared once: name, default and help.
+
+``crawler/settings.py`` takes its defaults from :data:`SETTINGS`; every
+component reads them (through Scrapy's settings, in its ``from_crawler``) by
+these names; the README's settings table is :func:`markdown_table`. A test
+fails when a setting is read somewhere but not declared here, or when the
+README and this table disagree. Scrapy's own settings (``DOWNLOAD_DELAY``,
+``CONCURRENT_REQUESTS``…) are Scrapy's and documented there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS: list[Setting] = [
+    # --- the archive
+    Setting("ARCHIVE_DB", "archive.db", "Path of the SQLite archive."),
+    Setting("ARCHIVE_MAX_TEXT_CHARS", 200_000,
+            "Longest text stored in `articles.text`, in characters (0: no cap); the page is kept whole in `raw_pages`."),
+    Setting("RUN_LOG_ENABLED", True, "Write one `crawl_runs` row per site per run."),
+    # --- what a run fetches
+    Setting("MAX_LIST_PAGES", 5,
+            "List pages followed per start URL (stops earlier at a page without article links)."),
+    Setting("MAX_ATTACHMENTS", 10, "Attachments looked at per article."),
+    Setting("INCREMENTAL", True, "Skip archived URLs; re-check young ones with conditional requests."),
+    Setting("RECHECK_DAYS", 3.0, "Known articles published less than this many days ago are re-checked."),
+    Setting("BACKFILL", False, "Walk every list to its end on purpose (`archive crawl --backfill`)."),
+    Setting("BACKFILL_MAX_PAGES", 1000, "List pages per start URL in a backfill."),
+    Setting("FAILURE_RETRY_LIMIT", 20,
+            "Failed article URLs are fetched again on each run, up to this many attempts."),
+    Setting("JIANGMEN_KJJ_START", None,
+            "Start URLs of the 江门 site, replacing the site file's own (a list, comma-separated on the command line)."),
+    # --- judging what came back
+    Setting("SOFT_ERROR_SHARED_URLS", 4,
+            "One text served for this many URLs of a site within a run is an error page (0: off)."),
+    Setting("INCOMPLETE_SHORTER_THAN", 0.5,
+            "A close-delimited body under this share of the last good fetch is incomplete."),
+    Setting("RETRY_AFTER_MAX", 60.0, "Seconds: the longest `Retry-After` honoured."),
+    # --- mirror mode
+    Setting("MIRROR_URL", None,
+            "e.g. `http://127.0.0.1:8000`: fetch `https://HOST/PATH` from `MIRROR_URL/HOST/PATH`."),
+    Setting("MIRROR_RETRY_AFTER_MAX", 1.0, "Seconds: the longest `Retry-After` honoured in mirror mode."),
+    Setting("MIRROR_CONCURRENT_REQUESTS_PER_DOMAIN", 16,
+            "Parallel requests per host in mirror mode (the throttle is lifted: the mirror is local)."),
+]
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def default(name: str):
+    """The declared default of *name* (KeyError: not declared)."""
+    return BY_NAME[name].default
+
+
+def value(settings, name: str):
+    """The setting *name* from Scrapy *settings*, typed and defaulted as declared here
+    (KeyError: a setting nobody declared)."""
+    default_ = BY_NAME[name].default
+    if isinstance(default_, bool):
+        return settings.getbool(name, default_)
+    if isinstance(default_, int):
+        return settings.getint(name, default_)
+    if isinstance(default_, float):
+        return settings.getfloat(name, default_)
+    return settings.get(name, default_)
+
+
+def defaults() -> dict:
+    """{name: default} of every declared setting (``crawler/settings.py`` sets them)."""
+    return {s.name: s.default for s in SETTINGS}
+
+
+def markdown_table() -> str:
+    """The settings as a Markdown table, for the README."""
+    rows = ["| setting | default | what it does |", "| --- | --- | --- |"]
+    for s in SETTINGS:
+        shown = "none" if s.default is None else f"`{s.default}`"
+        rows.append(f"| `{s.name}` | {shown} | {s.help} |")
+    return "\n".join(rows)
