@@ -16,9 +16,11 @@ import logging
 import sqlite3
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 
-from archive.db import now_iso, open_db, transaction
+from archive import statkeys
+from archive.db import now_iso, transaction
+from archive.settings import value as setting
+from crawler.archive import crawl_archive
 from crawler.failures import PERMANENT_KINDS
 
 logger = logging.getLogger(__name__)
@@ -35,36 +37,31 @@ def ensure_table(db) -> None:
 
 
 class ListWalks:
-    def __init__(self, crawler):
+    def __init__(self, crawler, archive, retry_limit: int):
         self.crawler = crawler
-        self.db_path = crawler.settings.get("ARCHIVE_DB")
+        self.archive = archive
+        self.retry_limit = retry_limit
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.get("ARCHIVE_DB"):
-            raise NotConfigured
-        ext = cls(crawler)
+        ext = cls(crawler, crawl_archive(crawler), setting(crawler.settings, "FAILURE_RETRY_LIMIT"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def spider_opened(self, spider):
-        db = open_db(self.db_path)
-        try:
-            ensure_table(db)
-            spider.walk_complete = {start: bool(done) for start, done in db.execute(
-                "SELECT start_url, complete FROM list_walks WHERE site = ?", [spider.name])}
-            limit = self.crawler.settings.getint("FAILURE_RETRY_LIMIT", 20)
-            marks = ",".join("?" * len(PERMANENT_KINDS))
-            spider.retry_urls = [u for (u,) in db.execute(
-                f"SELECT url FROM failures WHERE site = ? AND kind NOT IN ({marks}) AND attempts < ? ORDER BY url",
-                [spider.name, *sorted(PERMANENT_KINDS), limit])]
-            spider.failed_before = set(spider.retry_urls)
-            with transaction(db):  # open until this run finishes
-                db.execute("UPDATE list_walks SET complete = 0, opened_at = ? WHERE site = ?",
-                           [now_iso(), spider.name])
-        finally:
-            db.conn.close()
+        db = self.archive.db
+        ensure_table(db)
+        spider.walk_complete = {row["start_url"]: bool(row["complete"]) for row in db.query(
+            "SELECT start_url, complete FROM list_walks WHERE site = ?", [spider.name])}
+        marks = ",".join("?" * len(PERMANENT_KINDS))
+        spider.retry_urls = [row["url"] for row in db.query(
+            f"SELECT url FROM failures WHERE site = ? AND kind NOT IN ({marks}) AND attempts < ? ORDER BY url",
+            [spider.name, *sorted(PERMANENT_KINDS), self.retry_limit])]
+        spider.failed_before = set(spider.retry_urls)
+        with transaction(db):  # open until this run finishes
+            db.execute("UPDATE list_walks SET complete = 0, opened_at = ? WHERE site = ?",
+                       [now_iso(), spider.name])
 
     def spider_closed(self, spider, reason):
         walks = getattr(spider, "walks", {})
@@ -73,11 +70,7 @@ class ListWalks:
         finished = reason == "finished"
         when = now_iso()
         try:
-            db = open_db(self.db_path)
-        except sqlite3.Error as exc:
-            logger.error("could not record the list walks: %s", exc)
-            return
-        try:
+            db = self.archive.db
             with transaction(db):
                 for start, walk in walks.items():
                     done = finished and walk.done
@@ -92,8 +85,6 @@ class ListWalks:
                          when if done else None, None if done else when],
                     )
                     if not done:
-                        self.crawler.stats.inc_value("archive/walks_open")
+                        self.crawler.stats.inc_value(statkeys.WALKS_OPEN)
         except sqlite3.Error as exc:
             logger.error("could not record the list walks: %s", exc)
-        finally:
-            db.conn.close()

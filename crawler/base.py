@@ -26,7 +26,9 @@ from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 import scrapy
 from scrapy.http import HtmlResponse, TextResponse
 
+from archive import statkeys
 from archive.db import now_iso
+from archive.settings import default, value as setting
 from archive.extract.decode import decode
 from archive.siterules import Selectors
 from crawler.challenge import challenge_reason
@@ -85,13 +87,13 @@ class SiteSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings):
         super().update_settings(settings)
-        if settings.get("MIRROR_URL"):
+        if setting(settings, "MIRROR_URL"):
             # The mirror is local: no throttle, more parallel requests.
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
             settings.set("DOWNLOAD_DELAY", 0, priority="spider")
             settings.set(
                 "CONCURRENT_REQUESTS_PER_DOMAIN",
-                settings.getint("MIRROR_CONCURRENT_REQUESTS_PER_DOMAIN", 16),
+                setting(settings, "MIRROR_CONCURRENT_REQUESTS_PER_DOMAIN"),
                 priority="spider",
             )
 
@@ -99,16 +101,37 @@ class SiteSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self._max_pages_arg = int(max_pages) if max_pages else None
         self.walks: dict[str, Walk] = {}
+        # Handed in when the spider opens, by the components that read the archive:
+        self.known_urls: set[str] = set()  # archived URLs of the site (crawler.refresh.RefreshMiddleware)
+        self.walk_complete: dict[str, bool] = {}  # start URL → walked to its end before (crawler.backfill)
+        self.retry_urls: list[str] = []  # URLs that failed before, fetched again (crawler.backfill)
+        self.failed_before: set[str] = set()  # the same, as a set (crawler.backfill)
+        # Read from the settings in from_crawler (the defaults are archive/settings.py's):
+        self.backfill: bool = default("BACKFILL")
+        self.max_list_pages: int = default("MAX_LIST_PAGES")
+        self.backfill_max_pages: int = default("BACKFILL_MAX_PAGES")
+        self.max_attachments: int = default("MAX_ATTACHMENTS")
+        self.incomplete_shorter_than: float = default("INCOMPLETE_SHORTER_THAN")
+        self.start_override: list[str] = []
 
-    @property
-    def backfill(self) -> bool:
-        return self.settings.getbool("BACKFILL", False)
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.backfill = setting(settings, "BACKFILL")
+        spider.max_list_pages = setting(settings, "MAX_LIST_PAGES")
+        spider.backfill_max_pages = setting(settings, "BACKFILL_MAX_PAGES")
+        spider.max_attachments = setting(settings, "MAX_ATTACHMENTS")
+        spider.incomplete_shorter_than = setting(settings, "INCOMPLETE_SHORTER_THAN")
+        if cls.start_setting and settings.get(cls.start_setting):
+            spider.start_override = settings.getlist(cls.start_setting)
+        return spider
 
     @property
     def max_pages(self) -> int:
         if self.backfill:
-            return self._max_pages_arg or self.settings.getint("BACKFILL_MAX_PAGES", 1000)
-        return self._max_pages_arg or self.settings.getint("MAX_LIST_PAGES", 5)
+            return self._max_pages_arg or self.backfill_max_pages
+        return self._max_pages_arg or self.max_list_pages
 
     # ------------------------------------------------------------------ URLs
 
@@ -157,9 +180,7 @@ class SiteSpider(scrapy.Spider):
     # -------------------------------------------------------------- crawling
 
     def start_list_urls(self) -> list[str]:
-        if self.start_setting and self.settings.get(self.start_setting):
-            return self.settings.getlist(self.start_setting)
-        return list(self.start_urls)
+        return list(self.start_override or self.start_urls)
 
     async def start(self):
         for url in self.start_list_urls():
@@ -169,9 +190,9 @@ class SiteSpider(scrapy.Spider):
             self.walks[url] = Walk()
             yield self.list_request(url, start=url, n=1, feed=True)
         # what failed before is fetched again, whether or not a list still links it
-        for url in getattr(self, "retry_urls", ()):
+        for url in self.retry_urls:
             if self.is_article_url(url):
-                self.crawler.stats.inc_value("archive/failures_retried")
+                self.crawler.stats.inc_value(statkeys.FAILURES_RETRIED)
                 yield self.article_request(self.canonical_url(url), retry=True)
 
     def article_request(self, canon: str, *, retry: bool = False):
@@ -255,7 +276,7 @@ class SiteSpider(scrapy.Spider):
                 yield self.failure(response.url, "http_404", "HTTP 404 on a list page the previous page links to",
                                    404)
             else:
-                self.crawler.stats.inc_value("archive/list_end_404")
+                self.crawler.stats.inc_value(statkeys.LIST_END_404)
                 walk.done, walk.end_page = True, n - 1
             return
         problem = self.list_problem(response)
@@ -268,7 +289,7 @@ class SiteSpider(scrapy.Spider):
             return
         if not (feed or decoded.text.lstrip()[:5] == "<?xml"):  # a feed keeps its XML reading
             response = decoded
-        if response.url in getattr(self, "failed_before", ()):
+        if response.url in self.failed_before:
             yield ResolvedItem(site=self.name, url=response.url)
         seen = set()
         for url in self.links(response):
@@ -281,16 +302,16 @@ class SiteSpider(scrapy.Spider):
                 continue
             seen.add(canon)
             yield self.article_request(canon)
-        self.crawler.stats.inc_value("archive/list_pages")
-        self.crawler.stats.inc_value("archive/links_found", len(seen))
+        self.crawler.stats.inc_value(statkeys.LIST_PAGES)
+        self.crawler.stats.inc_value(statkeys.LINKS_FOUND, len(seen))
         shows_next, says_last = self.pager(response, start, n) if not feed else (False, True)
         walk.pager[n] = (shows_next, says_last)
         nxt = self.page_url(start, n + 1) if not feed else None
         if not seen or says_last or not nxt or n >= self.max_pages:
             walk.done, walk.end_page = True, n  # the end of the list (as far as this crawl walks)
             return
-        complete = getattr(self, "walk_complete", {}).get(start) and not self.backfill
-        if complete and seen <= getattr(self, "known_urls", set()):
+        complete = self.walk_complete.get(start) and not self.backfill
+        if complete and seen <= self.known_urls:
             walk.done = True  # a page of known articles only, on a list walked to its end before
             return
         yield self.list_request(nxt, start=start, n=n + 1)
@@ -332,8 +353,7 @@ class SiteSpider(scrapy.Spider):
             if not CLOSING_TAG.search(response.body[-4096:]):
                 return "incomplete", "body ended inside the page (connection closed early)"
             last = response.meta.get("last_size")
-            share = self.settings.getfloat("INCOMPLETE_SHORTER_THAN", 0.5)
-            if last and len(response.body) < share * last:
+            if last and len(response.body) < self.incomplete_shorter_than * last:
                 return "incomplete", "body much shorter than the last complete fetch"
         if decoded is False:
             decoded = self.decoded(response)
@@ -362,7 +382,7 @@ class SiteSpider(scrapy.Spider):
         for url in self.links(response):
             if ATTACHMENT_EXT.search(urlsplit(url).path) and url not in out:
                 out.append(url)
-        return out[: self.settings.getint("MAX_ATTACHMENTS", 10)]
+        return out[: self.max_attachments]
 
     def next_step(self, item, todo):
         """Fetch the item's remaining pages and attachments one by one, then emit it.
@@ -402,7 +422,7 @@ class SiteSpider(scrapy.Spider):
             "type": ctype or None,
             "size": int(size) if size and size.isdigit() else None,
         })
-        self.crawler.stats.inc_value("archive/attachments")
+        self.crawler.stats.inc_value(statkeys.ATTACHMENTS)
         yield from self.next_step(item, todo)
 
     def on_step_error(self, failure):

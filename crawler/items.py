@@ -3,10 +3,36 @@
 spider → ``ArticleItem`` (raw pages) → extract → clean → dedup → store.
 ``FailureItem`` records a URL that did not give an article and why;
 ``AliasItem`` records another URL under which an article was linked.
+
+A stage that decides an item is not an article raises :class:`Rejected` (a
+``DropItem``); the store stage records the failure row when Scrapy signals the drop.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
+
+from scrapy.exceptions import DropItem
+from scrapy.logformatter import LogFormatter
+
+
+class Rejected(DropItem):
+    """Not an article: the item is dropped and recorded as a failure of *kind* with *reason*
+    (a reason that groups, see ``crawler/failures.py``)."""
+
+    def __init__(self, kind: str, reason: str):
+        super().__init__(f"{kind}: {reason}")
+        self.kind = kind
+        self.reason = reason
+
+
+class QuietDrops(LogFormatter):
+    """A rejected item is a failure row, not a warning with the whole item (raw pages included)
+    in the log: one DEBUG line with its URL."""
+
+    def dropped(self, item, exception, response, spider):
+        return {"level": logging.DEBUG, "msg": "rejected %(url)s: %(exception)s",
+                "args": {"url": getattr(item, "url", "?"), "exception": exception}}
 
 
 @dataclass
@@ -39,6 +65,7 @@ class ArticleItem:
     text: str = ""
     text_hash: str = ""
     encoding: str | None = None
+    replaced_bytes: int = 0  # undecodable bytes replaced while decoding the pages (0: decoded cleanly)
     page_texts: list[str] = field(default_factory=list)
     # refreshes: the archived article this fetch re-checks, and whether it is unchanged
     recheck_id: int | None = None
@@ -47,8 +74,6 @@ class ArticleItem:
     incomplete: str | None = None
     # set by the dedup stage: earlier URLs of this run with the same text, now known to be an error page
     retract_urls: list[str] = field(default_factory=list)
-    # set by a stage that decides this is not an article: (kind, reason)
-    rejected: tuple[str, str] | None = None
     # set by the dedup stage: the archived article with this URL (then `changed` says
     # whether text or title differ), or the one with the same text under another URL
     existing_id: int | None = None

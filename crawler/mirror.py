@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
+from archive.settings import value as setting
+
 
 def to_mirror(url: str, mirror: str) -> str:
     """``https://a.cn/x/?q=1`` → ``http://127.0.0.1:8000/a.cn/x/?q=1``."""
@@ -34,7 +36,7 @@ def from_mirror(url: str, mirror: str, scheme: str = "https") -> str | None:
 class MirrorDownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler):
         super().__init__(crawler)
-        self.mirror = crawler.settings.get("MIRROR_URL") or None
+        self.mirror = setting(crawler.settings, "MIRROR_URL") or None
 
     async def download_request(self, request):
         if not self.mirror:

@@ -12,6 +12,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 
+from archive import statkeys
+
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -34,7 +36,7 @@ class RedirectGuardMiddleware:
         domains = getattr(spider, "allowed_domains", None) or []
         host = (urlsplit(target).hostname or "").lower()
         if domains and not any(host == d or host.endswith("." + d) for d in domains):
-            self.crawler.stats.inc_value("archive/offsite_redirects")
+            self.crawler.stats.inc_value(statkeys.OFFSITE_REDIRECTS)
             raise IgnoreRequest("redirect: offsite target")
         visited = {urldefrag(u)[0] for u in request.meta.get("redirect_urls", [])} | {urldefrag(request.url)[0]}
         if target in visited:

@@ -8,20 +8,21 @@ of the spider's site. For an article URL it already holds:
   ETag and Last-Modified. A 304, or a page whose bytes equal the stored raw
   page, is marked unchanged and costs no extraction.
 
-The known URLs are also handed to the spider (``spider.known_urls``) so list
-pagination stops at the first page that holds only known articles.
+The known URLs are also handed to the spider (``SiteSpider.known_urls``, declared
+there) so list pagination stops at the first page that holds only known articles.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from archive.db import open_db
+from archive import statkeys
+from archive.settings import value as setting
+from crawler.archive import crawl_archive
 
 
 @dataclass
@@ -34,37 +35,24 @@ class Known:
     size: int | None = None  # bytes of the last stored first page
 
 
-def load_known(db_path, site: str, recheck_days: float, now: datetime | None = None) -> dict[str, Known]:
+def load_known(archive, site: str, recheck_days: float, now: datetime | None = None) -> dict[str, Known]:
+    """{URL: what the archive knows of it} for *site* (an :class:`archive.db.Archive`)."""
     now = now or datetime.now(timezone.utc)
     cutoff = (now - timedelta(days=recheck_days)).isoformat()
-    db = open_db(db_path)
-    try:
-        known: dict[str, Known] = {}
-        for aid, url, published, first_seen, etag, modified, sha1 in db.execute(
-            """SELECT a.id, a.url, a.published_at, a.first_seen, a.etag, a.last_modified,
-                      (SELECT body_sha1 || ' ' || size FROM raw_pages r WHERE r.article_id = a.id AND r.page = 1
-                       ORDER BY r.id DESC LIMIT 1)
-               FROM articles a WHERE a.site = ?""",
-            [site],
-        ):
-            when = _utc(published or first_seen)
-            sha1, _, size = (sha1 or "").partition(" ")
-            known[url] = Known(aid, when >= cutoff, etag, modified, sha1 or None, int(size) if size else None)
-        # Other URLs of an article: a host alias is the same page; a URL that only had the same text
-        # is fetched again (plainly, not as the article's re-check) while its article is young, for
-        # its text may have been an error page or may have changed since.
-        young_ids = {k.article_id for k in known.values() if k.young}
-        for url, aid, reason in db.execute(
-            """SELECT u.url, u.article_id, u.reason FROM article_urls u JOIN articles a ON a.id = u.article_id
-               WHERE a.site = ?""",
-            [site],
-        ):
-            if reason != "alias" and aid in young_ids:
-                continue  # not known: fetched as a new URL
-            known.setdefault(url, Known(aid, False, None, None, None))
-        return known
-    finally:
-        db.conn.close()
+    known: dict[str, Known] = {}
+    for row in archive.site_articles(site):
+        when = _utc(row["published_at"] or row["first_seen"])
+        known[row["url"]] = Known(row["id"], when >= cutoff, row["etag"], row["last_modified"],
+                                  row["body_sha1"], row["size"])
+    # Other URLs of an article: a host alias is the same page; a URL that only had the same text
+    # is fetched again (plainly, not as the article's re-check) while its article is young, for
+    # its text may have been an error page or may have changed since.
+    young_ids = {k.article_id for k in known.values() if k.young}
+    for row in archive.site_other_urls(site):
+        if row["reason"] != "alias" and row["article_id"] in young_ids:
+            continue  # not known: fetched as a new URL
+        known.setdefault(row["url"], Known(row["article_id"], False, None, None, None))
+    return known
 
 
 def _utc(iso: str) -> str:
@@ -75,23 +63,23 @@ def _utc(iso: str) -> str:
 
 
 class RefreshMiddleware:
-    def __init__(self, crawler):
+    def __init__(self, crawler, archive, recheck_days: float):
         self.crawler = crawler
-        self.db_path = crawler.settings.get("ARCHIVE_DB")
-        self.recheck_days = crawler.settings.getfloat("RECHECK_DAYS", 3)
+        self.archive = archive
+        self.recheck_days = recheck_days
         self.known: dict[str, Known] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("INCREMENTAL", True):
+        if not setting(crawler.settings, "INCREMENTAL"):
             raise NotConfigured
-        mw = cls(crawler)
+        mw = cls(crawler, crawl_archive(crawler), setting(crawler.settings, "RECHECK_DAYS"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
 
     def spider_opened(self, spider):
-        if Path(self.db_path).exists():
-            self.known = load_known(self.db_path, spider.name, self.recheck_days)
+        if self.archive.exists():
+            self.known = load_known(self.archive, spider.name, self.recheck_days)
         spider.known_urls = set(self.known)
 
     def process_request(self, request):
@@ -103,7 +91,7 @@ class RefreshMiddleware:
         stats = self.crawler.stats
         if not known.young:
             request.meta["known"] = True
-            stats.inc_value("archive/known")
+            stats.inc_value(statkeys.KNOWN)
             raise IgnoreRequest(f"already archived: {request.url}")
         request.meta["recheck_id"] = known.article_id
         request.meta["last_size"] = known.size
@@ -112,7 +100,7 @@ class RefreshMiddleware:
             request.headers.setdefault(b"If-None-Match", known.etag.encode("latin-1"))
         if known.last_modified:
             request.headers.setdefault(b"If-Modified-Since", known.last_modified.encode("latin-1"))
-        stats.inc_value("archive/rechecked")
+        stats.inc_value(statkeys.RECHECKED)
         return None
 
     def process_response(self, request, response):

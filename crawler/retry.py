@@ -17,6 +17,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
+from archive import statkeys
+from archive.settings import value as setting
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,14 +39,19 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
+def max_wait_for(settings) -> float:
+    """The longest ``Retry-After`` honoured: ``RETRY_AFTER_MAX``, or in mirror mode the lower
+    ``MIRROR_RETRY_AFTER_MAX`` (never more than ``RETRY_AFTER_MAX``)."""
+    cap = setting(settings, "RETRY_AFTER_MAX")
+    if setting(settings, "MIRROR_URL"):
+        return min(setting(settings, "MIRROR_RETRY_AFTER_MAX"), cap)
+    return cap
+
+
 class RetryAfterMiddleware(RetryMiddleware):
-    def __init__(self, settings):
+    def __init__(self, settings):  # Scrapy's from_crawler hands in the crawler's settings
         super().__init__(settings)
-        if settings.get("MIRROR_URL"):
-            self.max_wait = settings.getfloat("MIRROR_RETRY_AFTER_MAX", 1.0)
-        else:
-            self.max_wait = settings.getfloat("RETRY_AFTER_MAX", 60.0)
-        self.max_wait = min(self.max_wait, settings.getfloat("RETRY_AFTER_MAX", 60.0))
+        self.max_wait = max_wait_for(settings)
 
     async def process_response(self, request, response, spider=None):
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
@@ -56,6 +64,6 @@ class RetryAfterMiddleware(RetryMiddleware):
             wait = min(wait, self.max_wait)
             logger.info("HTTP %s with Retry-After: waiting %.1f s before retrying %s",
                         response.status, wait, request.url)
-            self.crawler.stats.inc_value("archive/retry_after_waits")
+            self.crawler.stats.inc_value(statkeys.RETRY_AFTER_WAITS)
             await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
         return retry

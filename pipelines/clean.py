@@ -3,7 +3,7 @@
 The extractor already removed boilerplate page by page; this stage works on
 the article as a whole: it joins the pages, drops lines a continuation page
 repeats, normalises whitespace, removes stray replacement characters, hashes
-the text, and rejects an item whose text is empty.
+the text, and rejects (drops) an item whose text is empty.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 from archive.db import text_hash
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, Rejected
 
 MIN_TEXT_CHARS = 20  # fewer meaningful characters than this is not an article
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u200b]+")
@@ -47,13 +47,12 @@ class CleanPipeline:
         return cls()
 
     def process_item(self, item):
-        if not isinstance(item, ArticleItem) or item.rejected or item.not_modified:
+        if not isinstance(item, ArticleItem) or item.not_modified:
             return item
         item.text = join_pages(item.page_texts)
         if item.title:
             item.title = normalise_line(item.title)
         if len(_MEANINGFUL.findall(item.text)) < MIN_TEXT_CHARS:
-            item.rejected = ("empty", "no article text extracted")
-            return item
+            raise Rejected("empty", "no article text extracted")
         item.text_hash = text_hash(item.text)
         return item

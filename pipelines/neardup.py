@@ -1,7 +1,7 @@
 """Stage 5, near-duplicates: put each newly stored (or changed) article in its story group.
 
-Runs after the store stage, on its own connection: the article is already
-committed, so a failure here loses nothing — it is logged, counted, and the
+Runs after the store stage, in a transaction of its own on the crawl's archive: the
+article is already committed, so a failure here loses nothing — it is logged, counted, and the
 article is picked up by the next crawl (``index_missing`` at spider open) or
 ``archive dedup``. See ``archive/dedup/`` and ``docs/dedup.md``.
 """
@@ -13,24 +13,26 @@ import sqlite3
 from scrapy.spiderloader import SpiderLoader
 
 from archive import dedup as neardup
-from archive.db import open_db, transaction
+from archive import statkeys
+from archive.db import transaction
+from crawler.archive import crawl_archive
 from crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
 
 
 class NearDupPipeline:
-    def __init__(self, crawler, db_path: str, labels: dict[str, str] | None = None):
+    def __init__(self, crawler, archive, labels: dict[str, str] | None = None):
         self.crawler = crawler
-        self.db_path = db_path
+        self.archive = archive
         self.labels = labels or {}  # site key → site name, for the canonical choice
-        self.db = None
+        self.enabled = False  # on once the index is caught up (off when it needs a rebuild)
 
     @classmethod
     def from_crawler(cls, crawler):
         loader = SpiderLoader.from_settings(crawler.settings)
         labels = {name: getattr(loader.load(name), "label", "") or "" for name in loader.list()}
-        return cls(crawler, crawler.settings.get("ARCHIVE_DB"), labels)
+        return cls(crawler, crawl_archive(crawler), labels)
 
     @property
     def stats(self):
@@ -41,23 +43,20 @@ class NearDupPipeline:
             self.stats.inc_value(key, n)
 
     def open_spider(self, spider=None):
-        self.db = open_db(self.db_path)
         try:  # articles stored while this stage was off: a catch-up, not a rebuild
-            caught_up = neardup.index_missing(self.db, labels=self.labels)
+            caught_up = neardup.index_missing(self.archive.db, labels=self.labels)
             if caught_up:
                 logger.info("near-duplicate index: added %d articles it did not have", caught_up)
+            self.enabled = True
         except neardup.NeedsRebuild as exc:
             logger.error("%s", exc)
-            self.db.conn.close()
-            self.db = None
+            self.enabled = False
 
     def close_spider(self, spider=None):
-        if self.db is not None:
-            self.db.conn.close()
-            self.db = None
+        self.enabled = False
 
     def process_item(self, item, spider=None):
-        if self.db is None or not isinstance(item, ArticleItem) or item.rejected:
+        if not self.enabled or not isinstance(item, ArticleItem):
             return item
         article_id = getattr(item, "article_id", None)
         if article_id is None and getattr(item, "changed", False):
@@ -67,13 +66,14 @@ class NearDupPipeline:
             regroup = False
         if article_id is None:
             return item
+        db = self.archive.db
         try:
-            with transaction(self.db):
-                result = (neardup.reindex_article if regroup else neardup.add_article)(self.db, article_id, self.labels)
+            with transaction(db):
+                result = (neardup.reindex_article if regroup else neardup.add_article)(db, article_id, self.labels)
         except (sqlite3.Error, neardup.NeedsRebuild) as exc:
-            self._inc("archive/neardup/errors")
+            self._inc(statkeys.NEARDUP_ERRORS)
             logger.error("near-duplicate grouping failed for article %s: %s", article_id, exc)
             return item
         if result is not None and result.canonical != article_id:
-            self._inc("archive/near_duplicate")
+            self._inc(statkeys.NEAR_DUPLICATE)
         return item

@@ -1,4 +1,5 @@
-"""Stage 4, store: write articles, their raw pages, URLs, attachments and failures.
+"""Stage 4, store: write articles, their raw pages, URLs, attachments and failures
+(the failures of items a stage rejected included: this stage listens for their drop).
 
 Each article is written in one transaction (article row, compressed raw pages,
 attachments, aliases), so a killed process or a full disk leaves either the
@@ -13,8 +14,13 @@ import logging
 import sqlite3
 from collections import defaultdict
 
-from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, open_db, transaction
-from crawler.items import AliasItem, ArticleItem, FailureItem, ResolvedItem
+from scrapy import signals
+
+from archive import statkeys
+from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, transaction
+from archive.settings import value as setting
+from crawler.archive import crawl_archive
+from crawler.items import AliasItem, ArticleItem, FailureItem, Rejected, ResolvedItem
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +48,13 @@ def _validators(item: ArticleItem) -> tuple[str | None, str | None]:
 
 
 def stored_this_run(db, url: str, since: str) -> str | None:
-    """The count this run made for *url*: ``archive/new`` (an article), ``archive/duplicate`` (a same-text
-    URL), or None (nothing stored under it since *since*)."""
+    """The count this run made for *url*: ``statkeys.NEW`` (an article), ``statkeys.DUPLICATE`` (a
+    same-text URL), or None (nothing stored under it since *since*)."""
     if db.execute("SELECT 1 FROM articles WHERE url = ? AND first_seen >= ?", [url, since]).fetchone():
-        return "archive/new"
+        return statkeys.NEW
     if db.execute("SELECT 1 FROM article_urls WHERE url = ? AND reason != 'alias' AND first_seen >= ?",
                   [url, since]).fetchone():
-        return "archive/duplicate"
+        return statkeys.DUPLICATE
     return None
 
 
@@ -79,16 +85,14 @@ def insert_article(db, item: ArticleItem, when: str, max_text_chars: int | None 
     A text longer than *max_text_chars* is stored cut (``archive.db.cap_text``)."""
     etag, modified = _validators(item)
     text, full_length = cap_text(item.text, max_text_chars)
-    cur = db.execute(
-        """INSERT INTO articles (url, site, title, published_at, source, author, editor, keywords,
-                                 text, text_hash, pages, first_seen, last_seen, checked_at, etag, last_modified,
-                                 text_full_length)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [item.url, item.site, item.title, item.published_at, item.source, item.author, item.editor,
-         json.dumps(item.keywords, ensure_ascii=False), text, item.text_hash, len(item.pages),
-         when, when, when, etag, modified, full_length],
-    )
-    article_id = cur.lastrowid
+    article_id = db["articles"].insert({
+        "url": item.url, "site": item.site, "title": item.title, "published_at": item.published_at,
+        "source": item.source, "author": item.author, "editor": item.editor,
+        "keywords": json.dumps(item.keywords, ensure_ascii=False), "text": text, "text_hash": item.text_hash,
+        "pages": len(item.pages), "first_seen": when, "last_seen": when, "checked_at": when,
+        "etag": etag, "last_modified": modified, "text_full_length": full_length,
+        "replaced_bytes": item.replaced_bytes,
+    }).last_rowid
     insert_pages(db, article_id, item)
     insert_attachments(db, article_id, item, when)
     db.execute("DELETE FROM failures WHERE url = ?", [item.url])
@@ -113,11 +117,11 @@ def update_article(db, article_id: int, item: ArticleItem, when: str,
         """UPDATE articles SET title = ?, published_at = COALESCE(?, published_at), source = ?, author = ?,
              editor = ?, keywords = ?, text = ?, text_hash = ?, pages = ?, last_seen = ?, checked_at = ?,
              etag = ?, last_modified = ?, gone_at = NULL, revision_count = revision_count + 1,
-             text_full_length = ?
+             text_full_length = ?, replaced_bytes = ?
            WHERE id = ?""",
         [item.title, item.published_at, item.source, item.author, item.editor,
          json.dumps(item.keywords, ensure_ascii=False), text, item.text_hash, len(item.pages),
-         when, when, etag, modified, full_length, article_id],
+         when, when, etag, modified, full_length, item.replaced_bytes, article_id],
     )
     insert_pages(db, article_id, item)
     insert_attachments(db, article_id, item, when)
@@ -155,29 +159,33 @@ def insert_attachments(db, article_id: int, item: ArticleItem, when: str) -> Non
 
 
 class StorePipeline:
-    def __init__(self, crawler, db_path: str):
+    """Writes what the spider and the stages hand on, and records every item a stage rejected
+    (``crawler.items.Rejected``, through Scrapy's ``item_dropped`` signal) as a failure."""
+
+    def __init__(self, crawler, archive, max_text_chars: int | None = MAX_TEXT_CHARS):
         self.crawler = crawler
-        self.db_path = db_path
-        self.db = None
-        self.max_text_chars = MAX_TEXT_CHARS
+        self.archive = archive
+        self.max_text_chars = max_text_chars  # longest text stored in articles.text (0: no cap)
         self.pending_aliases: dict[str, set[str]] = defaultdict(set)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        pipe = cls(crawler, crawler.settings.get("ARCHIVE_DB"))
-        # longest text stored in articles.text (0: no cap); the page is kept whole in raw_pages
-        pipe.max_text_chars = crawler.settings.getint("ARCHIVE_MAX_TEXT_CHARS", MAX_TEXT_CHARS)
-        return pipe
-
-    def open_spider(self):
-        self.db = open_db(self.db_path)
         self.since = now_iso()
         self.counts: list[tuple[str, int]] = []
 
-    def close_spider(self):
-        if self.db is not None:
-            self.db.conn.close()
-            self.db = None
+    @classmethod
+    def from_crawler(cls, crawler):
+        pipe = cls(crawler, crawl_archive(crawler), setting(crawler.settings, "ARCHIVE_MAX_TEXT_CHARS"))
+        crawler.signals.connect(pipe.item_dropped, signal=signals.item_dropped)
+        return pipe
+
+    @property
+    def db(self):
+        return self.archive.db
+
+    def open_spider(self, spider=None):
+        self.since = now_iso()
+        self.counts = []
+
+    def close_spider(self, spider=None):
+        """Nothing to do: the crawl's archive closes its connection when the engine stops."""
 
     @property
     def stats(self):
@@ -188,18 +196,27 @@ class StorePipeline:
         self.counts.append((key, n))
 
     def process_item(self, item):
+        self.commit(self.write, item)
+        return item
+
+    def item_dropped(self, item, response=None, spider=None, exception=None):
+        """A stage rejected *item*: it is a failure of the exception's kind (other drops are not ours)."""
+        if isinstance(exception, Rejected):
+            self.commit(self.reject, item, exception)
+
+    def commit(self, write, item, *args) -> None:
+        """Run *write* in one transaction, then count what it wrote; a failed write stops the crawl."""
         self.counts = []
         try:
             with transaction(self.db):
-                self.write(item)
+                write(item, *args)
             for key, n in self.counts:
                 self.stats.inc_value(key, n)
         except sqlite3.Error as exc:
-            self.stats.inc_value("archive/failed/store")
-            self.stats.set_value("archive/store_error", str(exc))
+            self.stats.inc_value(statkeys.failed("store"))
+            self.stats.set_value(statkeys.STORE_ERROR, str(exc))
             logger.error("archive write failed for %s: %s", getattr(item, "url", item), exc)
             self.stop(f"archive write failed: {exc}")
-        return item
 
     def stop(self, reason: str) -> None:
         """Stop the crawl: nothing more can be stored safely."""
@@ -212,57 +229,60 @@ class StorePipeline:
 
             deferred_from_coro(engine.close_spider_async(reason=reason))
 
+    def reject(self, item, rejected: Rejected) -> None:
+        when = now_iso()
+        db = self.db
+        kind, reason = rejected.kind, rejected.reason
+        pages = getattr(item, "pages", None)
+        record_failure(db, item.site, item.url, kind, reason, pages[0].status if pages else None, when)
+        self.count(statkeys.failed(kind))
+        # this run took the same error page for articles: undo that, count them as failures
+        stored = {url: stored_this_run(db, url, self.since) for url in getattr(item, "retract_urls", ())}
+        for url, counted in stored.items():
+            if counted is None:
+                continue  # already a failure, or archived before this run (left alone)
+            retract_url(db, url, self.since)
+            self.count(counted, -1)
+            record_failure(db, item.site, url, kind, reason, None, when)
+            self.count(statkeys.failed(kind))
+
     def write(self, item) -> None:
         when = now_iso()
         db = self.db
         if isinstance(item, FailureItem):
             record_failure(db, item.site, item.url, item.kind, item.reason, item.status, when)
-            self.count(f"archive/failed/{item.kind}")
+            self.count(statkeys.failed(item.kind))
             if item.kind == "gone":  # marked, never deleted
                 db.execute("UPDATE articles SET gone_at = COALESCE(gone_at, ?) WHERE url = ?", [when, item.url])
         elif isinstance(item, ResolvedItem):
             db.execute("DELETE FROM failures WHERE url = ?", [item.url])
         elif isinstance(item, AliasItem):
-            row = db.execute("SELECT id FROM articles WHERE url = ?", [item.canonical]).fetchone()
+            row = self.archive.article_for_url(item.canonical)
             if row:
-                add_url(db, row[0], item.url, "alias", when)
+                add_url(db, row["id"], item.url, "alias", when)
             else:
                 self.pending_aliases[item.canonical].add(item.url)
         elif isinstance(item, ArticleItem):
-            if item.rejected:
-                kind, reason = item.rejected
-                record_failure(db, item.site, item.url, kind, reason, item.pages[0].status if item.pages else None, when)
-                self.count(f"archive/failed/{kind}")
-                # this run took the same error page for articles: undo that, count them as failures
-                stored = {url: stored_this_run(db, url, self.since) for url in item.retract_urls}
-                for url, counted in stored.items():
-                    if counted is None:
-                        continue  # already a failure, or archived before this run (left alone)
-                    retract_url(db, url, self.since)
-                    self.count(counted, -1)
-                    record_failure(db, item.site, url, kind, reason, None, when)
-                    self.count(f"archive/failed/{kind}")
-                return
             db.execute("DELETE FROM failures WHERE url = ?", [item.url])  # fetched whole: no longer failing
             if item.not_modified:
                 touch_article(db, item.recheck_id, item, when)
-                self.count("archive/unchanged")
+                self.count(statkeys.UNCHANGED)
                 return
             if item.existing_id is not None:
                 if item.changed:
                     update_article(db, item.existing_id, item, when, self.max_text_chars)
-                    self.count("archive/updated")
+                    self.count(statkeys.UPDATED)
                 else:
                     touch_article(db, item.existing_id, item, when)
-                    self.count("archive/unchanged")
+                    self.count(statkeys.UNCHANGED)
                 return
             if item.duplicate_of is not None:
                 touch_article(db, item.duplicate_of, None, when)
                 add_url(db, item.duplicate_of, item.url, item.duplicate_reason or "duplicate", when)
-                self.count("archive/duplicate")
+                self.count(statkeys.DUPLICATE)
                 return
             article_id = insert_article(db, item, when, self.max_text_chars)
             item.article_id = article_id
             for url in self.pending_aliases.pop(item.url, ()):
                 add_url(db, article_id, url, "alias", when)
-            self.count("archive/new")
+            self.count(statkeys.NEW)

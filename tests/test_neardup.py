@@ -244,7 +244,7 @@ def test_pipeline_groups_stored_articles_and_catches_up_at_open(tmp_path):
         third = insert(db, "https://www.sohu.com/c", story["text"][:1500], published_at="2023-07-09T00:00:00+08:00")
     item = ArticleItem(site="sohu", url="https://www.sohu.com/c", article_id=third)
     assert stage.process_item(item) is item
-    stage.process_item(ArticleItem(site="x", url="https://x.cn/rejected", rejected=("empty", "no text")))
+    assert stage.process_item(ArticleItem(site="x", url="https://x.cn/refetched")) is not None  # nothing new: untouched
     stage.close_spider()
     assert crawler.stats.get_value("archive/near_duplicate") == 1
     assert {group_of(db, a)[0] for a in (later, third)} == {early}
