@@ -278,3 +278,17 @@ def test_dated_link_lists_and_follow_widgets(line):
 
 def test_short_breadcrumb_in_the_header():
     assert cleaned("澎湃号 > 中国广州发布", where="start") == [P1, P2, P3]
+
+
+def test_furniture_patterns_grouped_for_speed_match_as_the_single_patterns():
+    import re
+
+    from archive.extract.vocab import FURNITURE_PATTERNS, FURNITURE_RX, _top_branches
+
+    assert _top_branches(r"^a|b(c|d)|[|]x|\|y|[^]|]q") == ["^a", "b(c|d)", "[|]x", r"\|y", "[^]|]q"]
+    assert len(FURNITURE_RX) < len(FURNITURE_PATTERNS)  # the line-start patterns are one regex
+    single = [re.compile(p) for p in FURNITURE_PATTERNS]
+    lines = ["上一篇：某某", "网友评论", "版权所有 某报社", "正文里说到上一篇：的事情", "举报电话：12345", "首页 > 新闻",
+             "分享到：微信", "12 条评论", "一段普通的正文，说的是今天的天气。", "Copyright 2024", "访问验证中"]
+    for line in lines:
+        assert any(rx.search(line) for rx in FURNITURE_RX) == any(rx.search(line) for rx in single), line

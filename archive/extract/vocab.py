@@ -140,7 +140,52 @@ FURNITURE_PATTERNS = [
     r"(?i)verifying (?:your|the) browser|security verification|checking your browser|please enable (?:javascript|cookies)"
     r"|aliyun_waf|^请(?:开启|启用|打开)\s*(?:javascript|js|cookie)|^(?:正在|安全)验证.{0,12}(?:请稍候|浏览器)|^访问验证",
 ]
-FURNITURE_RX = [re.compile(p) for p in FURNITURE_PATTERNS]
+
+
+def _top_branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a regular expression."""
+    out, cur, depth, in_class, i = [], [], 0, False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            cur.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            lead = "[^]" if pattern.startswith("[^]", i) else "[]" if pattern.startswith("[]", i) else ""
+            if lead:  # "[]…]", "[^]…]": that bracket is a member
+                cur.append(lead)
+                i += len(lead)
+                continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append("".join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(ch)
+        i += 1
+    out.append("".join(cur))
+    return out
+
+
+def _furniture_rx(patterns: list[str]) -> list[re.Pattern]:
+    """The patterns as searched per line.  Those anchored at the line start
+    in every alternative become one regex (tried once, at position 0), which
+    matches exactly when one of them does; the others stay separate, where
+    each keeps its own fast literal scan."""
+    anchored = [p for p in patterns if not p.startswith("(?") and all(b.startswith("^") for b in _top_branches(p))]
+    rest = [re.compile(p) for p in patterns if p not in anchored]
+    return ([re.compile("|".join("(?:" + p + ")" for p in anchored))] if anchored else []) + rest
+
+
+FURNITURE_RX = _furniture_rx(FURNITURE_PATTERNS)
 
 # headings of a notice block at the foot of a page: it and the lines after it go
 NOTICE_HEADING_RX = re.compile(
