@@ -453,8 +453,10 @@ _CHROME_ATTR = re.compile(r"(?i)foot|copyright|\bnav|menu|sidebar|comment|share|
 def _is_chrome(el) -> bool:
     if isinstance(el.tag, str) and el.tag.lower() in _NOT_CONTENT:
         return True
-    attrs = (el.get("class") or "") + " " + (el.get("id") or "")
-    return bool(attrs.strip()) and _CHROME_ATTR.search(attrs) is not None
+    cls, ident = el.get("class"), el.get("id")
+    if not cls and not ident:
+        return False
+    return _CHROME_ATTR.search((cls or "") + " " + (ident or "")) is not None
 
 
 def _own_text(el) -> str:
