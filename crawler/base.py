@@ -31,6 +31,7 @@ from archive.db import now_iso
 from archive.settings import default, value as setting
 from archive.extract.decode import decode
 from archive.siterules import Selectors
+from crawler import meta as meta_
 from crawler.challenge import challenge_reason
 from crawler.failures import classify
 from crawler.items import AliasItem, ArticleItem, FailureItem, Page, ResolvedItem
@@ -196,13 +197,13 @@ class SiteSpider(scrapy.Spider):
                 yield self.article_request(self.canonical_url(url), retry=True)
 
     def article_request(self, canon: str, *, retry: bool = False):
-        meta = {"kind": "article", "canonical": canon}
+        meta = {meta_.KIND: meta_.ARTICLE, meta_.CANONICAL: canon}
         if retry:
-            meta["retry_failure"] = True
+            meta[meta_.RETRY_FAILURE] = True
         return scrapy.Request(canon, callback=self.parse_article, errback=self.on_error, meta=meta)
 
     def list_request(self, url, *, start, n, feed=False):
-        meta = {"kind": "list"}
+        meta = {meta_.KIND: meta_.LIST}
         if n > 1:  # a 404 past page 1 may be the list's end: parse_list judges it by the previous page
             meta["handle_httpstatus_list"] = [404]
         return scrapy.Request(
@@ -317,9 +318,9 @@ class SiteSpider(scrapy.Spider):
         yield self.list_request(nxt, start=start, n=n + 1)
 
     def parse_article(self, response):
-        canonical = response.meta.get("canonical") or self.canonical_url(response.url)
-        recheck_id = response.meta.get("recheck_id")
-        if recheck_id and (response.status == 304 or response.meta.get("unchanged")):
+        canonical = response.meta.get(meta_.CANONICAL) or self.canonical_url(response.url)
+        recheck_id = response.meta.get(meta_.RECHECK_ID)
+        if recheck_id and (response.status == 304 or response.meta.get(meta_.UNCHANGED)):
             yield ArticleItem(site=self.name, url=canonical, recheck_id=recheck_id, not_modified=True)
             return
         if response.status in (404, 410):
@@ -333,8 +334,8 @@ class SiteSpider(scrapy.Spider):
         item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)], recheck_id=recheck_id)
         todo = []
         if decoded is not None:  # an undecodable page is the extract stage's to record
-            todo = [("page", u) for u in self.continuation_pages(decoded, canonical)]
-            todo += [("attachment", u) for u in self.attachment_links(decoded)]
+            todo = [(meta_.PAGE, u) for u in self.continuation_pages(decoded, canonical)]
+            todo += [(meta_.ATTACHMENT, u) for u in self.attachment_links(decoded)]
         yield from self.next_step(item, todo)
 
     def page_problem(self, response, decoded=False) -> tuple[str, str] | None:
@@ -352,7 +353,7 @@ class SiteSpider(scrapy.Spider):
         if "partial" in response.flags:  # close-delimited: nothing says how long the body should be
             if not CLOSING_TAG.search(response.body[-4096:]):
                 return "incomplete", "body ended inside the page (connection closed early)"
-            last = response.meta.get("last_size")
+            last = response.meta.get(meta_.LAST_SIZE)
             if last and len(response.body) < self.incomplete_shorter_than * last:
                 return "incomplete", "body much shorter than the last complete fetch"
         if decoded is False:
@@ -397,13 +398,13 @@ class SiteSpider(scrapy.Spider):
             return
         (kind, url), rest = todo[0], todo[1:]
         kwargs = {"item": item, "todo": rest}
-        if kind == "page":
+        if kind == meta_.PAGE:
             yield scrapy.Request(url, callback=self.parse_continuation, errback=self.on_step_error,
-                                 cb_kwargs=kwargs, meta={"kind": "page"}, dont_filter=True)
+                                 cb_kwargs=kwargs, meta={meta_.KIND: meta_.PAGE}, dont_filter=True)
         else:
             yield scrapy.Request(url, method="HEAD", callback=self.parse_attachment,
                                  errback=self.on_step_error, cb_kwargs=kwargs,
-                                 meta={"kind": "attachment"}, dont_filter=True)
+                                 meta={meta_.KIND: meta_.ATTACHMENT}, dont_filter=True)
 
     def parse_continuation(self, response, item, todo):
         problem = self.page_problem(response)
@@ -428,7 +429,7 @@ class SiteSpider(scrapy.Spider):
     def on_step_error(self, failure):
         request = failure.request
         kwargs = request.cb_kwargs
-        if request.meta.get("kind") == "page":
+        if request.meta.get(meta_.KIND) == meta_.PAGE:
             found = classify(failure)
             if found is not None:
                 item = kwargs["item"]
@@ -441,7 +442,7 @@ class SiteSpider(scrapy.Spider):
 
     def on_error(self, failure):
         request = failure.request
-        if request.meta.get("kind") == "list":
+        if request.meta.get(meta_.KIND) == meta_.LIST:
             walk = self.walks.setdefault(request.cb_kwargs.get("start", request.url), Walk())
             walk.failed = True
         result = self.failure_from(failure)
@@ -454,7 +455,7 @@ class SiteSpider(scrapy.Spider):
         if found is None:
             return None  # already archived: not a failure
         kind, reason, status = found
-        return self.failure(request.meta.get("canonical", request.url), kind, reason, status)
+        return self.failure(request.meta.get(meta_.CANONICAL, request.url), kind, reason, status)
 
     def failure(self, url, kind, reason, status=None) -> FailureItem:
         return FailureItem(site=self.name, url=url, kind=kind, reason=reason, status=status)

@@ -32,6 +32,8 @@ from twisted.internet.error import (
 )
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+from crawler import meta
+
 # Failures worth fetching again on the next run without waiting for a list to link the URL again.
 PERMANENT_KINDS = frozenset({"gone", "robots"})
 
@@ -53,7 +55,7 @@ def classify(failure) -> tuple[str, str, int | None] | None:
         status = failure.value.response.status
         return http_kind(status), f"HTTP {status}", status
     if failure.check(IgnoreRequest):
-        if request.meta.get("known"):
+        if request.meta.get(meta.KNOWN):
             return None
         msg = str(failure.value)
         low = msg.lower()

@@ -22,6 +22,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from archive import statkeys
 from archive.settings import value as setting
+from crawler import meta
 from crawler.archive import crawl_archive
 
 
@@ -83,18 +84,18 @@ class RefreshMiddleware:
         spider.known_urls = set(self.known)
 
     def process_request(self, request):
-        if request.meta.get("kind") != "article" or request.meta.get("retry_failure"):
+        if request.meta.get(meta.KIND) != meta.ARTICLE or request.meta.get(meta.RETRY_FAILURE):
             return None  # a URL that failed before is fetched plainly
         known = self.known.get(request.url)
         if known is None:
             return None
         stats = self.crawler.stats
         if not known.young:
-            request.meta["known"] = True
+            request.meta[meta.KNOWN] = True
             stats.inc_value(statkeys.KNOWN)
             raise IgnoreRequest(f"already archived: {request.url}")
-        request.meta["recheck_id"] = known.article_id
-        request.meta["last_size"] = known.size
+        request.meta[meta.RECHECK_ID] = known.article_id
+        request.meta[meta.LAST_SIZE] = known.size
         request.meta["handle_httpstatus_list"] = [304, 404, 410]
         if known.etag:
             request.headers.setdefault(b"If-None-Match", known.etag.encode("latin-1"))
@@ -104,9 +105,9 @@ class RefreshMiddleware:
         return None
 
     def process_response(self, request, response):
-        known_id = request.meta.get("recheck_id")
+        known_id = request.meta.get(meta.RECHECK_ID)
         if known_id and response.status == 200:
             known = self.known.get(request.url)
             if known and known.body_sha1 and hashlib.sha1(response.body).hexdigest() == known.body_sha1:
-                request.meta["unchanged"] = True
+                request.meta[meta.UNCHANGED] = True
         return response

@@ -180,3 +180,30 @@ def test_extract_command_prints_the_record(tmp_path):
     assert got["title"] == e["title"]
     assert got["published_at"] == e["published_at"]
     assert lines(got["text"]) == lines(e["text"])
+
+
+COUNT_CONNECTIONS = """
+import json, sqlite3, sys
+opened = []
+real = sqlite3.connect
+sqlite3.connect = lambda *a, **k: opened.append(a[0]) or real(*a, **k)
+from archive.crawl import run_crawl
+results = run_crawl(db_path=sys.argv[1], mirror=sys.argv[2])
+print(json.dumps({"sites": len(results), "new": sum(r.new for r in results), "connections": len(opened)}))
+"""
+
+
+def test_one_archive_connection_per_site_crawled(tmp_path, mirror):
+    """Every site's crawler shares one connection among its stages, middlewares and extensions; the
+    runner opens one more to create the file and summarise (a five-site crawl opened 41 before)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    proc = subprocess.run([sys.executable, "-c", COUNT_CONNECTIONS, str(tmp_path / "a.db"), mirror],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["new"] > 0
+    assert got["connections"] == got["sites"] + 1, got
