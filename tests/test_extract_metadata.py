@@ -408,3 +408,22 @@ def test_element_lines_from_the_page_rendering_equal_rendering_alone():
         body = tree.find(".//body")
         element_lines(body).append("x")
         assert element_lines(body) == _element_lines(body)
+
+
+def test_time_attribute_of_the_article_wrapper_refines_the_day_shown():
+    body = ("<body><div class='post' data-ptime='2019-05-17 20:02:46'><h1>某地交通管制通告今日发布实施</h1>"
+            "<p class='time'><span>2019-05-17</span> · <span>某某城市报道</span></p>" + PARA + "</div></body>")
+    assert meta("<html>" + body + "</html>")["published_at"] == "2019-05-17T20:02:46+08:00"
+    # a time of another day does not replace the day the page shows
+    other = body.replace("2019-05-17 20:02:46", "2019-05-20 08:00:00")
+    assert meta("<html>" + other + "</html>")["published_at"] == "2019-05-17T00:00:00+08:00"
+
+
+def test_wechat_article_time_from_the_template_variable():
+    page = ("<html><head><script>var nickname = \"某号\";\n var ct = \"1581517074\";</script></head><body>"
+            "<h1 class='rich_media_title'>一篇公众号文章的标题</h1><span>昨天</span>"
+            "<div class='rich_media_content ' id='js_content'>" + PARA + "</div></body></html>")
+    assert meta(page)["published_at"] == "2020-02-12T22:17:54+08:00"
+    # the same variable on a page that is not the WeChat template is nothing
+    plain = page.replace("id='js_content'", "id='content'")
+    assert meta(plain)["published_at"] is None

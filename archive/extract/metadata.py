@@ -164,6 +164,10 @@ def _is_head(el) -> bool:
                               or "bt_" in c or "biaoti" in c)
 
 
+# a publication time a CMS writes into an attribute of the article wrapper
+_TIME_ATTRS = ("data-ptime", "data-pubtime", "data-publish-time", "data-publishtime", "data-publish-date")
+
+
 def _page_index(tree) -> dict:
     """One pass over the page's elements, in document order: heading
     candidates (as _HEAD_XPATH), the hidden CMS fields by id, keyword boxes."""
@@ -171,6 +175,7 @@ def _page_index(tree) -> dict:
         heads: list = []
         cms: dict[str, list] = {i: [] for i in _CMS_IDS}
         kw: list = []
+        times: list[str] = []
         for el in tree.getroottree().getroot().iter():
             if not isinstance(el.tag, str):
                 continue
@@ -181,7 +186,11 @@ def _page_index(tree) -> dict:
                 cms[i].append(el)
             if i == "key_word" or (c is not None and ("keyword" in c or "key_word" in c)):
                 kw.append(el)
-        return {"heads": heads, "cms": cms, "kw": kw}
+            for attr in _TIME_ATTRS:
+                v = el.get(attr)
+                if v:
+                    times.append(v)
+        return {"heads": heads, "cms": cms, "kw": kw, "times": times}
     return _memo(("index", tree), build)
 
 
@@ -610,6 +619,8 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
                   "og:article:published_time", "og:release_date", "datePublished", "publishtime",
                   "publish-time", "release_date", "dc.date.issued", "dcterms.issued", "weibo:article:create_at"))
         add(_by_id(tree, "pubtime_baidu"))
+        for value in _page_index(tree)["times"][:1]:
+            add(value)
         for item in _jsonld(tree):
             if item.get("datePublished"):
                 add(str(item["datePublished"]))
@@ -657,6 +668,10 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
                     add(m.group(1))
                     break
     if not candidates:
+        # a WeChat article shows a relative day ("昨天"); its time is the
+        # template's creation-time variable (Unix seconds)
+        add(_wechat_time(tree))
+    if not candidates:
         return None
     # prefer the first candidate; a later one that agrees but is more precise wins
     best = candidates[0]
@@ -666,6 +681,21 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
         elif best[2] and secs and not best[1] and dt.replace(second=0) == best[0].replace(second=0):
             best = (dt, secs, timed)
     return iso(best[0])
+
+
+_WECHAT_CT = re.compile(r"""\bvar\s+ct\s*=\s*["'](\d{10})["']""")
+
+
+def _wechat_time(tree) -> str | None:
+    """``var ct = "1581517074"`` of the WeChat article template (its body is
+    div#js_content.rich_media_content), as China time."""
+    if not tree.xpath("//div[@id='js_content' and contains(@class, 'rich_media_content')]"):
+        return None
+    for script in tree.iter("script"):
+        m = _WECHAT_CT.search(script.text or "")
+        if m:
+            return iso(datetime.fromtimestamp(int(m.group(1)), timezone(timedelta(hours=8))))
+    return None
 
 
 # --- source / author / editor ------------------------------------------------------
