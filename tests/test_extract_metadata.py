@@ -427,3 +427,36 @@ def test_wechat_article_time_from_the_template_variable():
     # the same variable on a page that is not the WeChat template is nothing
     plain = page.replace("id='js_content'", "id='content'")
     assert meta(plain)["published_at"] is None
+
+
+PROSE = ("<p>与会代表认为，氢能产业链条长、带动作用强，需要在制氢、储运、加注等环节协同推进，多地已经出台扶持政策。</p>"
+         "<p>业内人士表示，今年以来相关项目陆续落地，产业规模持续扩大，配套设施建设也在加快推进之中。</p>") * 2
+
+
+def test_name_prefixed_title_with_the_bare_title_and_the_name_under_it():
+    page = ("<html><head><title>某站</title></head><body><table><tr><td><b>王小明：我的一次远行</b></td></tr>"
+            "<tr><td>作者：</td></tr><tr><td>2005-07-05</td></tr></table>"
+            "<p>我的一次远行</p><p>王小明</p>" + PROSE + "</body></html>")
+    m = meta(page)
+    assert m["title"] == "王小明：我的一次远行"
+    assert m["author"] == "王小明"
+    # the prefix alone (no bare title with the name under it) names nobody
+    bare = page.replace("<p>我的一次远行</p><p>王小明</p>", "")
+    assert meta(bare)["author"] is None
+
+
+def test_consecutive_byline_lines_give_one_list_of_names():
+    page = ("<html><body><h1>城区旧房拆除屡出事故谁来担责</h1><p>本报实习生 甲乙丙 丁戊</p><p>本报记者 己庚 辛壬癸</p>"
+            "<p>2003-7-24</p>" + PROSE + "</body></html>")
+    assert meta(page)["author"] == "甲乙丙、丁戊、己庚、辛壬癸"
+    one = page.replace("<p>本报实习生 甲乙丙 丁戊</p>", "")
+    assert meta(one)["author"] == "己庚 辛壬癸"  # one line: as the page shows it
+
+
+def test_writer_credit_closing_a_paragraph():
+    page = ("<html><body><h1>社区开展金融知识宣传活动</h1><p>2019-09-23</p>" + PROSE +
+            "<p>活动中，志愿者们向市民普及了防范电信诈骗的基本知识。(文/图 张小三 李小四)</p></body></html>")
+    assert meta(page)["author"] == "张小三 李小四"
+    # a credit in mid-paragraph or not closing a sentence is no byline
+    mid = page.replace("知识。(文/图 张小三 李小四)", "知识(文/图 张小三 李小四)")
+    assert meta(mid)["author"] is None

@@ -896,10 +896,17 @@ def _lines_author(lines: list[str] | None) -> str | None:
         if m and m.group("v") not in _NOT_NAMES and i and len(lines[i - 1]) >= 8 \
                 and re.search(r"[。！？”」]$", lines[i - 1]):
             return m.group("v")
-        m = _REPORTED.search(line)
+        m = _REPORTED.search(line) or _CREDIT_END.search(line)
         if m and len(line) >= 20:
             return m.group("v")
     return None
+
+
+# "…。(文/图 张三 李四)", "…。（文：张三）" closing a paragraph: the writer's credit
+_CREDIT_END = re.compile(
+    r"[。！？”][（(]\s*(?:文|文字|文/图|文／图|图/文|图／文|文图|图文)\s*[/／:：]?\s*"
+    r"(?P<v>[\u4e00-\u9fff]{2,4}(?:[、 ][\u4e00-\u9fff]{2,4}){0,3})\s*[)）]$"
+)
 
 
 # "ggjjzhzz 发表于 2005-9-15 11:46:00": a blog or forum post's author and time
@@ -932,8 +939,19 @@ def _title_byline(head: list[str] | None, title: str | None) -> str | None:
             if nxt and _NAME_LINE.fullmatch(nxt) and not _NOT_BYLINE.match(nxt) and not _OUTLET.fullmatch(nxt) \
                     and not _RELATED_RX.match(nxt) and not _NAV_WORD.search(nxt) and _squash(nxt) not in st:
                 return nxt
-            return None
+            break
+    # "作者名：标题" in the title slot, the article repeating the bare title
+    # with the same name alone under it
+    m = _NAME_PREFIXED_TITLE.match(title.strip())
+    if m:
+        name, bare = m.group(1).strip(), _squash(m.group(2))
+        for i, line in enumerate(head[:-1]):
+            if _squash(line) == bare and head[i + 1].strip() == name and _NAME_LINE.fullmatch(name):
+                return name
     return None
+
+
+_NAME_PREFIXED_TITLE = re.compile(r"^([^：:]{2,12})[：:](.{4,})$")
 
 
 def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
@@ -989,10 +1007,28 @@ def _byline_author(tree, head: list[str] | None) -> str | None:
             r"^(?:本报讯|本报|[^\s，。]{0,8}讯)\s*[（(]\s*记者\s*" + names + r"\s*[）)]", t)
         if m:
             return m.group(1)
-        m = re.fullmatch(r"[\u4e00-\u9fff]{0,8}记者\s*[:：]?\s*" + names, t)
+        m = _ROLE_BYLINE.fullmatch(t)
         if m and len(t) <= 40:
-            return m.group(1)
+            # consecutive byline lines ("本报实习生 甲 乙" / "本报记者 丙"):
+            # everyone, in page order, as one list
+            group = [m.group("v")]
+            if head and t in head:
+                for nxt in head[head.index(t) + 1:]:
+                    m2 = _ROLE_BYLINE.fullmatch(nxt)
+                    if not m2 or len(nxt) > 40:
+                        break
+                    group.append(m2.group("v"))
+            if len(group) == 1:
+                return group[0]
+            return "、".join(n for g in group for n in re.split(r"[ 、，,]+", g) if n)
     return None
+
+
+# a byline line: the desk, the role, the names ("本报记者 张三 李四", "通讯员 王五")
+_ROLE_BYLINE = re.compile(
+    r"[\u4e00-\u9fff]{0,8}(?:记者|实习生|通讯员)\s*[:：]?\s*"
+    r"(?P<v>[\u4e00-\u9fff·]{2,5}(?:[ 、，,][\u4e00-\u9fff·]{2,5}){0,3})"
+)
 
 
 _KW_SPLIT = re.compile(r"[,，;；、|｜\s]+")
