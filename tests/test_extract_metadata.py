@@ -460,3 +460,12 @@ def test_writer_credit_closing_a_paragraph():
     # a credit in mid-paragraph or not closing a sentence is no byline
     mid = page.replace("知识。(文/图 张小三 李小四)", "知识(文/图 张小三 李小四)")
     assert meta(mid)["author"] is None
+
+
+def test_forum_poster_over_the_first_user_panel():
+    page = ("<html><body><h1>一件奇怪的事情发生在我们小区里面</h1><table><tr><td>"
+            "<p>abc_123</p><p>级别：入学了</p><p>积分：235</p></td><td>" + PROSE + "</td></tr>"
+            "<tr><td><p>另一人</p><p>级别：大学</p><p>积分：900</p></td><td><p>回复内容。</p></td></tr></table></body></html>")
+    assert meta(page)["author"] == "abc_123"
+    # one stats-like line is no user panel
+    assert meta(page.replace("<p>积分：235</p>", "").replace("<p>积分：900</p>", ""))["author"] is None

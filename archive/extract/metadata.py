@@ -837,7 +837,7 @@ def find_author(tree, rules=None, head: list[str] | None = None, lines: list[str
             return str(a[0]["name"]).strip()
         if isinstance(a, str) and a.strip():
             return a.strip()
-    v = _lines_author(lines)
+    v = _lines_author(lines) or _forum_poster(lines)
     if v:
         return v
     v = (_meta(tree, "author", "article:author") or "").strip()
@@ -849,6 +849,24 @@ def find_author(tree, rules=None, head: list[str] | None = None, lines: list[str
     if _PUBLISHER.search(v) or any(_squash(v) and name.startswith(_squash(v)) for name in sites if name):
         return None
     return v
+
+
+# a forum's user panel beside a post: the poster's name, then lines of their stats
+_PANEL_STAT = re.compile(r"^(?:级别|等级|积分|帖子|发帖|发帖数|精华|注册时间|注册日期|头衔|威望|金钱|UID)\s*" + C)
+_POSTER = re.compile(r"[\u4e00-\u9fff·]{2,8}|[A-Za-z][\w.-]{1,19}")
+
+
+def _forum_poster(lines: list[str] | None) -> str | None:
+    """The first post's author in a forum thread: the name line over the
+    first user panel (at least two stats lines: 级别：…, 积分：…)."""
+    lines = lines or []
+    for i in range(1, len(lines) - 1):
+        if _PANEL_STAT.match(lines[i]) and sum(1 for ln in lines[i: i + 4] if _PANEL_STAT.match(ln)) >= 2:
+            name = lines[i - 1].strip()
+            if _POSTER.fullmatch(name) and not _NOT_BYLINE.match(name) and not _NAV_WORD.search(name):
+                return name
+            return None
+    return None
 
 
 # a name that is an organisation, a site or a desk, not a person
