@@ -5,7 +5,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
-from archive.db import now_iso, open_db
+from archive import statkeys
+from archive.db import Archive, now_iso
 from archive.runs import SiteResult, summarise
 
 
@@ -48,7 +49,7 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
     unknown = [n for n in names if n not in spiders]
     if unknown:
         raise ValueError(f"unknown site(s): {', '.join(unknown)}; known: {', '.join(spiders)}")
-    db = open_db(db_path)  # create and migrate once, before the spiders open it
+    archive = Archive(db_path).open()  # create and migrate the file once, before the spiders open it
     since = now_iso()
     process = CrawlerProcess(settings)
     crawlers = []
@@ -58,9 +59,18 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
         process.crawl(crawler)
     process.start()
     try:
-        return [summarise(name, crawler.stats.get_stats(), db, since) for name, crawler in crawlers]
+        return [outcome(name, crawler, archive, since) for name, crawler in crawlers]
     finally:
-        db.conn.close()
+        archive.close()
+
+
+def outcome(name: str, crawler, archive: Archive, since: str) -> SiteResult:
+    """A site's outcome as its run log computed it (and wrote to ``crawl_runs``); computed here
+    only when the run log is off (``RUN_LOG_ENABLED``)."""
+    stats = crawler.stats.get_stats()
+    if stats.get(statkeys.OUTCOME):
+        return SiteResult(**stats[statkeys.OUTCOME])
+    return summarise(name, stats, archive.db, since)
 
 
 def format_summary(results: list[SiteResult]) -> str:

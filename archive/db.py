@@ -106,6 +106,11 @@ class Archive:
             self._db = open_db(self.path)
         return self._db
 
+    def open(self) -> Archive:
+        """Open now (creating and migrating the file) rather than at first use."""
+        self.db  # noqa: B018 - the property opens it
+        return self
+
     @property
     def is_open(self) -> bool:
         return self._db is not None

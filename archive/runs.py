@@ -25,7 +25,9 @@ class SiteResult:
 
 
 def top_failures(db, site: str, since: str, limit: int) -> list[tuple[str, int]]:
-    """(reason, URLs) of a site's commonest failures since *since*."""
+    """(reason, URLs) of a site's commonest failures since *since* (none without a *db*)."""
+    if db is None:
+        return []
     return db.execute(
         "SELECT reason, count(*) n FROM failures WHERE site = ? AND last_seen >= ? "
         "GROUP BY reason ORDER BY n DESC, reason LIMIT ?",
@@ -44,6 +46,8 @@ def spider_errors(stats: dict) -> int:
 
 
 def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None = None) -> SiteResult:
+    """The outcome of one site's crawl from its stats (and its failure rows in *db* since *since*,
+    for the reason). Computed once per run, by the run log (``crawler/runlog.py``)."""
     failed = statkeys.failed_counts(stats)
     res = SiteResult(
         site=site,

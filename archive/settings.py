@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive.db import MAX_TEXT_CHARS
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -22,7 +24,7 @@ class Setting:
 SETTINGS: list[Setting] = [
     # --- the archive
     Setting("ARCHIVE_DB", "archive.db", "Path of the SQLite archive."),
-    Setting("ARCHIVE_MAX_TEXT_CHARS", 200_000,
+    Setting("ARCHIVE_MAX_TEXT_CHARS", MAX_TEXT_CHARS,
             "Longest text stored in `articles.text`, in characters (0: no cap); the page is kept whole in `raw_pages`."),
     Setting("RUN_LOG_ENABLED", True, "Write one `crawl_runs` row per site per run."),
     # --- what a run fetches

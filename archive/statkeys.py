@@ -29,6 +29,9 @@ RETRY_AFTER_WAITS = "archive/retry_after_waits"
 OFFSITE_REDIRECTS = "archive/offsite_redirects"
 WALKS_OPEN = "archive/walks_open"  # list walks left open at the end of a run
 
+# the run's outcome (archive.runs.SiteResult.as_dict()), computed once by crawler.runlog.RunLog
+OUTCOME = "archive/outcome"
+
 # the near-duplicate stage
 NEAR_DUPLICATE = "archive/near_duplicate"
 NEARDUP_ERRORS = "archive/neardup/errors"

@@ -22,7 +22,7 @@ def crawl_archive(crawler) -> Archive:
     """The crawler's archive; NotConfigured when ``ARCHIVE_DB`` is empty (the component is then off)."""
     archive = _ARCHIVES.get(crawler)
     if archive is None:
-        path = crawler.settings.get("ARCHIVE_DB")
+        path = crawler.settings.get("ARCHIVE_DB")  # no fallback: a crawler without it has no archive
         if not path:
             raise NotConfigured("ARCHIVE_DB is not set")
         archive = _ARCHIVES[crawler] = Archive(path)

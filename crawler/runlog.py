@@ -1,7 +1,9 @@
 """The run log: one ``crawl_runs`` row per site per run.
 
 A Scrapy extension: the row is written as ``running`` when the spider opens
-and completed with counts and a status when it closes. A crawl that was killed
+and completed with counts and a status when it closes. The outcome is computed
+here, once; the crawl runner (``archive.crawl.run_crawl``) takes it from the
+crawl's stats, the scheduler from the row. A crawl that was killed
 stays ``running`` until the site's next run marks it ``interrupted``.
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sqlite3
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from archive import statkeys
 from archive.db import now_iso, transaction
 from archive.runs import summarise
 from archive.settings import value as setting
@@ -47,11 +50,19 @@ class RunLog:
                 {"site": spider.name, "started_at": self.started, "status": "running"}).last_rowid
 
     def spider_closed(self, spider, reason):
-        if self.run_id is None:
-            return
+        """The run's outcome, computed here once: kept in the crawl's stats (``statkeys.OUTCOME``,
+        for the runner in this process) and written to the run's ``crawl_runs`` row (for the
+        scheduler, ``archive stats`` and the next run)."""
         db = self.archive.db
         try:
-            res = summarise(spider.name, self.crawler.stats.get_stats(), db, self.started, reason)
+            res = summarise(spider.name, self.crawler.stats.get_stats(), db, self.started or now_iso(), reason)
+        except sqlite3.Error as exc:  # the failure summary could not be read: the counts still stand
+            logger.error("could not read the run's failures: %s", exc)
+            res = summarise(spider.name, self.crawler.stats.get_stats(), None, "", reason)
+        self.crawler.stats.set_value(statkeys.OUTCOME, res.as_dict())
+        if self.run_id is None:
+            return
+        try:
             with transaction(db):
                 db["crawl_runs"].update(self.run_id, {
                     "ended_at": now_iso(), "status": res.status, "pages_fetched": res.pages_fetched,

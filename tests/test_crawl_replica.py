@@ -48,6 +48,19 @@ def test_first_crawl_succeeds_and_counts(archived):
     assert sum(s["errors"] for s in summary) >= sum(1 for n in NOT_ARTICLES if n["kind"] != "blocked")
 
 
+def test_the_summary_is_the_outcome_recorded_in_crawl_runs(archived):
+    """The run's outcome is computed once: the CLI's summary and the crawl_runs rows agree."""
+    db, code, summary, err, articles = archived
+    runs = {r["site"]: r for r in rows(db, "SELECT * FROM crawl_runs")}
+    assert set(runs) == {s["site"] for s in summary}
+    for s in summary:
+        r = runs[s["site"]]
+        assert (r["status"], r["new"], r["updated"], r["unchanged"], r["duplicates"], r["errors"], r["blocked"],
+                r["pages_fetched"], r["error_summary"] or "") == (
+            s["status"], s["new"], s["updated"], s["unchanged"], s["duplicate"], s["errors"], s["blocked"],
+            s["pages_fetched"], s["reason"]), s["site"]
+
+
 @pytest.mark.parametrize("expected", EXPECTED, ids=[e["url"].split("//")[1] for e in EXPECTED])
 def test_article_matches_expected_record(archived, expected):
     articles = archived[4]
