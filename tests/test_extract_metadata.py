@@ -463,7 +463,7 @@ def test_writer_credit_closing_a_paragraph():
 
 
 def test_forum_poster_over_the_first_user_panel():
-    page = ("<html><body><h1>一件奇怪的事情发生在我们小区里面</h1><table><tr><td>"
+    page = ("<html><body><h1>一件奇怪的事情发生在我们小区里面</h1><p>社区首页 &gt; 奇闻异事</p><table><tr><td>"
             "<p>abc_123</p><p>级别：入学了</p><p>积分：235</p></td><td>" + PROSE + "</td></tr>"
             "<tr><td><p>另一人</p><p>级别：大学</p><p>积分：900</p></td><td><p>回复内容。</p></td></tr></table></body></html>")
     assert meta(page)["author"] == "abc_123"
