@@ -19,7 +19,7 @@ __all__ = ["clean_lines", "clean_text", "is_noise_line"]
 from .vocab import (
     COLON as C, CJK as _CJK, EDITOR_LABELS as _EDITOR_LABELS, EDITOR_NAME_LABELS, FURNITURE_RX as _ALWAYS_RX,
     INVISIBLE as _INVISIBLE, NOTICE_HEADING_RX, META_LABELS as _META_LABELS, MIN_WORD_CHARS, RELATED_HEADINGS, SOURCE_LABELS,
-    DATE_LABELS, GOV_FACT_LABELS, GOV_STRONG_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WORD_RX as _WORD, WS as _WS, squash,
+    DATE_LABELS, GOV_FACT_LABELS, GOV_STRONG_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WS as _WS, has_words, squash,
 )
 
 # --- whole lines that are furniture wherever they appear ----------------------
@@ -235,7 +235,7 @@ def clean_lines(
             seen_long.add(line)
         dedup.append(line)
     # too little text left to be an article body ("" means "not an article")
-    if sum(len(_WORD.findall(l)) for l in dedup) < MIN_WORD_CHARS:
+    if not has_words(dedup, MIN_WORD_CHARS):
         return []
     return dedup
 

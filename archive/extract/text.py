@@ -13,7 +13,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from .cleanup import clean_lines
-from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, WORD_RX, WS as _WS, squash
+from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, WORD_RX, WS as _WS, has_words, squash
 
 __all__ = ["element_lines", "lines_memo", "body_text", "select", "generic_text"]
 
@@ -538,8 +538,7 @@ def body_text(tree, url: str | None = None, rules=None, *, title: str | None = N
     container, runs = prose_blocks(tree)
     lines = generic_text(tree, url)
     cleaned = clean_lines(lines, title=title, extra_patterns=extra)
-    prose = sum(len(WORD_RX.findall(r)) for r in runs)
-    if container is not None and prose >= MIN_PROSE and _covered(runs, cleaned) < 0.5:
+    if container is not None and has_words(runs, MIN_PROSE) and _covered(runs, cleaned) < 0.5:
         # trafilatura missed the page's main prose (a short brief in portal
         # chrome, a body its heuristics skip): take the densest block instead
         # when that gives more text.

@@ -212,3 +212,13 @@ RELATED_HEADINGS = (
 # fewer word characters (CJK, letters, digits) than this: not an article body
 MIN_WORD_CHARS = 15
 WORD_RX = re.compile(r"[" + CJK + r"A-Za-z0-9]")
+
+
+def has_words(lines, n: int) -> bool:
+    """True when ``lines`` hold at least ``n`` word characters (stops counting there)."""
+    total = 0
+    for line in lines:
+        total += len(WORD_RX.findall(line))
+        if total >= n:
+            return True
+    return False
