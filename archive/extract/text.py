@@ -128,27 +128,43 @@ def element_lines(el) -> list[str]:
                     _walk_spans(root, out, spans)
                 finally:
                     root.tail = tail
-            # "\n" counted before each piece: a block element's piece starts
-            # and ends with one, so its lines are a run of the page's lines
+            # "\n" counted before each piece (and after the last): the lines
+            # between an element's first and last newline are page lines
             before, n = [], 0
             for piece in out:
                 before.append(n)
                 n += piece.count("\n")
+            before.append(n)
             page = [_WS.sub(" ", line).strip() if line and not line.isspace() else ""
                     for line in "".join(out).split("\n")]
             memo["spans"], memo["out"], memo["before"], memo["page"] = spans, out, before, page
         span = memo["spans"].get(el)
         if span is not None:
-            start, end = span
-            out = memo["out"]
-            if end - start >= 2 and out[start] == "\n" and out[end - 1] == "\n":
-                before = memo["before"]
-                lines = memo[el] = [l for l in memo["page"][before[start] + 1: before[end - 1] + 1] if l]
-            else:
-                lines = memo[el] = _split_lines(out[start:end])
+            lines = memo[el] = _slice_lines(memo["out"], memo["before"], memo["page"], *span)
         else:  # outside the rendered page (in <head>, inside a skipped element)
             lines = memo[el] = _element_lines(el)
     return list(lines)
+
+
+def _slice_lines(out: list[str], before: list[int], page: list[str], start: int, end: int) -> list[str]:
+    """``_split_lines(out[start:end])`` from the page's lines: the part of
+    the slice before its first newline, the whole page lines between its
+    first and last newline, the part after its last newline."""
+    first_nl, last_nl = before[start], before[end] - 1  # page newline indices inside the slice
+    if last_nl < first_nl:  # no line break inside: part of one line
+        return _split_lines(out[start:end])
+    k = start
+    while "\n" not in out[k]:
+        k += 1
+    head = "".join(out[start:k]) + out[k][:out[k].index("\n")]
+    k = end - 1
+    while "\n" not in out[k]:
+        k -= 1
+    tail = out[k][out[k].rindex("\n") + 1:] + "".join(out[k + 1:end])
+    lines = _split_lines([head])
+    lines.extend(line for line in page[first_nl + 1: last_nl + 1] if line)
+    lines.extend(_split_lines([tail]))
+    return lines
 
 
 def _element_lines(el) -> list[str]:
