@@ -46,6 +46,11 @@ _RELATED_HEADING = re.compile(
 # a teaser title carrying its tag list: "…标题…创业|郊区", "…样板创新|低碳|样板"
 _TAGGED_TITLE = re.compile(r"[" + _CJK + r"A-Za-z0-9]{1,8}(?:\s*[|｜]\s*[" + _CJK + r"A-Za-z0-9]{1,8}){2,}\s*$")
 
+
+def _tagged_title(line: str) -> bool:
+    # two bars at least, or the (costly) search cannot match
+    return line.count("|") + line.count("｜") >= 2 and _TAGGED_TITLE.search(line) is not None
+
 # metadata lines (only dropped in the header zone or when very short)
 _DATE = (
     r"(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}\s*[-/月]\s*\d{1,2}\s*日?)"
@@ -190,7 +195,7 @@ def clean_lines(
             if len(line) <= 6 and not _SENT_END.search(line) and i + 1 < first_prose:
                 # lone short labels above the title ("北极星", "搜索")
                 continue
-            if _TAGGED_TITLE.search(line) and not _SENT_END.search(line):
+            if _tagged_title(line) and not _SENT_END.search(line):
                 continue
             if _SHORT_CRUMB.match(line):  # "澎湃号 > 某某发布"
                 continue
@@ -215,7 +220,7 @@ def clean_lines(
     seen = 0
     for i, line in enumerate(out):
         if i > 0 and (_RELATED_HEADING.match(line) or NOTICE_HEADING_RX.match(line)
-                      or (_TAGGED_TITLE.search(line) and len(line) <= 80)):
+                      or (len(line) <= 80 and _tagged_title(line))):
             if seen >= related_share * total and seen > 0:
                 out = out[:i]
                 break
