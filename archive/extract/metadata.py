@@ -274,8 +274,11 @@ def _wlen(s: str) -> int:
     return len(s) + len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", s))
 
 
+_SQUASH_RX = re.compile(r"[\s\u00a0\u3000]")
+
+
 def _squash(s: str | None) -> str:
-    return re.sub(r"[\s\u00a0\u3000]", "", s or "")
+    return _SQUASH_RX.sub("", s or "") if s else ""
 
 
 _ORG_TAIL = re.compile(
@@ -505,8 +508,11 @@ def document_lines(tree) -> list[str]:
     return element_lines(body if body is not None else tree)
 
 
+_ANY_WS = re.compile(r"\s")
+
+
 def _title_line_index(lines: list[str], title: str | None) -> int | None:
-    squash = lambda s: re.sub(r"\s", "", s or "")
+    squash = lambda s: _ANY_WS.sub("", s or "")
     st = squash(title)
     if not st:
         return None
@@ -628,8 +634,9 @@ def find_published_at(tree, rules=None, head: list[str] | None = None, lines: li
     if not candidates and lines and title:
         # the header area around the title wherever it shows (a repeated
         # title, a date line a few lines above it)
+        st = _squash(title)
         for i, line in enumerate(lines):
-            if _squash(line) != _squash(title):
+            if _squash(line) != st:
                 continue
             for near in lines[max(0, i - 4): i + 6]:
                 m = _LABELED_DATE.search(near)
@@ -890,15 +897,19 @@ def _clean_name(v: str | None) -> str | None:
     return v or None
 
 
+_AUTHOR_LINE = re.compile(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C)
+_AUTHOR_MID = re.compile(r"(?:^|\s)(?:作者|撰文)\s*" + C + r"\s*\S")
+_AUTHOR_DESK = re.compile(r"^(\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C + r")\s*[\u4e00-\u9fff]{0,6}记者\s*")
+
+
 def _lines_author(lines: list[str] | None) -> str | None:
     """An author named in the page's lines: a short "作者：X" line (or "作者："
     with the name on the next line), a forum's "由X于<date>发表" line, a
     sign-off "（姓名）" line."""
     for line in _merge_labels(list(lines or ())):
-        if len(line) <= 60 and re.match(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C, line) or (
-                len(line) <= 40 and re.search(r"(?:^|\s)(?:作者|撰文)\s*" + C + r"\s*\S", line)):
+        if len(line) <= 60 and _AUTHOR_LINE.match(line) or (len(line) <= 40 and _AUTHOR_MID.search(line)):
             # "采写：南都记者 余某 向某": the desk before 记者 is not a name
-            line = re.sub(r"^(\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C + r")\s*[\u4e00-\u9fff]{0,6}记者\s*", r"\1", line)
+            line = _AUTHOR_DESK.sub(r"\1", line)
             v = _value(_AUTHOR_RX, line)
             v = _clean_name(v)
             if v and not _PUBLISHER.search(v):
