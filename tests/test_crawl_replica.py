@@ -80,6 +80,7 @@ def test_article_matches_expected_record(archived, expected):
 
 def test_no_replacement_characters_anywhere(archived):
     for art in archived[4].values():
+        assert art["replaced_bytes"] == 0, art["url"]  # recorded, and the replica decodes cleanly
         for field in ("title", "text", "source", "author", "editor"):
             assert "\ufffd" not in (art[field] or ""), (art["url"], field)
 

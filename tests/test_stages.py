@@ -89,7 +89,16 @@ def test_extract_rejects_an_undecodable_page(crawler):
     item.pages[0].charset = "no-such-charset"
     with pytest.raises(Rejected) as got:
         through(crawler, item, ExtractPipeline)
-    assert isinstance(got.value, DropItem) and got.value.kind in ("charset", "unparsable")
+    assert isinstance(got.value, DropItem) and got.value.kind == "charset"
+
+
+def test_extract_rejects_an_article_whose_later_page_cannot_be_decoded(crawler):
+    item = article_item()
+    item.pages.append(Page(url="https://www.example.cn/news/1_2.html", status=200, body=bytes(range(256)) * 64,
+                           fetched_at=WHEN, charset="no-such-charset"))
+    with pytest.raises(Rejected) as got:
+        through(crawler, item, ExtractPipeline)
+    assert (got.value.kind, got.value.reason) == ("incomplete", "a page of the article cannot be decoded")
 
 
 def test_extract_leaves_an_unchanged_recheck_alone(crawler):
