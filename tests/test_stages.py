@@ -322,3 +322,30 @@ def test_spider_reads_its_settings_in_from_crawler(tmp_path):
                                                         "BACKFILL": True, "BACKFILL_MAX_PAGES": 7})
     sp = ExampleSpider.from_crawler(crawler)
     assert (sp.backfill, sp.max_list_pages, sp.max_pages) == (True, 2, 7)
+
+
+def test_on_error_records_a_failure_unless_the_url_was_known(crawler):
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.python.failure import Failure
+
+    from crawler import meta
+
+    sp = spider_for(crawler)
+    start = "https://www.example.cn/news/index.html"
+    req = sp.list_request(start, start=start, n=1)
+    try:
+        raise HttpError(Response(url=start, status=503, request=req), "HTTP 503")
+    except HttpError:
+        failure = Failure()
+    failure.request = req
+    (item,) = sp.on_error(failure)
+    assert (item.kind, item.status, item.reason) == ("http_5xx", 503, "HTTP 503") and sp.walks[start].failed
+    known = sp.article_request("https://www.example.cn/news/1.html")
+    known.meta[meta.KNOWN] = True  # the refresh middleware skipped an archived URL: no failure
+    try:
+        raise IgnoreRequest("already archived")
+    except IgnoreRequest:
+        failure = Failure()
+    failure.request = known
+    assert list(sp.on_error(failure)) == []
