@@ -512,8 +512,12 @@ def prose_blocks(tree):
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if tag not in _RUN_TAGS:
             continue
-        text = squash(_own_text(el))
-        if len(text) < 10 or not _PROSE_PUNCT.search(text):
+        raw = _own_text(el)
+        # (squashing removes spaces only: the tests hold on the raw text first)
+        if len(raw) < 10 or not _PROSE_PUNCT.search(raw):
+            continue
+        text = squash(raw)
+        if len(text) < 10:
             continue
         parent = el.getparent()
         if parent is None:
