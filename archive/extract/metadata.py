@@ -179,6 +179,11 @@ def _page_index(tree) -> dict:
         for el in tree.getroottree().getroot().iter():
             if not isinstance(el.tag, str):
                 continue
+            names = el.keys()
+            if not names:  # most elements carry no attribute
+                if el.tag in _HEAD_TAGS:
+                    heads.append(el)
+                continue
             if _is_head(el):
                 heads.append(el)
             i, c = el.get("id"), el.get("class")
@@ -186,10 +191,11 @@ def _page_index(tree) -> dict:
                 cms[i].append(el)
             if i == "key_word" or (c is not None and ("keyword" in c or "key_word" in c)):
                 kw.append(el)
-            for attr in _TIME_ATTRS:
-                v = el.get(attr)
-                if v:
-                    times.append(v)
+            for attr in names:
+                if attr in _TIME_ATTRS:
+                    v = el.get(attr)
+                    if v:
+                        times.append(v)
         return {"heads": heads, "cms": cms, "kw": kw, "times": times}
     return _memo(("index", tree), build)
 
