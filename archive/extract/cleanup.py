@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-__all__ = ["clean_lines", "clean_text", "is_noise_line"]
+__all__ = ["clean_lines", "clean_text", "is_noise_line", "noise_memo"]
 
 from .vocab import (
     COLON as C, CJK as _CJK, EDITOR_LABELS as _EDITOR_LABELS, EDITOR_NAME_LABELS, FURNITURE_RX as _ALWAYS_RX,
@@ -109,8 +111,34 @@ def _is_meta_line(line: str) -> bool:
     return len(_META_LABEL_RX.findall(line)) >= 2
 
 
+# line -> is_noise_line(line), for the lines of one page (see noise_memo)
+_NOISE_MEMO: ContextVar[dict | None] = ContextVar("noise_line_memo", default=None)
+
+
+@contextmanager
+def noise_memo():
+    """Remember :func:`is_noise_line` (without extra patterns) inside the
+    block: one page's lines are cleaned twice when its densest block is
+    checked against trafilatura's output."""
+    token = _NOISE_MEMO.set({})
+    try:
+        yield
+    finally:
+        _NOISE_MEMO.reset(token)
+
+
 def is_noise_line(line: str, extra: Iterable[re.Pattern] = ()) -> bool:
     """True when ``line`` is page furniture wherever it appears."""
+    memo = _NOISE_MEMO.get()
+    if memo is None or extra:
+        return _is_noise_line(line, extra)
+    hit = memo.get(line)
+    if hit is None:
+        hit = memo[line] = _is_noise_line(line, ())
+    return hit
+
+
+def _is_noise_line(line: str, extra: Iterable[re.Pattern] = ()) -> bool:
     if not line:
         return True
     if _EDITOR_LINE.match(line) and not _SENT_END.search(line[:-1] if line.endswith("。") else line):

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from lxml import etree
 from lxml.html import HtmlElement
 
-from .cleanup import clean_lines
+from .cleanup import clean_lines, noise_memo
 from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, WORD_RX, WS as _WS, has_words, squash
 
 __all__ = ["element_lines", "lines_memo", "body_text", "select", "generic_text"]
@@ -544,6 +544,11 @@ def _covered(runs: list[str], lines: list[str]) -> float:
 
 def body_text(tree, url: str | None = None, rules=None, *, title: str | None = None) -> str:
     """Clean article text of ``tree``: one paragraph per line, "" when none found."""
+    with noise_memo():
+        return _body_text(tree, url, rules, title=title)
+
+
+def _body_text(tree, url: str | None = None, rules=None, *, title: str | None = None) -> str:
     lines = None
     extra = tuple(getattr(rules, "drop_lines", ()) or ()) if rules is not None else ()
     if rules is not None and getattr(rules, "body", None):
@@ -563,7 +568,7 @@ def body_text(tree, url: str | None = None, rules=None, *, title: str | None = N
         # chrome, a body its heuristics skip): take the densest block instead
         # when that gives more text.
         own = clean_lines(element_lines(container), title=title, extra_patterns=extra, related_share=0.0)
-        if sum(len(WORD_RX.findall(l)) for l in own) > sum(len(WORD_RX.findall(l)) for l in cleaned) or not cleaned:
+        if len(WORD_RX.findall("".join(own))) > len(WORD_RX.findall("".join(cleaned))) or not cleaned:
             cleaned = own
         elif own:
             # both hold text (a prose block beside a data table trafilatura
