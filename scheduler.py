@@ -82,7 +82,7 @@ def parse_duration(text: str) -> float:
 
 def default_intervals() -> dict[str, float]:
     """{site: seconds} from the site files."""
-    from archive.crawl import site_spiders
+    from archive.faces.crawl import site_spiders
 
     return {name: cls.refresh_minutes * 60.0 for name, cls in site_spiders().items()}
 
@@ -373,7 +373,7 @@ def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[s
         log.warning("crawl %s: skipped, a crawl of this site is still running (pid %s, lock %s)",
                     site, _lock_holder(db_path, site), site_lock_path(db_path, site))
         return SKIPPED
-    cmd = [sys.executable, "-m", "archive.cli", "crawl", site, "--db", str(db_path)]
+    cmd = [sys.executable, "-m", "archive.faces.cli", "crawl", site, "--db", str(db_path)]
     if mirror:
         cmd += ["--mirror", mirror]
     cmd += list(extra or [])

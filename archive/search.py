@@ -36,7 +36,7 @@ How it works:
 
 The same :func:`fts_query` and :func:`snippet` are registered as the SQL
 functions ``archive_fts_query(q)`` and ``archive_snippet(text, q)`` by the
-Datasette plugin (``archive/datasette_plugin.py``), so the CLI, Datasette's
+Datasette plugin (``archive/faces/datasette_plugin.py``), so the CLI, Datasette's
 search box and its JSON API agree.
 
 The change counter used by ``archive export`` comes with the index (schema version 2):

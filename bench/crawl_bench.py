@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archive.mirror_server import serve_in_thread  # noqa: E402
-from archive.replica.build import load_records, render_site_tree, url_to_path  # noqa: E402
+from archive.tooling.mirror_server import serve_in_thread  # noqa: E402
+from archive.tooling.replica.build import load_records, render_site_tree, url_to_path  # noqa: E402
 
 SITES = ("bjx", "chinanews", "zgm", "shanghai_gov", "jiangmen_kjj")
 CST = timezone(timedelta(hours=8))
@@ -75,7 +75,7 @@ def crawl(db: Path, mirror: str, *extra: str) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "archive.cli", "crawl", "--db", str(db), "--mirror", mirror, "--json",
+        [sys.executable, "-m", "archive.faces.cli", "crawl", "--db", str(db), "--mirror", mirror, "--json",
          "--max-pages", "1000", "--set", "LOG_LEVEL=WARNING", *extra],
         cwd=ROOT, capture_output=True, text=True,
     )

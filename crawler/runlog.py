@@ -2,7 +2,7 @@
 
 A Scrapy extension: the row is written as ``running`` when the spider opens
 and completed with counts and a status when it closes. The outcome is computed
-here, once; the crawl runner (``archive.crawl.run_crawl``) takes it from the
+here, once; the crawl runner (``archive.faces.crawl.run_crawl``) takes it from the
 crawl's stats, the scheduler from the row. A crawl that was killed
 stays ``running`` until the site's next run marks it ``interrupted``.
 """

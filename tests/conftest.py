@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.mirror_server import serve_in_thread
+from archive.tooling.mirror_server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLICA = ROOT / "replica"
@@ -28,7 +28,7 @@ def load_not_articles() -> list[dict]:
 def run_archive(*args, cwd=ROOT, timeout=600, env=None) -> subprocess.CompletedProcess:
     """Run the ``archive`` CLI in a subprocess (Scrapy's reactor cannot restart in one process)."""
     return subprocess.run(
-        [sys.executable, "-m", "archive.cli", *map(str, args)],
+        [sys.executable, "-m", "archive.faces.cli", *map(str, args)],
         cwd=cwd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
     )
 

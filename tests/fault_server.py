@@ -1,6 +1,6 @@
 """A fault-injecting copy of the mirror server, for the fault tests.
 
-It serves a ``HOST/PATH`` tree exactly like :mod:`archive.mirror_server`, except
+It serves a ``HOST/PATH`` tree exactly like :mod:`archive.tooling.mirror_server`, except
 for the paths given a fault in ``server.faults`` (``{"/HOST/PATH": Fault}``),
 which are answered with that fault instead. A fault may be limited to its
 first ``times`` requests; every fault is bounded in time and size, and the
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from http.server import ThreadingHTTPServer
 
-from archive.mirror_server import MirrorHandler
+from archive.tooling.mirror_server import MirrorHandler
 
 SOFT_404 = (
     "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>页面不存在</title></head><body>"

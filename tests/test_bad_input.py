@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from archive.db import open_db, transaction
-from archive.mirror_server import serve_in_thread
+from archive.tooling.mirror_server import serve_in_thread
 from conftest import REPLICA_SITE, crawl, load_expected
 
 CHALLENGE = (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.serve import free_port, start
+from archive.faces.serve import free_port, start
 from conftest import ROOT, load_expected
 
 CHROMIUM = "/usr/bin/chromium"

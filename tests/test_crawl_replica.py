@@ -147,7 +147,7 @@ def test_raw_pages_reextract_to_the_same_text(archived):
     single = next(e for e in EXPECTED if len(e.get("pages") or []) <= 1)
     art = articles[single["url"]]
     raw = rows(db, "SELECT body FROM raw_pages WHERE article_id = ?", [art["id"]])[0]
-    from archive.crawl import site_for_url
+    from archive.faces.crawl import site_for_url
     from archive.extract import extract
 
     again = extract(decompress(raw["body"]), art["url"], rules=site_for_url(art["url"]).selectors)
@@ -201,7 +201,7 @@ import json, sqlite3, sys
 opened = []
 real = sqlite3.connect
 sqlite3.connect = lambda *a, **k: opened.append(a[0]) or real(*a, **k)
-from archive.crawl import run_crawl
+from archive.faces.crawl import run_crawl
 results = run_crawl(db_path=sys.argv[1], mirror=sys.argv[2])
 print(json.dumps({"sites": len(results), "new": sum(r.new for r in results), "connections": len(opened)}))
 """

@@ -5,7 +5,7 @@ import shutil
 import sqlite3
 from urllib.parse import urlsplit
 
-from archive.mirror_server import serve_in_thread
+from archive.tooling.mirror_server import serve_in_thread
 from conftest import REPLICA_SITE, crawl, load_expected
 
 

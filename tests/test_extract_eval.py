@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import evaluate
+from archive.tooling import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "extraction-dev"

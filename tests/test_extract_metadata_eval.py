@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import evaluate
+from archive.tooling import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV2 = ROOT.parent / "shared" / "extraction-dev2"
@@ -82,9 +82,9 @@ def test_eval_reads_a_sibling_meta_dir(tmp_path):
 def test_replica_government_documents_extract_their_facts_table():
     """Every replica record with a facts table: extract() returns it field for
     field, and its title, publication time and source."""
-    from archive.crawl import site_for_url
+    from archive.faces.crawl import site_for_url
     from archive.extract import extract
-    from archive.replica import build as B
+    from archive.tooling.replica import build as B
 
     records = [r for r in B.load_records(ROOT / "replica" / "expected") if r.get("document")]
     assert {r["site"] for r in records} == {"shanghai_gov", "jiangmen_kjj"}

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archive.crawl import site_for_url
-from archive.evaluate import boilerplate, prf
+from archive.faces.crawl import site_for_url
+from archive.tooling.evaluate import boilerplate, prf
 from archive.extract import extract
 from conftest import REPLICA_SITE, load_expected
 

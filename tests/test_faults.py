@@ -202,7 +202,7 @@ def test_killed_crawl_is_resumed_by_the_next_run(sig, after, tmp_path):
     try:
         db = tmp_path / "a.db"
         proc = subprocess.Popen(
-            [sys.executable, "-m", "archive.cli", "crawl", "--db", str(db), "--mirror", srv.url, "--json", *FAST,
+            [sys.executable, "-m", "archive.faces.cli", "crawl", "--db", str(db), "--mirror", srv.url, "--json", *FAST,
              "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "--set", "MIRROR_CONCURRENT_REQUESTS_PER_DOMAIN=2"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

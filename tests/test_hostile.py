@@ -13,10 +13,10 @@ import urllib.request
 import pytest
 
 from archive import termsafe
-from archive.datasette_plugin import marked_html
+from archive.faces.datasette_plugin import marked_html
 from archive.db import open_db, text_hash
 from archive.export import export
-from archive.mirror_server import serve_in_thread
+from archive.tooling.mirror_server import serve_in_thread
 from archive.search import snippet
 from conftest import run_archive
 
@@ -114,7 +114,7 @@ def test_marked_html_lets_only_marks_through():
 
 
 def test_datasette_sql_named_snippet_is_not_html(tmp_path):
-    from archive.serve import free_port, start
+    from archive.faces.serve import free_port, start
 
     db = _archive(tmp_path)
     log = open(tmp_path / "datasette.log", "w")

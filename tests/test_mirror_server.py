@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 
 from crawler.mirror import from_mirror, to_mirror
-from archive.mirror_server import serve_in_thread
+from archive.tooling.mirror_server import serve_in_thread
 
 
 @pytest.fixture()

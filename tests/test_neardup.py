@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from archive import dedup as neardup
 from archive.dedup import minhash
-from archive.crawl import site_labels
+from archive.faces.crawl import site_labels
 from archive.tooling import neardup_eval
 from archive.db import now_iso, open_db, text_hash, transaction
 from archive.schema import schema_version
@@ -252,7 +252,7 @@ def test_pipeline_groups_stored_articles_and_catches_up_at_open(tmp_path):
 
 
 def test_cli_dedup_rebuild_and_eval(tmp_path):
-    from archive.cli import cli
+    from archive.faces.cli import cli
 
     path = tmp_path / "archive.db"
     db = open_db(path)
@@ -271,7 +271,7 @@ def test_cli_dedup_rebuild_and_eval(tmp_path):
 
 
 def test_canned_queries_run_against_an_archive(db):
-    queries = json.loads((Path(neardup.__file__).parent.parent / "datasette" / "metadata.json").read_text("utf-8"))
+    queries = json.loads((Path(neardup.__file__).parent.parent / "faces" / "datasette" / "metadata.json").read_text("utf-8"))
     story = BY_STORY["cns1"][0]
     a = add(db, story["url"], story["text"], published_at="2023-01-12T16:05:00+08:00")
     b = add(db, "https://www.sohu.com/a/2", story["text"], published_at="2023-01-13T16:05:00+08:00")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from archive.cli import cli
-from archive.crawl import site_spiders
+from archive.faces.cli import cli
+from archive.faces.crawl import site_spiders
 from conftest import ROOT, run_archive
 
 

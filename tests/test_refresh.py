@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archive.mirror_server import serve_in_thread
+from archive.tooling.mirror_server import serve_in_thread
 from conftest import REPLICA_SITE, ROOT, crawl, load_expected, load_not_articles
 
 EXPECTED = load_expected()
@@ -44,7 +44,7 @@ def served(root, **options):
 
 
 def is_list_or_robots(path: str) -> bool:
-    from archive.crawl import site_spiders
+    from archive.faces.crawl import site_spiders
 
     url = "https://" + path.lstrip("/")
     if path.endswith("/robots.txt"):
@@ -139,7 +139,7 @@ def test_crawl_killed_midway_loses_and_duplicates_nothing(tree, tmp_path):
     db = tmp_path / "a.db"
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "archive.cli", "crawl", "--db", str(db), "--mirror", url],
+            [sys.executable, "-m", "archive.faces.cli", "crawl", "--db", str(db), "--mirror", url],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.time() + 120

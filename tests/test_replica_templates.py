@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from archive.replica import build as B
-from archive.replica import templates as T
+from archive.tooling.replica import build as B
+from archive.tooling.replica import templates as T
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLICA = ROOT / "replica"
@@ -38,10 +38,10 @@ def test_every_template_file_is_used_by_the_committed_build(records):
 
 
 def test_every_template_file_ships_with_the_package():
-    """[tool.setuptools.package-data] of archive.replica covers every file
+    """[tool.setuptools.package-data] of archive.tooling.replica covers every file
     under templates/ (a template it misses breaks an installed package)."""
     conf = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = conf["tool"]["setuptools"]["package-data"]["archive.replica"]
+    patterns = conf["tool"]["setuptools"]["package-data"]["archive.tooling.replica"]
     pkg = TEMPLATES.parent
     shipped = {p.relative_to(TEMPLATES).as_posix() for pat in patterns for p in pkg.glob(pat) if p.is_file()}
     assert _template_files() - shipped == set()

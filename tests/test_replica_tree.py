@@ -15,8 +15,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from lxml import html as lxml_html
 
-from archive.replica import build as B
-from archive.replica import templates as T
+from archive.tooling.replica import build as B
+from archive.tooling.replica import templates as T
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLICA = ROOT / "replica"
@@ -66,7 +66,7 @@ def not_articles():
 
 @pytest.fixture(scope="module")
 def tree_files():
-    assert SITE.is_dir(), "replica/site/ missing: run python -m archive.replica.build"
+    assert SITE.is_dir(), "replica/site/ missing: run python -m archive.tooling.replica.build"
     return sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*") if p.is_file())
 
 
@@ -112,7 +112,7 @@ def test_committed_tree_equals_fresh_build(tmp_path, tree_files):
     written = B.build(EXPECTED, tmp_path)
     fresh = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert fresh == sorted(written)
-    assert fresh == tree_files, "replica/site/ is stale: run python -m archive.replica.build"
+    assert fresh == tree_files, "replica/site/ is stale: run python -m archive.tooling.replica.build"
     for rel in fresh:
         assert (tmp_path / rel).read_bytes() == (SITE / rel).read_bytes(), f"{rel} differs from a fresh build"
 

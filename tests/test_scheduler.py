@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.mirror_server import serve_in_thread
+from archive.tooling.mirror_server import serve_in_thread
 from conftest import REPLICA_SITE, ROOT, crawl, run_archive
 from scheduler import LastRun, first_error_lines, plan_first_runs
 

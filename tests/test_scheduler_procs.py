@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.mirror_server import serve_in_thread
+from archive.tooling.mirror_server import serve_in_thread
 from conftest import REPLICA_SITE, ROOT
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process checks read /proc")
@@ -73,7 +73,7 @@ def test_crawl_dies_with_a_killed_scheduler(tmp_path):
                 pid = int(lock.read_text().strip() or 0)
             except (OSError, ValueError):
                 return None
-            return pid if pid and alive(pid) and "archive.cli crawl" in cmdline(pid) and len(record) >= 2 else None
+            return pid if pid and alive(pid) and "archive.faces.cli crawl" in cmdline(pid) and len(record) >= 2 else None
 
         child = wait_for(crawl_pid, 120, "the crawl to start fetching")
         assert not lock_is_free(lock)  # the running crawl holds its site's lock
@@ -139,7 +139,7 @@ def test_a_killed_crawl_is_an_error_with_its_run_left_incomplete(tmp_path):
                 pid = int(lock.read_text().strip() or 0)
             except (OSError, ValueError):
                 return None
-            return pid if pid and alive(pid) and "archive.cli crawl" in cmdline(pid) and len(record) >= 2 else None
+            return pid if pid and alive(pid) and "archive.faces.cli crawl" in cmdline(pid) and len(record) >= 2 else None
 
         child = wait_for(crawl_pid, 120, "the crawl to start fetching")
         os.kill(child, signal.SIGKILL)

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from archive.search import parse_query
-from archive.serve import free_port, start
+from archive.faces.serve import free_port, start
 from conftest import load_expected, run_archive
 
 

@@ -10,7 +10,21 @@ import click
 from archive import termsafe
 from archive.db import DEFAULT_DB
 
-REPLICA_ROOT = Path(__file__).resolve().parent.parent / "replica" / "site"
+
+
+def _replica_root() -> Path:
+    """The replica's HOST/PATH tree in a source checkout, or a usage error saying what to pass instead."""
+    from archive.tooling.checkout import REPLICA_SITE, NotInCheckout, require
+
+    try:
+        return require(REPLICA_SITE, "the replica", "pass --root DIR with a HOST/PATH tree to serve")
+    except NotInCheckout as exc:
+        raise click.UsageError(str(exc))
+
+
+_ROOT_OPTION = click.option(
+    "--root", type=click.Path(exists=True, file_okay=False), default=None,
+    show_default="the replica of a source checkout", help="HOST/PATH tree to serve.")
 
 
 def _require_archive(db_path) -> None:
@@ -51,7 +65,7 @@ def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill):
     site when a site gave nothing because it was unreachable or blocked; what
     the other sites gave is stored all the same.
     """
-    from archive.crawl import format_summary, run_crawl
+    from archive.faces.crawl import format_summary, run_crawl
 
     extra = _settings_option(settings)
     if max_pages:
@@ -67,7 +81,7 @@ def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill):
 
 def _report(results, as_json: bool, footer: str = "") -> None:
     """Print the per-site summary; exit 1 with one line per site that gave nothing."""
-    from archive.crawl import format_summary
+    from archive.faces.crawl import format_summary
 
     if as_json:
         click.echo(termsafe.json_dumps([r.as_dict() for r in results], indent=2))
@@ -84,17 +98,18 @@ def _report(results, as_json: bool, footer: str = "") -> None:
 
 @cli.command()
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@_ROOT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def demo(db_path, as_json):
-    """Serve the bundled replica on 127.0.0.1 and crawl every site from it.
+def demo(db_path, root, as_json):
+    """Serve the replica (of a source checkout, or --root DIR) on 127.0.0.1 and crawl every site from it.
 
     Works offline. Running it again adds nothing.
     """
-    from archive.crawl import run_crawl
+    from archive.faces.crawl import run_crawl
     from archive.db import open_db
-    from archive.mirror_server import serve_in_thread
+    from archive.tooling.mirror_server import serve_in_thread
 
-    server, url = serve_in_thread(REPLICA_ROOT)
+    server, url = serve_in_thread(root or _replica_root())
     click.echo(f"replica served at {url}; crawling every site into {db_path}", err=True)
     try:
         results = run_crawl(None, db_path=db_path, mirror=url, extra_settings={"LOG_LEVEL": "WARNING"})
@@ -107,14 +122,14 @@ def demo(db_path, as_json):
 
 
 @cli.command()
-@click.option("--root", type=click.Path(exists=True, file_okay=False), default=str(REPLICA_ROOT),
-              show_default="the bundled replica", help="HOST/PATH tree to serve.")
+@_ROOT_OPTION
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 def mirror(root, port, host):
     """Serve a HOST/PATH tree (the bundled replica by default) for `crawl --mirror`."""
-    from archive.mirror_server import make_server
+    from archive.tooling.mirror_server import make_server
 
+    root = root or str(_replica_root())
     server = make_server(root, host, port)
     click.echo(f"serving {root} at http://{host}:{server.server_address[1]} (Ctrl-C stops)")
     try:
@@ -127,7 +142,7 @@ def mirror(root, port, host):
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def sites(as_json):
     """List the sites: key, name, start URLs and refresh interval."""
-    from archive.crawl import site_spiders
+    from archive.faces.crawl import site_spiders
 
     rows = []
     for name, cls in site_spiders().items():
@@ -154,7 +169,7 @@ def sites(as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def stats(db_path, quiet_days, as_json):
     """Articles, failures, the last run and quiet sites, per site."""
-    from archive.stats import archive_stats, format_stats
+    from archive.faces.stats import archive_stats, format_stats
 
     _require_archive(db_path)
     data = archive_stats(db_path, quiet_days=quiet_days)
@@ -170,7 +185,7 @@ def extract(file, url, charset):
 
     Fields: url, title, published_at, source, author, editor, keywords, document, text.
     """
-    from archive.crawl import site_for_url
+    from archive.faces.crawl import site_for_url
     from archive.extract import extract as run_extract
 
     body = Path(file).read_bytes()
@@ -202,7 +217,7 @@ def schedule(ctx):
 def eval_(pages_dir, gold_dir, meta_dir):
     """Score extraction on PAGES_DIR/<id>.html against GOLD_DIR/<id>.txt, beside plain trafilatura;
     with gold metadata, also the accuracy of title, published_at, source, author and editor."""
-    from archive import evaluate
+    from archive.tooling import evaluate
 
     sys.exit(evaluate.main((["--meta", meta_dir] if meta_dir else []) + [pages_dir, gold_dir]))
 
@@ -219,7 +234,7 @@ def serve_cmd(db_path, port, host, immutable):
 
     JSON API, search syntax and export fields: docs/datasette.md.
     """
-    from archive.serve import serve
+    from archive.faces.serve import serve
 
     _require_archive(db_path)
     click.echo(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
@@ -301,8 +316,9 @@ def export_cmd(db_path, fmt, since, site, cursor_file, output):
 @cli.command()
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
 @click.option("--rebuild", is_flag=True, help="Drop the near-duplicate index and groups and rebuild them over the whole archive.")
-@click.option("--eval", "eval_dir", is_flag=False, flag_value="tests/neardup_eval", default=None, metavar="[DIR]",
-              help="Score the detector on a labelled set (default tests/neardup_eval); touches no archive.")
+@click.option("--eval", "eval_dir", is_flag=False, flag_value="", default=None, metavar="[DIR]",
+              help="Score the detector on a labelled set (default: tests/neardup_eval of a source checkout); "
+                   "touches no archive.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def dedup(db_path, rebuild, eval_dir, as_json):
     """Group near-duplicate articles (reposts, syndicated copies) under their canonical article.
@@ -314,14 +330,20 @@ def dedup(db_path, rebuild, eval_dir, as_json):
     choice misses its target.
     """
     from archive import dedup as neardup
-    from archive.crawl import site_labels
+    from archive.faces.crawl import site_labels
 
     if eval_dir is not None:
         from archive.tooling import neardup_eval
 
-        path = Path(eval_dir)
-        if not path.is_absolute() and not path.exists():
-            path = Path(__file__).resolve().parent.parent / eval_dir
+        from archive.tooling.checkout import NEARDUP_EVAL, NotInCheckout, require
+
+        try:
+            path = Path(eval_dir) if eval_dir else require(NEARDUP_EVAL, "the labelled near-duplicate set",
+                                                           "pass --eval DIR")
+        except NotInCheckout as exc:
+            raise click.UsageError(str(exc))
+        if not (path / "docs.jsonl").is_file():
+            raise click.BadParameter(f"{path} holds no docs.jsonl and pairs.csv", param_hint="--eval")
         result = neardup_eval.evaluate(path, labels=site_labels())
         click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json
                    else neardup_eval.format_evaluation(result))

@@ -27,7 +27,7 @@ def database_name(db_path: str | Path) -> str:
 
 def metadata_for(db_path: str | Path) -> dict:
     """The shipped metadata, keyed by this file's database name."""
-    text = resources.files("archive").joinpath("datasette/metadata.json").read_text("utf-8")
+    text = resources.files("archive.faces").joinpath("datasette/metadata.json").read_text("utf-8")
     meta = json.loads(text)
     name = database_name(db_path)
     if name != TEMPLATE_DB:
@@ -94,7 +94,7 @@ def start(db_path: str | Path, *, port: int, host: str = "127.0.0.1", immutable:
     import time
     import urllib.request
 
-    cmd = [sys.executable, "-m", "archive.cli", "serve", "--db", str(db_path), "--host", host,
+    cmd = [sys.executable, "-m", "archive.faces.cli", "serve", "--db", str(db_path), "--host", host,
            "--port", str(port)] + (["--immutable"] if immutable else [])
     proc = subprocess.Popen(cmd, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
                             env=os.environ.copy())

@@ -4,8 +4,8 @@ The tree is laid out ``HOST/PATH``: ``https://HOST/PATH?QUERY`` is served from
 ``HOST/PATH`` (queries ignored) and a path ending in ``/`` is that folder's
 ``index.html``.  A file without an extension is HTML.
 
-    python -m archive.replica.build            # rebuild replica/site/ from replica/expected/
-    python -m archive.replica.build --check    # exit 1 when replica/site/ is not a fresh build
+    python -m archive.tooling.replica.build            # rebuild replica/site/ from replica/expected/
+    python -m archive.tooling.replica.build --check    # exit 1 when replica/site/ is not a fresh build
 
 The build is deterministic: the same records give byte-identical files.
 :func:`render_site_tree` is the generic part (any number of records, e.g.
@@ -39,10 +39,7 @@ __all__ = [
     "LIST_PAGE_SIZE",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-REPLICA_DIR = ROOT / "replica"
-EXPECTED_DIR = REPLICA_DIR / "expected"
-SITE_DIR = REPLICA_DIR / "site"
+from archive.tooling.checkout import REPLICA_DIR, REPLICA_EXPECTED as EXPECTED_DIR, REPLICA_SITE as SITE_DIR
 
 LIST_PAGE_SIZE = 20  # items per list page on the real sites
 # the committed replica has only a handful of articles per site; small list
@@ -334,7 +331,7 @@ def _same_tree(a: Path, b: Path) -> list[str]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m archive.replica.build", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m archive.tooling.replica.build", description=__doc__.split("\n\n")[0])
     ap.add_argument("--expected", default=str(EXPECTED_DIR), help="records directory (default: replica/expected)")
     ap.add_argument("--out", default=str(SITE_DIR), help="output tree (default: replica/site)")
     ap.add_argument("--check", action="store_true", help="only compare a fresh build with --out")
@@ -345,7 +342,7 @@ def main(argv=None) -> int:
             build(args.expected, tmp)
             diffs = _same_tree(Path(tmp), out) if out.exists() else ["(missing tree)"]
         if diffs:
-            print(f"replica tree is stale ({len(diffs)} files differ), run: python -m archive.replica.build")
+            print(f"replica tree is stale ({len(diffs)} files differ), run: python -m archive.tooling.replica.build")
             for d in diffs[:20]:
                 print("  " + d)
             return 1

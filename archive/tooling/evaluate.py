@@ -19,7 +19,7 @@ Strings match exactly after whitespace normalisation; ``published_at`` is
 compared as a datetime, to the minute where the gold has a time, by date
 alone where the gold time is 00:00.
 
-    python -m archive.evaluate [--meta DIR] PAGES_DIR GOLD_DIR
+    python -m archive.tooling.evaluate [--meta DIR] PAGES_DIR GOLD_DIR
 """
 from __future__ import annotations
 
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         meta_dir = Path(argv[i + 1])
         del argv[i: i + 2]
     if len(argv) != 2 or argv[0] in ("-h", "--help"):
-        print("usage: python -m archive.evaluate [--meta DIR] PAGES_DIR GOLD_DIR", file=sys.stderr)
+        print("usage: python -m archive.tooling.evaluate [--meta DIR] PAGES_DIR GOLD_DIR", file=sys.stderr)
         return 2
     pages_dir, gold_dir = Path(argv[0]), Path(argv[1])
     for d in (pages_dir, gold_dir) + ((meta_dir,) if meta_dir else ()):
