@@ -32,13 +32,16 @@ from archive.termsafe import csv_cell, json_dumps
 FIELDS = (
     "id", "url", "site", "title", "published_at", "source", "author", "editor",
     "keywords", "text", "text_hash", "pages", "first_seen", "last_seen",
-    "change_seq", "changed_at",
+    "change_seq", "changed_at", "duplicate_of", "duplicate_score",
 )
+
+# Excel reads a CSV file as UTF-8 only when it starts with this mark.
+BOM = "\ufeff"
 
 _SQL = f"""
 SELECT a.id, a.url, a.site, a.title, a.published_at, a.source, a.author, a.editor,
        a.keywords, a.text, a.text_hash, a.pages, a.first_seen, a.last_seen,
-       c.seq AS change_seq, c.changed_at
+       c.seq AS change_seq, c.changed_at, a.duplicate_of, a.duplicate_score
 FROM {CHANGES_TABLE} c JOIN articles a ON a.id = c.article_id
 WHERE c.deleted = 0 {{where}}
 ORDER BY c.seq
@@ -57,8 +60,11 @@ def parse_since(value: str | int | None) -> tuple[str, object] | None:
     return ("time", str(value))
 
 
-def iter_articles(db, *, since: str | int | None = None, site: str | None = None) -> Iterator[dict]:
-    """Articles changed since the cursor, oldest change first, one dict per article (FIELDS)."""
+def iter_articles(db, *, since: str | int | None = None, site: str | None = None,
+                  originals: bool = False) -> Iterator[dict]:
+    """Articles changed since the cursor, oldest change first, one dict per article (FIELDS).
+
+    ``originals`` leaves out reposts: articles whose ``duplicate_of`` names another."""
     conn = getattr(db, "conn", db)
     where, params = [], {}
     parsed = parse_since(since)
@@ -71,6 +77,8 @@ def iter_articles(db, *, since: str | int | None = None, site: str | None = None
     if site:
         where.append("AND a.site = :site")
         params["site"] = site
+    if originals:
+        where.append("AND a.duplicate_of IS NULL")
     # One statement = one consistent snapshot, even while a crawl is writing.
     cur = conn.execute(_SQL.format(where=" ".join(where)), params)
     cols = [d[0] for d in cur.description]
@@ -92,12 +100,17 @@ def write_jsonl(records: Iterable[dict], out: TextIO) -> int | None:
     return last
 
 
-def write_csv(records: Iterable[dict], out: TextIO) -> int | None:
+def write_csv(records: Iterable[dict], out: TextIO, *, bom: bool = True) -> int | None:
     """CSV with a header row; ``keywords`` is a JSON array in one cell.
+
+    ``bom``: start with a UTF-8 byte order mark, so that Excel reads the Chinese
+    as UTF-8 instead of the machine's code page.
 
     For spreadsheets: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab
     or a carriage return (which a spreadsheet would run as a formula) is written
     with a leading apostrophe. JSON Lines keep every value exactly."""
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(FIELDS)
     last = None
@@ -108,7 +121,8 @@ def write_csv(records: Iterable[dict], out: TextIO) -> int | None:
     return last
 
 
-def export(db, out: TextIO, *, fmt: str = "jsonl", since=None, site=None) -> int:
+def export(db, out: TextIO, *, fmt: str = "jsonl", since=None, site=None,
+           originals: bool = False, bom: bool = True) -> int:
     """Write the articles changed since ``since``; returns the cursor for the next poll.
 
     The records and the returned cursor come from one read snapshot, so a write
@@ -126,8 +140,11 @@ def export(db, out: TextIO, *, fmt: str = "jsonl", since=None, site=None) -> int
         parsed = parse_since(since)
         if parsed and parsed[0] == "seq":
             cursor = max(cursor, parsed[1])
-        records = iter_articles(conn, since=since, site=site)
-        (write_jsonl if fmt == "jsonl" else write_csv)(records, out)
+        records = iter_articles(conn, since=since, site=site, originals=originals)
+        if fmt == "jsonl":
+            write_jsonl(records, out)
+        else:
+            write_csv(records, out, bom=bom)
     finally:
         if own:
             conn.execute("COMMIT")

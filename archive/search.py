@@ -267,40 +267,81 @@ def snippet(text: str | None, query: str, width: int = 80,
 # (bm25 with the weights configured in the migration) and keep only the top
 # rows, so the article texts are read for those rows alone.
 SEARCH_SQL = f"""
-SELECT a.id, a.url, a.site, a.title, a.published_at, a.source, a.text, hits.rank
+SELECT a.id, a.url, a.site, a.title, a.published_at, a.source, a.duplicate_of, a.duplicate_score,
+       a.text, hits.rank
 FROM (SELECT {FTS_TABLE}.rowid AS id, {FTS_TABLE}.rank AS rank
       FROM {FTS_TABLE} {{join}}
       WHERE {FTS_TABLE} MATCH :match {{where}}
-      ORDER BY {FTS_TABLE}.rank LIMIT :limit) hits
+      ORDER BY {FTS_TABLE}.rank LIMIT :limit OFFSET :offset) hits
 JOIN articles a ON a.id = hits.id
 ORDER BY hits.rank, a.id
 """
 
 
-def search_sql(*, site: bool = False, since: bool = False) -> str:
-    """The search statement; parameters :match, :limit and, when asked for, :site, :since."""
+def _filters(site: bool, since: bool, until: bool, originals: bool) -> str:
     where = ""
     if site:
         where += " AND a.site = :site"
     if since:
         where += " AND a.published_at >= :since"
+    if until:
+        # a date names the whole day: 2024-05-01 keeps 2024-05-01T18:00
+        where += " AND substr(a.published_at, 1, length(:until)) <= :until"
+    if originals:
+        where += " AND a.duplicate_of IS NULL"
+    return where
+
+
+def search_sql(*, site: bool = False, since: bool = False, until: bool = False,
+               originals: bool = False) -> str:
+    """The search statement; parameters :match, :limit, :offset and, when asked for,
+    :site, :since, :until (``originals`` adds no parameter: reposts are left out)."""
+    where = _filters(site, since, until, originals)
     join = f"JOIN articles a ON a.id = {FTS_TABLE}.rowid" if where else ""
     return SEARCH_SQL.format(join=join, where=where)
 
 
+def count_sql(*, site: bool = False, since: bool = False, until: bool = False,
+              originals: bool = False) -> str:
+    """How many articles match (same parameters as :func:`search_sql`, no :limit)."""
+    where = _filters(site, since, until, originals)
+    join = f"JOIN articles a ON a.id = {FTS_TABLE}.rowid" if where else ""
+    return f"SELECT count(*) FROM {FTS_TABLE} {join} WHERE {FTS_TABLE} MATCH :match {where}"
+
+
+def _params(query, site, since, until, limit=None, offset=0):
+    return {"match": fts_query(query), "site": site, "since": since, "until": until,
+            "limit": int(limit) if limit is not None else -1, "offset": max(0, int(offset or 0))}
+
+
+def count(db, query: str, *, site: str | None = None, since: str | None = None,
+          until: str | None = None, originals: bool = False) -> int:
+    """The number of articles :func:`search` can return for these arguments (without a limit)."""
+    if fts_query(query) is None:
+        return 0
+    conn = getattr(db, "conn", db)
+    sql = count_sql(site=bool(site), since=bool(since), until=bool(until), originals=originals)
+    return conn.execute(sql, _params(query, site, since, until)).fetchone()[0]
+
+
 def search(db, query: str, *, site: str | None = None, since: str | None = None,
-           limit: int = 20, width: int = 80) -> list[dict]:
+           until: str | None = None, originals: bool = False, limit: int = 20, offset: int = 0,
+           width: int = 80) -> list[dict]:
     """Articles matching ``query``, best first: id, url, site, title, published_at,
-    source, snippet (hits in <mark>), rank (bm25; lower is better).
+    source, duplicate_of, duplicate_score, snippet (hits in <mark>), rank (bm25; lower
+    is better).
+
+    ``originals`` leaves out reposts (articles with a ``duplicate_of``); ``until``
+    is the last publication date kept (inclusive); ``offset`` skips that many of
+    the best matches (paging).
 
     ``db`` is a sqlite-utils Database or a sqlite3 connection.
     """
-    match = fts_query(query)
-    if match is None:
+    if fts_query(query) is None:
         return []
     conn = getattr(db, "conn", db)
-    sql = search_sql(site=bool(site), since=bool(since))
-    cur = conn.execute(sql, {"match": match, "site": site, "since": since, "limit": int(limit)})
+    sql = search_sql(site=bool(site), since=bool(since), until=bool(until), originals=originals)
+    cur = conn.execute(sql, _params(query, site, since, until, limit, offset))
     cols = [d[0] for d in cur.description]
     out = []
     for row in cur.fetchall():

@@ -6,7 +6,7 @@ import io
 import json
 
 from archive.db import open_db, text_hash
-from archive.export import FIELDS, export
+from archive.export import BOM, FIELDS, export
 from conftest import load_expected, run_archive
 
 
@@ -95,7 +95,8 @@ def test_csv_has_the_documented_header(tmp_path):
         _insert(db, rec)
     out = io.StringIO()
     export(db, out, fmt="csv")
-    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert out.getvalue().startswith(BOM + "id,url,")  # Excel reads the Chinese as UTF-8
+    rows = list(csv.reader(io.StringIO(out.getvalue()[1:])))
     assert tuple(rows[0]) == FIELDS
     assert len(rows) == 4
     assert json.loads(rows[1][FIELDS.index("keywords")]) == load_expected()[0]["keywords"]
@@ -119,3 +120,39 @@ def test_cli_cursor_file_round_trip(tmp_path):
     assert f"cursor: {cur_file.read_text().strip()}" in p2.stderr
     p3 = run_archive("export", "--db", path, "--cursor-file", cur_file)
     assert p3.stdout == ""
+
+
+def _with_a_repost(tmp_path):
+    """Three articles; the third is a repost of the first (score 0.93)."""
+    db = open_db(tmp_path / "archive.db")
+    ids = [_insert(db, rec) for rec in load_expected()[:3]]
+    db.execute("UPDATE articles SET duplicate_of = ?, duplicate_score = 0.93 WHERE id = ?", [ids[0], ids[2]])
+    return db, ids
+
+
+def test_export_carries_duplicate_of_and_drops_reposts_on_request(tmp_path):
+    db, ids = _with_a_repost(tmp_path)
+    got, _ = poll(db, None)
+    assert [(r["id"], r["duplicate_of"], r["duplicate_score"]) for r in got] == [
+        (ids[0], None, None), (ids[1], None, None), (ids[2], ids[0], 0.93)]
+    assert list(got[0])[-2:] == ["duplicate_of", "duplicate_score"]  # appended: older fields keep their places
+    originals, _ = poll(db, None, originals=True)
+    assert [r["id"] for r in originals] == ids[:2]
+
+
+def test_cli_csv_has_a_bom_by_default_and_stays_formula_neutral(tmp_path):
+    db, ids = _with_a_repost(tmp_path)
+    db.execute("UPDATE articles SET title = '=HYPERLINK(\"http://x\")储能' WHERE id = ?", [ids[1]])
+    path = tmp_path / "archive.db"
+    out = tmp_path / "out.csv"
+    p = run_archive("export", "--db", path, "--format", "csv", "--originals", "-o", out)
+    assert p.returncode == 0, p.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [int(r["id"]) for r in rows] == ids[:2]
+    assert rows[1]["title"] == "'=HYPERLINK(\"http://x\")储能"
+    assert json.loads(rows[0]["keywords"]) == load_expected()[0]["keywords"]
+    p = run_archive("export", "--db", path, "--format", "csv", "--no-bom", "-o", out)
+    assert out.read_bytes().startswith(b"id,url,")
+    assert len(list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))) == 3

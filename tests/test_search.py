@@ -12,8 +12,8 @@ import sqlite3
 import pytest
 
 from archive.db import open_db, text_hash
-from archive.search import fts_query, parse_query, search, shadow, shadow_sql, snippet
-from conftest import SHARED, load_expected
+from archive.search import count, fts_query, parse_query, search, shadow, shadow_sql, snippet
+from conftest import SHARED, load_expected, run_archive
 
 
 def _insert(db, rec, n):
@@ -180,3 +180,43 @@ def test_query_translation():
     assert fts_query('储能 "a""b') is not None
     assert fts_query("  ，。 ") is None
     assert fts_query('"') is None
+
+
+def test_originals_until_count_and_paging(db):
+    hits = truth(db, "储能")
+    assert len(hits) >= 3
+    everything = search(db, "储能", limit=1000)
+    assert count(db, "储能") == len(everything) == len(hits)
+    # paging: two pages of 2 are the first four results, in order
+    assert [r["id"] for r in search(db, "储能", limit=2) + search(db, "储能", limit=2, offset=2)] == \
+        [r["id"] for r in everything[:4]]
+    # a repost is left out with originals=True; count agrees
+    first, repost = everything[0]["id"], everything[1]["id"]
+    db.execute("UPDATE articles SET duplicate_of = ?, duplicate_score = 0.9 WHERE id = ?", [first, repost])
+    got = search(db, "储能", limit=1000, originals=True)
+    assert repost not in {r["id"] for r in got} and first in {r["id"] for r in got}
+    assert len(got) == count(db, "储能", originals=True) == len(hits) - 1
+    assert next(r for r in search(db, "储能", limit=1000) if r["id"] == repost)["duplicate_of"] == first
+    # until is inclusive of the whole day named
+    dated = {i: p for i, p in db.execute("SELECT id, published_at FROM articles WHERE published_at IS NOT NULL")}
+    day = sorted(dated[i][:10] for i in hits if i in dated)[len([i for i in hits if i in dated]) // 2]
+    want = {i for i in hits if i in dated and dated[i][:10] <= day}
+    assert {r["id"] for r in search(db, "储能", until=day, limit=1000)} == want
+    assert count(db, "储能", until=day) == len(want)
+
+
+def test_cli_search_prints_urls_and_the_hit_count(db, tmp_path):
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    want = search(db, "储能", limit=3)
+    total = count(db, "储能")
+    proc = run_archive("search", "储能", "--db", path, "--limit", "3")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    for r in want:
+        assert any(line.strip() == r["url"] for line in lines), r["url"]
+    assert lines[-1] == f"{total} hits (showing 3)"
+    db.execute("UPDATE articles SET duplicate_of = ? WHERE id = ?", [want[0]["id"], want[1]["id"]])
+    db.conn.commit()
+    proc = run_archive("search", "储能", "--db", path, "--limit", "100", "--originals")
+    assert want[1]["url"] not in proc.stdout and want[0]["url"] in proc.stdout
+    assert proc.stdout.splitlines()[-1] == f"{total - 1} hits (all shown)"

@@ -42,10 +42,30 @@ def _settings_option(values: tuple[str, ...]) -> dict:
     return out
 
 
-@click.group()
+class _Cli(click.Group):
+    def invoke(self, ctx):
+        from crawler.registry import SiteFileError
+
+        try:
+            return super().invoke(ctx)
+        except SiteFileError as exc:  # a bad site file: one line naming the file and the field
+            click.echo(f"error: site file {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Cli)
 @click.version_option(package_name="cn-news-archive")
-def cli():
+@click.option("--sites", "sites_dir", type=click.Path(file_okay=False), default=None,
+              help="Directory of declarative site files (*.toml) to use beside the Python ones "
+                   "(default: the SITES_DIR setting, ./sites).")
+def cli(sites_dir):
     """Crawl Chinese news and policy sites into a clean SQLite archive."""
+    if sites_dir:
+        import os
+
+        from crawler.registry import SITES_DIR_ENV
+
+        os.environ[SITES_DIR_ENV] = sites_dir  # read by every registry look-up, in this process and its children
 
 
 @cli.command()
@@ -144,10 +164,14 @@ def sites(as_json):
     """List the sites: key, name, start URLs and refresh interval."""
     from archive.faces.crawl import site_spiders
 
+    from crawler.registry import kind
+
     rows = []
     for name, cls in site_spiders().items():
         rows.append({
             "site": name,
+            "kind": kind(cls),
+            "file": getattr(cls, "site_file", None) or cls.__module__,
             "label": cls.label,
             "hosts": list(cls.hosts),
             "start_urls": list(cls.start_urls) + list(cls.feeds),
@@ -157,7 +181,7 @@ def sites(as_json):
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for r in rows:
-        click.echo(f"{r['site']:<14}{r['label']}  every {r['refresh_minutes']} min")
+        click.echo(f"{r['site']:<14}{r['label']}  every {r['refresh_minutes']} min  ({r['kind']}: {r['file']})")
         for url in r["start_urls"]:
             click.echo(f"{'':<14}{url}")
 
@@ -246,23 +270,29 @@ def serve_cmd(db_path, port, host, immutable):
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
 @click.option("--site", help="Only this site.")
 @click.option("--since", metavar="DATE", help="Only articles published on or after DATE (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only articles published on or before DATE (YYYY-MM-DD).")
+@click.option("--originals", is_flag=True, help="Leave out reposts (articles that duplicate another).")
 @click.option("--limit", type=int, default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (one array of results).")
-def search_cmd(query, db_path, site, since, limit, as_json):
-    """Full-text search, best match first.
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one array of results; each has its url).")
+def search_cmd(query, db_path, site, since, until, originals, limit, as_json):
+    """Full-text search of titles, keywords and texts, best match first.
 
     Words separated by spaces must all appear (储能 氢能); "quoted phrases"
     must appear as written; Latin words and numbers match whole words
-    (100kW), word* matches a prefix. Hits are marked in the snippet.
+    (100kW), word* matches a prefix. Each result shows its URL and a snippet
+    with the hits marked; the last line says how many articles match.
     """
     from archive.db import open_db
-    from archive.search import search
+    from archive.search import count, search
 
     _require_archive(db_path)
-    results = search(open_db(db_path), query, site=site, since=since, limit=limit)
+    db = open_db(db_path)
+    kw = dict(site=site, since=since, until=until, originals=originals)
+    results = search(db, query, limit=limit, **kw)
     if as_json:
         click.echo(termsafe.json_dumps(results, indent=2))
         return
+    hits = count(db, query, **kw)
     import html
 
     # Crawled text reaches the terminal only through termsafe.clean: no escape
@@ -271,12 +301,14 @@ def search_cmd(query, db_path, site, since, limit, as_json):
         parts = r["snippet"].replace("</mark>", "<mark>").split("<mark>")
         snip = "".join(click.style(termsafe.clean(html.unescape(p), one_line=True), bold=bool(i % 2))
                        for i, p in enumerate(parts))
+        repost = f"  (repost of {r['duplicate_of']})" if r.get("duplicate_of") else ""
         line = (f"{r['id']:>7}  {termsafe.clean(r['published_at'] or '', one_line=True)[:10]:<10}  "
                 f"{termsafe.clean(r['site'], one_line=True):<12} {termsafe.clean(r['title'], one_line=True)}")
         click.echo(line)
+        click.echo(f"{'':>9}{termsafe.clean(r['url'] or '', one_line=True)}{repost}")
         click.echo(f"{'':>9}{snip}")
-    if not results:
-        click.echo("no results", err=True)
+    shown = f"showing {len(results)}" if len(results) < hits else "all shown"
+    click.echo(f"{hits} hit{'s' if hits != 1 else ''} ({shown})" if hits else "no results", err=not hits)
 
 
 @cli.command(name="export")
@@ -288,11 +320,16 @@ def search_cmd(query, db_path, site, since, limit, as_json):
 @click.option("--cursor-file", type=click.Path(dir_okay=False),
               help="Read the cursor from this file (if it exists) and store the new one after the export.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
-def export_cmd(db_path, fmt, since, site, cursor_file, output):
+@click.option("--originals", is_flag=True, help="Leave out reposts (articles with a duplicate_of).")
+@click.option("--bom/--no-bom", default=True, show_default=True,
+              help="CSV only: start with a UTF-8 byte order mark (Excel needs it to read Chinese).")
+def export_cmd(db_path, fmt, since, site, cursor_file, output, originals, bom):
     """Stream articles inserted or changed since a cursor, oldest change first.
 
     Fields (stable): id url site title published_at source author editor
-    keywords text text_hash pages first_seen last_seen change_seq changed_at.
+    keywords (a JSON array) text text_hash pages first_seen last_seen
+    change_seq changed_at duplicate_of duplicate_score. duplicate_of names the
+    original of a repost (empty for an original); --originals leaves reposts out.
     The cursor for the next run is printed to stderr as `cursor: N`.
     """
     from archive.db import open_db
@@ -304,9 +341,9 @@ def export_cmd(db_path, fmt, since, site, cursor_file, output):
     db = open_db(db_path)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
-            cursor = export(db, out, fmt=fmt, since=since, site=site)
+            cursor = export(db, out, fmt=fmt, since=since, site=site, originals=originals, bom=bom)
     else:
-        cursor = export(db, sys.stdout, fmt=fmt, since=since, site=site)
+        cursor = export(db, sys.stdout, fmt=fmt, since=since, site=site, originals=originals, bom=bom)
         sys.stdout.flush()
     if cursor_file:
         write_cursor_file(cursor_file, cursor)
