@@ -254,6 +254,43 @@ def _m7_replaced_bytes(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE articles ADD COLUMN replaced_bytes INTEGER")
 
 
+def _m9_archive_over_years(db: sqlite_utils.Database) -> None:
+    """Re-extraction and the revisit policy (archive/reextract.py, crawler/refresh.py): which extractor
+    version produced each article, when a change was last found (NULL: never since first seen),
+    and why a revision was made (``recrawl``: the page changed; ``reextract``: the extractor did)
+    with the replaced metadata (JSON)."""
+    db.execute("ALTER TABLE articles ADD COLUMN extractor_version TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN changed_at TEXT")
+    db.execute("ALTER TABLE revisions ADD COLUMN reason TEXT NOT NULL DEFAULT 'recrawl'")
+    db.execute("ALTER TABLE revisions ADD COLUMN metadata TEXT")
+
+
+def _m8_run_quality(db: sqlite_utils.Database) -> None:
+    """Extraction quality of each crawl run (``archive/quality.py``): one row per ``crawl_runs`` row
+    that extracted articles; ``degraded`` flags a run well below the site's usual values."""
+    db.execute(
+        """
+        CREATE TABLE run_quality (
+            run_id INTEGER PRIMARY KEY REFERENCES crawl_runs(id),
+            site TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            articles INTEGER NOT NULL,
+            title REAL, published_at REAL, source REAL, author REAL, editor REAL, keywords REAL,
+            attachments REAL,
+            documents INTEGER NOT NULL DEFAULT 0,
+            text_median INTEGER, text_p10 INTEGER,
+            boilerplate_share REAL, repeated_tail_share REAL, bad_title_share REAL, fallback_share REAL,
+            judged INTEGER NOT NULL DEFAULT 0,
+            degraded INTEGER NOT NULL DEFAULT 0,
+            dropped TEXT NOT NULL DEFAULT '[]',
+            problems TEXT,
+            examples TEXT NOT NULL DEFAULT '[]',
+            expected TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX idx_run_quality_site ON run_quality(site, started_at)")
+
+
 # (version it brings the file to, function), in version order. Add at the end, never edit.
 MIGRATIONS: list[tuple[int, callable]] = [
     (1, _m1_core),
@@ -263,6 +300,8 @@ MIGRATIONS: list[tuple[int, callable]] = [
     (5, _m5_list_walks),
     (6, _m6_linear_index_text_cap),
     (7, _m7_replaced_bytes),
+    (8, _m8_run_quality),
+    (9, _m9_archive_over_years),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
