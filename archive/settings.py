@@ -37,6 +37,9 @@ SETTINGS: list[Setting] = [
     Setting("BACKFILL_MAX_PAGES", 1000, "List pages per start URL in a backfill."),
     Setting("FAILURE_RETRY_LIMIT", 20,
             "Failed article URLs are fetched again on each run, up to this many attempts."),
+    Setting("SITES_DIR", "sites",
+            "Directory of declarative site files (`*.toml`), beside the Python site files; relative to the "
+            "working directory, absent is fine; `archive --sites DIR` or the variable `ARCHIVE_SITES_DIR` set it."),
     Setting("JIANGMEN_KJJ_START", None,
             "Start URLs of the 江门 site, replacing the site file's own (a list, comma-separated on the command line)."),
     # --- judging what came back

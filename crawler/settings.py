@@ -9,6 +9,8 @@ PROJECT_URL = "https://github.com/cn-news-archive/cn-news-archive"
 
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# the site registry: the Python site files of SPIDER_MODULES and the TOML site files of SITES_DIR
+SPIDER_LOADER_CLASS = "crawler.registry.SiteLoader"
 
 # --- the archive: the crawl's own settings, declared with their defaults and help in
 # archive/settings.py (one table; the README's settings table is generated from it)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from scrapy.spiderloader import SpiderLoader
+from scrapy.spiderloader import get_spider_loader
 
 from archive import dedup as neardup
 from archive import statkeys
@@ -30,7 +30,7 @@ class NearDupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        loader = SpiderLoader.from_settings(crawler.settings)
+        loader = get_spider_loader(crawler.settings)  # the site registry (crawler.registry)
         labels = {name: getattr(loader.load(name), "label", "") or "" for name in loader.list()}
         return cls(crawler, crawl_archive(crawler), labels)
 

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from scrapy.spiderloader import SpiderLoader
 
 from archive import statkeys
 from archive.db import Archive, now_iso
 from archive.runs import SiteResult, summarise
+from crawler.registry import apply_env, sites as registry_sites
 
 
 def project_settings(**overrides) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
+    apply_env(settings)
     for name, value in overrides.items():
         if value is not None:
             settings.set(name, value, priority="cmdline")
@@ -20,9 +21,9 @@ def project_settings(**overrides) -> Settings:
 
 
 def site_spiders(settings: Settings | None = None) -> dict:
-    """{site key: spider class} for every site file in ``crawler/spiders``."""
-    loader = SpiderLoader.from_settings(settings or project_settings())
-    return {name: loader.load(name) for name in sorted(loader.list())}
+    """{site key: spider class} of every site: the Python site files of ``SPIDER_MODULES`` and the
+    TOML site files of ``SITES_DIR`` (:mod:`crawler.registry`)."""
+    return registry_sites(settings or project_settings())
 
 
 def site_labels(settings: Settings | None = None) -> dict[str, str]:
