@@ -254,17 +254,6 @@ def _m7_replaced_bytes(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE articles ADD COLUMN replaced_bytes INTEGER")
 
 
-def _m9_archive_over_years(db: sqlite_utils.Database) -> None:
-    """Re-extraction and the revisit policy (archive/reextract.py, crawler/refresh.py): which extractor
-    version produced each article, when a change was last found (NULL: never since first seen),
-    and why a revision was made (``recrawl``: the page changed; ``reextract``: the extractor did)
-    with the replaced metadata (JSON)."""
-    db.execute("ALTER TABLE articles ADD COLUMN extractor_version TEXT")
-    db.execute("ALTER TABLE articles ADD COLUMN changed_at TEXT")
-    db.execute("ALTER TABLE revisions ADD COLUMN reason TEXT NOT NULL DEFAULT 'recrawl'")
-    db.execute("ALTER TABLE revisions ADD COLUMN metadata TEXT")
-
-
 def _m8_run_quality(db: sqlite_utils.Database) -> None:
     """Extraction quality of each crawl run (``archive/quality.py``): one row per ``crawl_runs`` row
     that extracted articles; ``degraded`` flags a run well below the site's usual values."""
@@ -289,6 +278,17 @@ def _m8_run_quality(db: sqlite_utils.Database) -> None:
         )"""
     )
     db.execute("CREATE INDEX idx_run_quality_site ON run_quality(site, started_at)")
+
+
+def _m9_archive_over_years(db: sqlite_utils.Database) -> None:
+    """Re-extraction and the revisit policy (archive/reextract.py, crawler/refresh.py): which extractor
+    version produced each article, when a change was last found (NULL: never since first seen),
+    and why a revision was made (``recrawl``: the page changed; ``reextract``: the extractor did)
+    with the replaced metadata (JSON)."""
+    db.execute("ALTER TABLE articles ADD COLUMN extractor_version TEXT")
+    db.execute("ALTER TABLE articles ADD COLUMN changed_at TEXT")
+    db.execute("ALTER TABLE revisions ADD COLUMN reason TEXT NOT NULL DEFAULT 'recrawl'")
+    db.execute("ALTER TABLE revisions ADD COLUMN metadata TEXT")
 
 
 # (version it brings the file to, function), in version order. Add at the end, never edit.

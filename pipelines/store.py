@@ -18,6 +18,7 @@ from scrapy import signals
 
 from archive import statkeys
 from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, transaction
+from archive.extract import EXTRACTOR_VERSION
 from archive.settings import value as setting
 from crawler.archive import crawl_archive
 from crawler.items import AliasItem, ArticleItem, FailureItem, Rejected, ResolvedItem
@@ -91,7 +92,7 @@ def insert_article(db, item: ArticleItem, when: str, max_text_chars: int | None 
         "keywords": json.dumps(item.keywords, ensure_ascii=False), "text": text, "text_hash": item.text_hash,
         "pages": len(item.pages), "first_seen": when, "last_seen": when, "checked_at": when,
         "etag": etag, "last_modified": modified, "text_full_length": full_length,
-        "replaced_bytes": item.replaced_bytes,
+        "replaced_bytes": item.replaced_bytes, "extractor_version": EXTRACTOR_VERSION,
     }).last_rowid
     insert_pages(db, article_id, item)
     insert_attachments(db, article_id, item, when)
@@ -105,9 +106,12 @@ def update_article(db, article_id: int, item: ArticleItem, when: str,
                    max_text_chars: int | None = MAX_TEXT_CHARS) -> None:
     """A re-fetched article whose text or title changed: keep the old version as a revision."""
     db.execute(
-        """INSERT INTO revisions (article_id, title, text, text_hash, fetched_at, replaced_at)
+        """INSERT INTO revisions (article_id, title, text, text_hash, fetched_at, replaced_at, reason, metadata)
            SELECT id, title, text, text_hash,
-                  COALESCE((SELECT max(fetched_at) FROM raw_pages WHERE article_id = articles.id), last_seen), ?
+                  COALESCE((SELECT max(fetched_at) FROM raw_pages WHERE article_id = articles.id), last_seen), ?,
+                  'recrawl', json_object('published_at', published_at, 'source', source, 'author', author,
+                                         'editor', editor, 'keywords', json(keywords),
+                                         'extractor_version', extractor_version)
            FROM articles WHERE id = ?""",
         [when, article_id],
     )
@@ -117,11 +121,11 @@ def update_article(db, article_id: int, item: ArticleItem, when: str,
         """UPDATE articles SET title = ?, published_at = COALESCE(?, published_at), source = ?, author = ?,
              editor = ?, keywords = ?, text = ?, text_hash = ?, pages = ?, last_seen = ?, checked_at = ?,
              etag = ?, last_modified = ?, gone_at = NULL, revision_count = revision_count + 1,
-             text_full_length = ?, replaced_bytes = ?
+             text_full_length = ?, replaced_bytes = ?, extractor_version = ?, changed_at = ?
            WHERE id = ?""",
         [item.title, item.published_at, item.source, item.author, item.editor,
          json.dumps(item.keywords, ensure_ascii=False), text, item.text_hash, len(item.pages),
-         when, when, etag, modified, full_length, item.replaced_bytes, article_id],
+         when, when, etag, modified, full_length, item.replaced_bytes, EXTRACTOR_VERSION, when, article_id],
     )
     insert_pages(db, article_id, item)
     insert_attachments(db, article_id, item, when)

@@ -12,12 +12,18 @@ from lxml import html as lxml_html
 
 from .decode import DecodeError, decode, decode_counted
 from .metadata import extract_metadata
-from .text import body_text
+from .text import body_text, select
 from .vocab import strip_controls
 
-__all__ = ["extract", "parse_html", "DecodeError", "decode"]
+__all__ = ["EXTRACTOR_VERSION", "extract", "parse_html", "DecodeError", "decode"]
+
+# The extractor's version, stored with every article it produced (``articles.extractor_version``).
+# Raise it with any change that alters what is extracted; ``archive reextract`` then brings
+# stored articles up to date from their raw pages.
+EXTRACTOR_VERSION = "2026.11.1"
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_SELECTOR_FIELDS = ("title", "body", "date", "source", "author", "editor", "keywords")
 _PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
 
 
@@ -40,7 +46,9 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
     page holds no article body; ``document`` is the parsed facts table of a
     government document page (index_no, category, issuer, doc_number,
     written_at, published_at, validity, subject_words, title), else None; ``replaced_bytes`` counts the undecodable byte
-    sequences that were replaced (and dropped).  Control characters are
+    sequences that were replaced (and dropped); ``fallback`` lists the site's declared selectors
+    (``title``, ``body``, ``date``…) that matched nothing on the page, whose field therefore came
+    from the generic layer ([] without rules, or when every declared selector matched).  Control characters are
     removed before parsing.  Raises :class:`DecodeError` only for binary
     garbage.
     """
@@ -52,11 +60,14 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
     result = {
         "url": url, "title": None, "published_at": None, "source": None, "author": None,
         "editor": None, "keywords": [], "text": "", "encoding": encoding, "replaced_bytes": replaced,
-        "document": None,
+        "document": None, "fallback": [],
     }
     tree = parse_html(text)
     if tree is None:
         return result
+    if rules is not None:  # before body_text, which may prune the tree
+        result["fallback"] = [f for f in _SELECTOR_FIELDS
+                              if getattr(rules, f, None) and not select(tree, getattr(rules, f))]
     meta = extract_metadata(tree, rules, url)
     result.update(meta)
     result["text"] = body_text(tree, url, rules, title=meta["title"]).replace("\ufffd", "")
