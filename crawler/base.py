@@ -10,9 +10,15 @@ A site file subclasses :class:`SiteSpider` and sets class attributes:
 ``feeds``           RSS/Atom feeds listing articles (not paginated)
 ``list_page``       ``(regex, replacement)`` turning a start URL into page ``{n}``
 ``article_urls``    regexes an article URL matches in full
-``continuation``    regex matching page N of a multi-page article; groups ``base`` and ``n``
+``continuation``    regex matching page N of a multi-page article; group ``n`` (after one separator)
+``continuation_page`` ``(regex, replacement)`` turning an article URL into its page ``{n}``, for sites
+                    whose pager is written by a script: with the page count the page gives
+                    (``共N页``, ``pageCount = N``…) every page 2…N is fetched, linked or not
 ``selectors``       :class:`archive.siterules.Selectors` for the extractor
 ``refresh_minutes`` how often the scheduler refreshes the site
+``quality_expect``  usual extraction quality, replacing what is learned from the site's runs
+                    (``archive/quality.py``): ``{"published_at": 1.0, "text_median": 800}``;
+                    ``None`` for a key turns its check off
 
 Articles are discovered by URL pattern; selectors only refine extraction.
 """
@@ -46,6 +52,11 @@ LIST_TYPES = HTML_TYPES + ("application/rss", "application/atom", "application/x
 # A pager's "next" link, and a pager that gives the number of pages.
 NEXT_TEXT = re.compile(r"^\s*(下一页|下页|后一页|下一頁|next(\s*page)?|[>›»]+)\s*[>›»]?\s*$", re.I)
 PAGE_COUNT = re.compile(r"共\s*(\d{1,5})\s*页|createPageHTML\(\s*['\"]?(\d{1,5})")
+# An article pager's page count as a script states it (``var pageCount = 3;``, ``totalPage:"3"``).
+SCRIPT_PAGE_COUNT = re.compile(
+    r"\b(?:page_?count|total_?pages?|count_?pages?|max_?page|page_?total)\s*[=:]\s*['\"]?(\d{1,3})\b", re.I)
+# A quoted path or URL of a page inside a script.
+QUOTED_PAGE = re.compile(r"""["']([^"'\s<>]+?\.s?html?)["']""")
 CLOSING_TAG = re.compile(rb"</(html|body)\s*>", re.I)
 
 
@@ -69,8 +80,10 @@ class SiteSpider(scrapy.Spider):
     list_page: ClassVar[tuple[str, str] | None] = None
     article_urls: ClassVar[tuple[str, ...]] = ()
     continuation: ClassVar[str | None] = None
+    continuation_page: ClassVar[tuple[str, str] | None] = None
     selectors: ClassVar[Selectors] = Selectors()
     refresh_minutes: ClassVar[int] = 60
+    quality_expect: ClassVar[dict] = {}  # see archive/quality.py
     start_setting: ClassVar[str | None] = None  # a setting that may replace start_urls
 
     custom_settings: ClassVar[dict] = {}
@@ -81,6 +94,8 @@ class SiteSpider(scrapy.Spider):
         super().__init_subclass__(**kwargs)
         cls._article_res = tuple(re.compile(p) for p in cls.article_urls)
         cls._continuation_re = re.compile(cls.continuation) if cls.continuation else None
+        if cls.continuation_page and not cls.continuation:
+            raise TypeError(f"{cls.__name__}: continuation_page needs continuation")
         cls.allowed_domains = sorted(
             {h.removeprefix("*.") for h in cls.hosts} | {h for h in cls.host_aliases}
         )
@@ -165,18 +180,46 @@ class SiteSpider(scrapy.Spider):
         return url if count else None
 
     def continuation_pages(self, response, canonical: str) -> list[str]:
-        """URLs of the further pages of a multi-page article, in order."""
+        """URLs of the further pages of a multi-page article, in order: the pager's links, page
+        paths quoted in the page's scripts and, for a site with ``continuation_page``, every page up
+        to the page count the page states (a pager its script writes is never seen as links)."""
         if not self._continuation_re:
             return []
         found = {}
-        for href in response.css("a::attr(href)").getall():
+        hrefs = response.css("a::attr(href)").getall()
+        scripts = "\n".join(response.xpath("//script/text()").getall())
+        hrefs += QUOTED_PAGE.findall(scripts)
+        for href in hrefs:
             url = urldefrag(urljoin(response.url, href.strip()))[0]
             m = self._continuation_re.fullmatch(self.normalised_url(url))
             if m and self.canonical_url(url) == canonical:
                 n = int(m.group("n"))
                 if n >= 2:
-                    found[n] = url
+                    found.setdefault(n, url)
+        if self.continuation_page and not self._continuation_re.fullmatch(self.normalised_url(response.url)):
+            count = self.article_page_count(response, scripts)
+            for n in range(2, count + 1):
+                url = self.article_page_url(canonical, n)
+                if url:
+                    found.setdefault(n, url)
         return [found[n] for n in sorted(found)]
+
+    def article_page_url(self, canonical: str, n: int) -> str | None:
+        """Page *n* of the article *canonical*, by ``continuation_page``."""
+        if n == 1:
+            return canonical
+        pattern, repl = self.continuation_page
+        url, count = re.subn(pattern, repl.replace("{n}", str(n)), canonical, count=1)
+        return url if count and self._continuation_re.fullmatch(url) else None
+
+    @staticmethod
+    def article_page_count(response, scripts: str) -> int:
+        """The number of pages an article page says the article has (1 when it says nothing)."""
+        m = SCRIPT_PAGE_COUNT.search(scripts)
+        if m:
+            return int(m.group(1))
+        m = PAGE_COUNT.search(response.text)
+        return int(m.group(1) or m.group(2)) if m else 1
 
     # -------------------------------------------------------------- crawling
 

@@ -12,7 +12,8 @@
       feeds = []                           # optional: RSS/Atom feeds
       list_page = ['index\\.shtml$', "index_{n}.shtml"]   # optional: (regex, replacement)
       article_urls = ['https://www\\.mee\\.gov\\.cn/zcwj/\\w+/\\d{6}/t\\d{8}_\\d+\\.shtml']
-      continuation = ''                    # optional: page N of a long article, groups base/n
+      continuation = ''                    # optional: page N of a long article, group n
+      continuation_page = []               # optional: [regex, replacement with {n}] → page N
       refresh_minutes = 360                # optional, default 60
       [host_aliases]                       # optional
       "mee.gov.cn" = "www.mee.gov.cn"
@@ -45,7 +46,7 @@ HOST = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a
 _SELECTOR_FIELDS = {f.name: f.type for f in fields(Selectors)}
 _TUPLE_SELECTORS = ("remove", "drop_lines")
 FIELDS = ("name", "label", "hosts", "host_aliases", "start_urls", "feeds", "list_page", "article_urls",
-          "continuation", "selectors", "refresh_minutes")
+          "continuation", "continuation_page", "selectors", "refresh_minutes")
 
 
 class SiteFileError(ValueError):
@@ -136,6 +137,13 @@ def load_site_file(path: str | Path):
     continuation = data.get("continuation") or None
     if continuation is not None:
         continuation = _regex(path, "continuation", text, continuation, need_n=True)
+    continuation_page = data.get("continuation_page")
+    if continuation_page is not None:
+        if (continuation is None or not isinstance(continuation_page, list) or len(continuation_page) != 2
+                or not isinstance(continuation_page[1], str) or "{n}" not in continuation_page[1]):
+            raise SiteFileError(f"{_where(path, 'continuation_page', text)}: wants [regex, replacement with {{n}}] "
+                                f"and a continuation")
+        continuation_page = (_regex(path, "continuation_page", text, continuation_page[0]), continuation_page[1])
     refresh = data.get("refresh_minutes", 60)
     if not isinstance(refresh, int) or isinstance(refresh, bool) or refresh < 1:
         raise SiteFileError(f"{_where(path, 'refresh_minutes', text)}: wants a whole number of minutes ≥ 1")
@@ -168,6 +176,7 @@ def load_site_file(path: str | Path):
         "list_page": list_page,
         "article_urls": article_urls,
         "continuation": continuation,
+        "continuation_page": continuation_page,
         "selectors": Selectors(**sel),
         "refresh_minutes": refresh,
         "site_file": str(path),

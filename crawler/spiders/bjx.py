@@ -9,10 +9,8 @@ class BjxSpider(SiteSpider):
     hosts = ("news.bjx.com.cn", "*.bjx.com.cn")
     start_urls = ("https://news.bjx.com.cn/zc/", "https://news.bjx.com.cn/yw/")
     list_page = (r"/$", "/{n}/")
-    article_urls = (
-        r"https://news\.bjx\.com\.cn/html/\d{8}/\d+\.shtml",
-        r"https://[a-z0-9]+\.bjx\.com\.cn/news/\d{8}/\d+\.shtml",
-    )
+    # news.bjx.com.cn/html/…; channel sites use /news/… and /html/… alike
+    article_urls = (r"https://[a-z0-9]+\.bjx\.com\.cn/(?:html|news)/\d{8}/\d+\.shtml",)
     continuation = r"https://[a-z0-9]+\.bjx\.com\.cn/(?:html|news)/\d{8}/\d+-(?P<n>\d+)\.shtml"
     selectors = Selectors(
         title="div.cc-headline div.box h1",

@@ -12,6 +12,9 @@ class ChinanewsSpider(SiteSpider):
     feeds = ("https://www.chinanews.com.cn/rss/scroll-news.xml",)
     list_page = (r"news\d+\.html$", "news{n}.html")
     article_urls = (r"https://www\.chinanews\.com\.cn/[a-z]+/\d{4}/\d{2}-\d{2}/\d{6,9}\.shtml",)
+    # a long article continues on ID_2.shtml … ID_N.shtml (links the page's script writes)
+    continuation = r"https://www\.chinanews\.com\.cn/[a-z]+/\d{4}/\d{2}-\d{2}/\d{6,9}_(?P<n>\d+)\.shtml"
+    continuation_page = (r"\.shtml$", "_{n}.shtml")
     selectors = Selectors(
         title="h1.content_left_title, div.content h1",
         body="div.content_maincontent_content > div.left_zw, div.left_zw",

@@ -9,7 +9,12 @@ class ShanghaiGovSpider(SiteSpider):
     hosts = ("www.shanghai.gov.cn",)
     start_urls = ("https://www.shanghai.gov.cn/nw12344/index.html",)
     list_page = (r"index\.html$", "index_{n}.html")
-    article_urls = (r"https://www\.shanghai\.gov\.cn/nw\d+/\d{8}/(?:[0-9a-f]{32}|0001-\d+_\w+)\.html",)
+    article_urls = (
+        # /{column}/{YYYYMMDD}/{32 hex}.html; the column is nw12344, nw31406… or a named one (jcsfbsbtz)
+        r"https://www\.shanghai\.gov\.cn/[a-z][a-z0-9]*/\d{8}/(?:[0-9a-f]{32}|0001-\d+_\w+)\.html",
+        # the 2018-era portal: /nw2/nw2314/nw2319/…/u26aw55139.html
+        r"https://www\.shanghai\.gov\.cn/nw2/nw2314/(?:nw\d+/)+u\d+aw\d+\.html",
+    )
     selectors = Selectors(
         title="#ivs_title",
         body="#ivs_content",

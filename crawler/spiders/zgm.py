@@ -9,7 +9,10 @@ class ZgmSpider(SiteSpider):
     hosts = ("www.zgm.cn",)
     host_aliases = {"zgm.cn": "www.zgm.cn"}
     start_urls = ("https://www.zgm.cn/",)
-    article_urls = (r"https://www\.zgm\.cn/content/[0-9a-f]{13}",)
+    article_urls = (
+        r"https://www\.zgm\.cn/content/[0-9a-f]{13}",
+        r"https://www\.zgm\.cn/html/a/\d{4}/\d{4}/\d+\.html",  # the legacy (GBK) site: /html/a/YYYY/MMDD/N.html
+    )
     # The live template is not publicly documented: the generic layer finds the title, the
     # "2024-10-22 13:35 自贡网" line and the body on its own.
     selectors = Selectors()

@@ -172,6 +172,8 @@ def _chinanews(tree: _Tree, records, specials, per_page, extra_pages):
         kind, enc = T.chinanews_encoding(r)
         page = T.chinanews_article(r, rel) if kind == "current" else T.chinanews_legacy_article(r, rel)
         tree.put(r["url"], page, enc)
+        for n in range(2, len(r.get("pages") or ()) + 1):  # a long article: ID_2.shtml … ID_N.shtml
+            tree.put(r["url"].removesuffix(".shtml") + f"_{n}.shtml", T.chinanews_article(r, rel, page=n), enc)
         for alias in r.get("aliases") or ():
             tree.put(alias, tree.files[url_to_path(r["url"])])
     items = _newest_first(list(records) + [s for s in specials])
@@ -240,39 +242,70 @@ def _attachment_bytes(att, k: int) -> bytes:
     return T.attachment_pdf(att["url"], f"Jiangmen Science and Technology Bureau, attachment {k}")
 
 
-SITES = ("bjx", "chinanews", "zgm", "shanghai_gov", "jiangmen_kjj")
+def _generic(tree: _Tree, records, specials, per_page, site):
+    """A registered site the replica has no look of its own for: plain article pages, and list pages
+    at the site's first start URL paginated by its own ``list_page`` (all on one page without)."""
+    start = (site.start_urls or site.feeds)[0]
+    items = _newest_first(list(records) + list(specials))
+    pages = _chunks(items, per_page) if site.page_url(start, 2) else [items]
+    total = len(pages)
+    for n, chunk in enumerate(pages, 1):
+        nxt = site.page_url(start, n + 1) if n < total else None
+        tree.put(site.page_url(start, n), T.generic_list(chunk, label=site.label or site.name, page=n,
+                                                         total_pages=total, next_url=nxt))
+    for r in records:
+        tree.put(r["url"], T.generic_article(r, label=site.label or site.name, list_url=start))
+        for alias in r.get("aliases") or ():
+            tree.put(alias, tree.files[url_to_path(r["url"])])
 
 
-def render_site_tree(records, out_dir=None, *, per_page: int = LIST_PAGE_SIZE, specials=(), extra_pages: bool = True):
+# The sites with a look of their own (templates/<site>/); any other registered site gets _generic.
+RENDERERS = {
+    "bjx": lambda tree, records, specials, per_page, extra_pages: _bjx(tree, records, specials, per_page),
+    "chinanews": _chinanews,
+    "zgm": lambda tree, records, specials, per_page, extra_pages: _zgm(tree, records, specials, per_page),
+    "shanghai_gov": lambda tree, records, specials, per_page, extra_pages: _shanghai(tree, records, specials, per_page),
+    "jiangmen_kjj": lambda tree, records, specials, per_page, extra_pages: _jiangmen(tree, records, specials, per_page),
+}
+
+
+def registered_sites() -> dict:
+    """{site key: spider class} of the site registry (crawler.registry): the replica renders any of them."""
+    from crawler.registry import sites
+
+    return sites()
+
+
+def render_site_tree(records, out_dir=None, *, per_page: int = LIST_PAGE_SIZE, specials=(), extra_pages: bool = True,
+                     sites: dict | None = None):
     """Render every page of the replica for ``records``.
 
     ``specials``: list entries that are not articles, dicts with url, site,
     title, published_at, kind (``blocked`` pages get the bot-challenge page,
     ``http_404`` ones no file) and for bjx ``lists`` (columns).  ``extra_pages``
     adds robots.txt per host, the chinanews RSS feed and the special pages.
+    ``sites``: {key: spider class}, the site registry by default; a record of
+    any other site is an error.
     Returns ``{relative path: bytes}``; writes the files under ``out_dir``
     when given.
     """
+    sites = registered_sites() if sites is None else sites
     records = list(records)
     by_site = defaultdict(list)
     for r in records:
-        if r.get("site") not in SITES:
+        if r.get("site") not in sites:
             raise ValueError(f"unknown site {r.get('site')!r} in {r.get('url')}")
         by_site[r["site"]].append(r)
     spec_by_site = defaultdict(list)
     for s in specials or ():
         spec_by_site[s["site"]].append(s)
     tree = _Tree()
-    if by_site["bjx"] or spec_by_site["bjx"]:
-        _bjx(tree, by_site["bjx"], spec_by_site["bjx"], per_page)
-    if by_site["chinanews"] or spec_by_site["chinanews"]:
-        _chinanews(tree, by_site["chinanews"], spec_by_site["chinanews"], per_page, extra_pages)
-    if by_site["zgm"] or spec_by_site["zgm"]:
-        _zgm(tree, by_site["zgm"], spec_by_site["zgm"], per_page)
-    if by_site["shanghai_gov"] or spec_by_site["shanghai_gov"]:
-        _shanghai(tree, by_site["shanghai_gov"], spec_by_site["shanghai_gov"], per_page)
-    if by_site["jiangmen_kjj"] or spec_by_site["jiangmen_kjj"]:
-        _jiangmen(tree, by_site["jiangmen_kjj"], spec_by_site["jiangmen_kjj"], per_page)
+    present = set(by_site) | set(spec_by_site)
+    for key in [k for k in RENDERERS if k in present] + sorted(present - set(RENDERERS)):
+        if key in RENDERERS:
+            RENDERERS[key](tree, by_site[key], spec_by_site[key], per_page, extra_pages)
+        else:
+            _generic(tree, by_site[key], spec_by_site[key], per_page, sites[key])
     if extra_pages:
         for s in specials or ():
             if s.get("kind") == "blocked":

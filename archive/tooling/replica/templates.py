@@ -53,6 +53,8 @@ __all__ = [
     "shanghai_list",
     "jiangmen_article",
     "jiangmen_list",
+    "generic_article",
+    "generic_list",
     "robots_txt",
     "attachment_pdf",
     "attachment_name",
@@ -389,9 +391,16 @@ def _cn_article_vars(record, related) -> dict:
     }
 
 
-def chinanews_article(record, related=()) -> str:
-    """A chinanews article page in its current (2020–) template."""
-    return render("chinanews/article.html", **_cn_article_vars(record, related))
+def chinanews_article(record, related=(), page: int = 1) -> str:
+    """A chinanews article page in its current (2020–) template.  A long
+    article (``pages``) is split as ``ID.shtml``, ``ID_2.shtml`` … ``ID_N.shtml``;
+    its pager is not links but a script that writes them from the page count."""
+    return render("chinanews/article.html", **{
+        **_cn_article_vars(record, related),
+        "lines": _page_lines(record, page),
+        "page": page,
+        "page_count": len(record.get("pages") or ()) or 1,
+    })
 
 
 def chinanews_legacy_article(record, related=()) -> str:
@@ -598,6 +607,22 @@ def jiangmen_list(items, page: int, total_pages: int, base: str = "/bmpd/jmskjj/
 
 
 # =========================================================================== shared
+# =========================================================================== generic
+def generic_article(record, *, label: str, list_url: str, page: int = 1, pager=()) -> str:
+    """An article page of a site the replica has no look of its own for (a site file added by a
+    user): a plain page with the usual furniture (navigation, breadcrumb, an info line, an editor
+    line, a footer), page ``page`` of ``record["pages"]`` when the article has several; ``pager``
+    is ``[(n, href)]``."""
+    return render("generic/article.html", **_article_vars(
+        record, label=label, list_url=list_url, lines=_page_lines(record, page), pager=list(pager)))
+
+
+def generic_list(items, *, label: str, page: int, total_pages: int, next_url: str | None) -> str:
+    """A list page of such a site: one link per article, a 下一页 link and 共N页."""
+    return render("generic/list.html", label=label, items=items, page=page, last=max(total_pages, 1),
+                  next_url=next_url)
+
+
 def robots_txt(host: str) -> str:
     """Every replica host allows everything."""
     return "User-agent: *\nAllow: /\n"
