@@ -97,7 +97,8 @@ def test_title_strips_site_suffix():
 
 def test_extract_returns_all_keys():
     r = extract(("<html><body><h1>标题</h1>" + PARA + "</body></html>").encode("utf-8"), "https://example.cn/a.html")
-    assert set(r) == {"url", "title", "published_at", "source", "author", "editor", "keywords", "text", "encoding", "replaced_bytes", "document"}
+    assert set(r) == {"url", "title", "published_at", "source", "author", "editor", "keywords", "text", "encoding", "replaced_bytes", "document", "fallback"}
+    assert r["fallback"] == []  # no site selectors, none missed
     assert r["url"] == "https://example.cn/a.html" and r["encoding"] == "utf-8"
     assert isinstance(r["keywords"], list)
 
