@@ -147,9 +147,11 @@ class Archive:
 
     def site_articles(self, site: str):
         """Every archived article of *site* with its validators and its last stored first page:
-        dicts of ``id, url, published_at, first_seen, etag, last_modified, body_sha1, size``."""
+        dicts of ``id, url, published_at, first_seen, checked_at, changed_at, etag, last_modified,
+        body_sha1, size``."""
         return self.db.query(
-            """SELECT a.id, a.url, a.published_at, a.first_seen, a.etag, a.last_modified, r.body_sha1, r.size
+            """SELECT a.id, a.url, a.published_at, a.first_seen, a.checked_at, a.changed_at, a.etag,
+                      a.last_modified, r.body_sha1, r.size
                FROM articles a LEFT JOIN raw_pages r ON r.id = (
                    SELECT max(id) FROM raw_pages WHERE article_id = a.id AND page = 1)
                WHERE a.site = ?""",

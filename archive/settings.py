@@ -33,6 +33,12 @@ SETTINGS: list[Setting] = [
     Setting("MAX_ATTACHMENTS", 10, "Attachments looked at per article."),
     Setting("INCREMENTAL", True, "Skip archived URLs; re-check young ones with conditional requests."),
     Setting("RECHECK_DAYS", 3.0, "Known articles published less than this many days ago are re-checked."),
+    Setting("REVISIT_INTERVALS", "1h,6h,1d,3d,7d,30d",
+            "Revisit schedule of a known article, counted from when it was first seen or last found changed: "
+            "re-checked (conditionally) at each of these ages, then every last interval (units m, h, d, w). "
+            "A site file may set its own in `custom_settings`; empty: off."),
+    Setting("REVISIT_MAX_PER_RUN", 500,
+            "Most known articles re-checked by the revisit schedule in one run of a site, most overdue first (0: no cap)."),
     Setting("BACKFILL", False, "Walk every list to its end on purpose (`archive crawl --backfill`)."),
     Setting("BACKFILL_MAX_PAGES", 1000, "List pages per start URL in a backfill."),
     Setting("FAILURE_RETRY_LIMIT", 20,

@@ -20,6 +20,8 @@ FAILED_PREFIX = "archive/failed/"  # + a failure kind (crawler/failures.py): URL
 # what the crawl saw
 KNOWN = "archive/known"  # archived URLs not fetched again (older than RECHECK_DAYS)
 RECHECKED = "archive/rechecked"  # archived URLs re-checked with a conditional request
+REVISIT_DUE = "archive/revisit_due"  # archived URLs due by the revisit schedule (REVISIT_INTERVALS)
+REVISIT_DEFERRED = "archive/revisit_deferred"  # due, but over REVISIT_MAX_PER_RUN: left for a later run
 LIST_PAGES = "archive/list_pages"
 LINKS_FOUND = "archive/links_found"  # article links found on the list pages
 LIST_END_404 = "archive/list_end_404"  # a 404 past the last page: the list's end

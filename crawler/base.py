@@ -121,6 +121,7 @@ class SiteSpider(scrapy.Spider):
         self.known_urls: set[str] = set()  # archived URLs of the site (crawler.refresh.RefreshMiddleware)
         self.walk_complete: dict[str, bool] = {}  # start URL → walked to its end before (crawler.backfill)
         self.retry_urls: list[str] = []  # URLs that failed before, fetched again (crawler.backfill)
+        self.revisit_urls: list[str] = []  # archived URLs due by the revisit schedule (crawler.refresh)
         self.failed_before: set[str] = set()  # the same, as a set (crawler.backfill)
         # Read from the settings in from_crawler (the defaults are archive/settings.py's):
         self.backfill: bool = default("BACKFILL")
@@ -238,6 +239,9 @@ class SiteSpider(scrapy.Spider):
             if self.is_article_url(url):
                 self.crawler.stats.inc_value(statkeys.FAILURES_RETRIED)
                 yield self.article_request(self.canonical_url(url), retry=True)
+        # what the revisit schedule makes due is re-checked, whether or not a list page still shows it
+        for url in self.revisit_urls:
+            yield self.article_request(url)
 
     def article_request(self, canon: str, *, retry: bool = False):
         meta = {meta_.KIND: meta_.ARTICLE, meta_.CANONICAL: canon}

@@ -3,10 +3,20 @@
 When a spider opens, this downloader middleware reads what the archive knows
 of the spider's site. For an article URL it already holds:
 
-* older than ``RECHECK_DAYS`` (by publication time, else first seen): not fetched;
-* younger: fetched with ``If-None-Match`` / ``If-Modified-Since`` from the stored
+* published (else first seen) less than ``RECHECK_DAYS`` ago, or due by the revisit
+  schedule: fetched with ``If-None-Match`` / ``If-Modified-Since`` from the stored
   ETag and Last-Modified. A 304, or a page whose bytes equal the stored raw
-  page, is marked unchanged and costs no extraction.
+  page, is marked unchanged and costs no extraction;
+* otherwise: not fetched.
+
+The revisit schedule (``REVISIT_INTERVALS``, e.g. ``1h,6h,1d,3d,7d,30d``) follows
+when the archive first saw the article and when it last found it changed, not its
+publication date: it is re-checked when it reaches each of those ages counted from
+that moment (``articles.changed_at``, else ``first_seen``), then every last interval;
+a change found (the store stage sets ``changed_at``) starts the ladder again. A run
+that was missed costs one check, not one per missed step. At most
+``REVISIT_MAX_PER_RUN`` articles are re-checked by the schedule per run, most
+overdue first, so a large archive never turns a refresh into a full re-crawl.
 
 The known URLs are also handed to the spider (``SiteSpider.known_urls``, declared
 there) so list pagination stops at the first page that holds only known articles.
@@ -14,6 +24,7 @@ there) so list pagination stops at the first page that holds only known articles
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -34,17 +45,75 @@ class Known:
     last_modified: str | None
     body_sha1: str | None
     size: int | None = None  # bytes of the last stored first page
+    revisit: bool = False  # due by the revisit schedule: requested even when no list page shows it
 
 
-def load_known(archive, site: str, recheck_days: float, now: datetime | None = None) -> dict[str, Known]:
-    """{URL: what the archive knows of it} for *site* (an :class:`archive.db.Archive`)."""
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
+
+
+def parse_intervals(value) -> list[timedelta]:
+    """``"1h,6h,1d"`` (or a list of such strings) → increasing timedeltas; ValueError names a bad one."""
+    parts = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
+    out = []
+    for part in parts:
+        if not str(part).strip():
+            continue
+        m = _INTERVAL.match(str(part))
+        if not m:
+            raise ValueError(f"REVISIT_INTERVALS: {part!r} is not a duration like 30m, 6h, 3d or 2w")
+        out.append(timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)]))
+    if any(b <= a for a, b in zip(out, out[1:])) or any(d <= timedelta(0) for d in out):
+        raise ValueError(f"REVISIT_INTERVALS: {value!r} must be positive and increasing")
+    return out
+
+
+def next_revisit(anchor: datetime, checked: datetime, ladder: list[timedelta]) -> datetime:
+    """When an article stable since *anchor* (first seen or last changed), last checked at
+    *checked*, is due again: the first age on the *ladder* past the last check, then every last step."""
+    for age in ladder:
+        if anchor + age > checked:
+            return anchor + age
+    return checked + ladder[-1]
+
+
+def _dt(iso: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(iso).astimezone(timezone.utc)
+    except (TypeError, ValueError):
+        return None
+
+
+def load_known(archive, site: str, recheck_days: float, now: datetime | None = None,
+               ladder: list[timedelta] | None = None, max_revisits: int = 0,
+               counts: dict | None = None) -> dict[str, Known]:
+    """{URL: what the archive knows of it} for *site* (an :class:`archive.db.Archive`).
+
+    *ladder*: the revisit schedule (:func:`parse_intervals`; empty: none); *max_revisits*: most
+    articles the schedule makes due (0: no cap); *counts* receives ``due`` and ``deferred``."""
     now = now or datetime.now(timezone.utc)
     cutoff = (now - timedelta(days=recheck_days)).isoformat()
     known: dict[str, Known] = {}
+    due: list[tuple[datetime, str]] = []
     for row in archive.site_articles(site):
         when = _utc(row["published_at"] or row["first_seen"])
-        known[row["url"]] = Known(row["id"], when >= cutoff, row["etag"], row["last_modified"],
+        young = when >= cutoff
+        known[row["url"]] = Known(row["id"], young, row["etag"], row["last_modified"],
                                   row["body_sha1"], row["size"])
+        if not young and ladder:
+            anchor = _dt(row["changed_at"]) or _dt(row["first_seen"])
+            checked = _dt(row["checked_at"]) or anchor
+            if anchor is not None:
+                at = next_revisit(anchor, checked, ladder)
+                if at <= now:
+                    due.append((at, row["url"]))
+    due.sort()
+    chosen = due[:max_revisits] if max_revisits > 0 else due
+    for _, url in chosen:
+        known[url].young = True
+        known[url].revisit = True
+    if counts is not None:
+        counts["due"], counts["deferred"] = len(chosen), len(due) - len(chosen)
     # Other URLs of an article: a host alias is the same page; a URL that only had the same text
     # is fetched again (plainly, not as the article's re-check) while its article is young, for
     # its text may have been an error page or may have changed since.
@@ -64,24 +133,34 @@ def _utc(iso: str) -> str:
 
 
 class RefreshMiddleware:
-    def __init__(self, crawler, archive, recheck_days: float):
+    def __init__(self, crawler, archive, recheck_days: float, ladder: list[timedelta] | None = None,
+                 max_revisits: int = 0):
         self.crawler = crawler
         self.archive = archive
         self.recheck_days = recheck_days
+        self.ladder = ladder or []
+        self.max_revisits = max_revisits
         self.known: dict[str, Known] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
         if not setting(crawler.settings, "INCREMENTAL"):
             raise NotConfigured
-        mw = cls(crawler, crawl_archive(crawler), setting(crawler.settings, "RECHECK_DAYS"))
+        mw = cls(crawler, crawl_archive(crawler), setting(crawler.settings, "RECHECK_DAYS"),
+                 parse_intervals(setting(crawler.settings, "REVISIT_INTERVALS")),
+                 setting(crawler.settings, "REVISIT_MAX_PER_RUN"))
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
 
     def spider_opened(self, spider):
+        counts = {"due": 0, "deferred": 0}
         if self.archive.exists():
-            self.known = load_known(self.archive, spider.name, self.recheck_days)
+            self.known = load_known(self.archive, spider.name, self.recheck_days, ladder=self.ladder,
+                                    max_revisits=self.max_revisits, counts=counts)
         spider.known_urls = set(self.known)
+        spider.revisit_urls = [url for url, k in self.known.items() if k.revisit]
+        self.crawler.stats.set_value(statkeys.REVISIT_DUE, counts["due"])
+        self.crawler.stats.set_value(statkeys.REVISIT_DEFERRED, counts["deferred"])
 
     def process_request(self, request):
         if request.meta.get(meta.KIND) != meta.ARTICLE or request.meta.get(meta.RETRY_FAILURE):
