@@ -26,9 +26,14 @@ def replica_file(url: str):
 
 
 def page_urls(record: dict) -> list[str]:
+    """The article's page URLs: continuation pages are ID-N or ID_N by site."""
     n = len(record.get("pages") or []) or 1
     base = record["url"]
-    return [base] + [base.replace(".shtml", f"-{i}.shtml") for i in range(2, n + 1)]
+    urls = [base]
+    for i in range(2, n + 1):
+        options = [base.replace(".shtml", f"{sep}{i}.shtml") for sep in ("-", "_")]
+        urls.append(next((u for u in options if replica_file(u).exists()), options[0]))
+    return urls
 
 
 @pytest.mark.parametrize("record", EXPECTED, ids=[r["url"].split("//")[1] for r in EXPECTED])
