@@ -206,8 +206,9 @@ class SiteLoader(SpiderLoader):
         for path in site_files(self.sites_dir):
             cls = load_site_file(path)
             if cls.name in self._spiders:
-                raise SiteFileError(f"{path}: name: {cls.name!r} is already a site "
-                                    f"({getattr(self._spiders[cls.name], 'site_file', 'a Python site file')})")
+                other = self._spiders[cls.name]
+                raise SiteFileError(f"{_where(path, 'name', path.read_text('utf-8'))}: {cls.name!r} is already a site "
+                                    f"({getattr(other, 'site_file', None) or other.__module__})")
             self._spiders[cls.name] = cls
 
 

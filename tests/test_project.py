@@ -14,7 +14,7 @@ from conftest import ROOT, run_archive
 def test_every_site_file_is_found_and_declares_what_it_must():
     files = {p.stem for p in (ROOT / "crawler" / "spiders").glob("*.py") if p.stem != "__init__"}
     spiders = site_spiders()
-    assert set(spiders) == files == {"bjx", "chinanews", "zgm", "shanghai_gov", "jiangmen_kjj"}
+    assert files and set(spiders) == files  # one file per site, nothing else lists them
     for name, cls in spiders.items():
         assert cls.label and cls.hosts and (cls.start_urls or cls.feeds) and cls.article_urls, name
         for url in cls.start_urls:

@@ -242,9 +242,10 @@ def _attachment_bytes(att, k: int) -> bytes:
     return T.attachment_pdf(att["url"], f"Jiangmen Science and Technology Bureau, attachment {k}")
 
 
-def _generic(tree: _Tree, records, specials, per_page, site):
+def _generic(tree: _Tree, records, specials, per_page, site_class):
     """A registered site the replica has no look of its own for: plain article pages, and list pages
     at the site's first start URL paginated by its own ``list_page`` (all on one page without)."""
+    site = site_class()
     start = (site.start_urls or site.feeds)[0]
     items = _newest_first(list(records) + list(specials))
     pages = _chunks(items, per_page) if site.page_url(start, 2) else [items]
