@@ -239,3 +239,14 @@ def sites(settings=None) -> dict:
     settings = settings if settings is not None else project_settings()
     loader = get_spider_loader(settings)
     return {name: loader.load(name) for name in sorted(loader.list())}
+
+
+def markdown_table(registry: dict) -> str:
+    """The sites as a Markdown table, for the README (tests/test_sites.py checks it is current)."""
+    rows = ["| site | name | hosts | starts at | refreshed every | file |", "| --- | --- | --- | --- | --- | --- |"]
+    for name, cls in registry.items():
+        file = getattr(cls, "site_file", None) or cls.__module__.replace(".", "/") + ".py"
+        starts = "<br>".join(f"`{u}`" for u in (*cls.start_urls, *cls.feeds))
+        rows.append(f"| `{name}` | {cls.label} | {', '.join(f'`{h}`' for h in cls.hosts)} | {starts} "
+                    f"| {cls.refresh_minutes} min | `{file}` |")
+    return "\n".join(rows)

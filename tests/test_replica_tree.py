@@ -155,7 +155,7 @@ def test_record_schema(records):
             assert set(att) == {"url", "type", "size"}
     by_site = {s: [r for r in records if r["site"] == s] for s in SITES}
     for s, rs in by_site.items():
-        assert 4 <= len(rs) <= 8, (s, len(rs))
+        assert 1 <= len(rs) <= 8, (s, len(rs))  # every site keeps a recorded page; the replica stays small
 
 
 def continuation_files(tree_files, record) -> dict[int, str]:

@@ -371,3 +371,17 @@ def test_scrapy_crawl_finds_a_toml_site_through_the_environment(throwaway, tmp_p
     assert proc.returncode == 0, proc.stderr[-3000:]
     n = sqlite3.connect(db).execute("SELECT count(*) FROM articles WHERE site = 'throwaway'").fetchone()[0]
     assert n == len(_throwaway_records())
+
+
+# --------------------------------------------------------------------------- docs
+
+def test_readme_sites_table_is_the_registry():
+    import re
+
+    from crawler.registry import markdown_table
+
+    readme = (REPLICA.parent / "README.md").read_text("utf-8")
+    m = re.search(r"<!-- sites table:[^\n]*-->\n(.*?)\n<!-- end of the sites table -->", readme, re.S)
+    assert m, "README has no generated sites table"
+    assert m.group(1).strip() == markdown_table(site_spiders()), \
+        "README's sites table differs from the registry: paste crawler.registry.markdown_table(sites()) in"
