@@ -86,7 +86,8 @@ def test_csv_export_neutralises_formulas(tmp_path):
     db = _archive(tmp_path)
     proc = run_archive("export", "--db", db, "--format", "csv")
     assert proc.returncode == 0, proc.stderr
-    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert proc.stdout.startswith("\ufeff")  # the BOM (for Excel) comes before the header, never in a cell
+    rows = list(csv.DictReader(io.StringIO(proc.stdout[1:])))
     by_url = {r["url"]: r for r in rows}
     assert by_url["https://a.cn/2.html"]["title"] == "'" + FORMULA
     assert by_url["https://a.cn/2.html"]["text"].startswith("'+cmd")

@@ -36,6 +36,11 @@ def metadata_for(db_path: str | Path) -> dict:
     return meta
 
 
+def template_dir() -> Path:
+    """The archive's Datasette templates (article list, article page, search page, facets)."""
+    return Path(str(resources.files("archive.faces").joinpath("datasette/templates")))
+
+
 def datasette_args(db_path: str | Path, metadata_path: str | Path, *, host: str = "127.0.0.1",
                    port: int = 8001, immutable: bool = False) -> list[str]:
     """Arguments for ``datasette serve``."""
@@ -48,6 +53,9 @@ def datasette_args(db_path: str | Path, metadata_path: str | Path, *, host: str 
         "--setting", "default_page_size", "50",
         "--setting", "sql_time_limit_ms", "3000",
         "--setting", "facet_time_limit_ms", "1000",
+        # the facets are chosen in the metadata; suggestions would be every column
+        "--setting", "suggest_facets", "off",
+        "--template-dir", str(template_dir()),
     ]
     return args
 
