@@ -41,6 +41,7 @@ import argparse
 import ctypes
 import ctypes.util
 import fcntl
+import json
 import logging
 import os
 import re
@@ -298,14 +299,24 @@ def run_written(db_path: str | Path, site: str, after_id: int) -> dict | None:
     conn = connect(db_path)
     if conn is None:
         return None
+    row = None
     try:
         row = conn.execute(f"SELECT {', '.join(_RUN_FIELDS)} FROM crawl_runs WHERE site = ? AND id > ? "
                            "ORDER BY id DESC LIMIT 1", [site, after_id]).fetchone()
+        quality = conn.execute("SELECT degraded, problems, examples FROM run_quality WHERE run_id = ?",
+                               [row[0]]).fetchone() if row else None
     except sqlite3.OperationalError:
-        return None
+        if not row:
+            return None
+        quality = None  # an archive without run_quality: the crawl wrote its outcome all the same
     finally:
         conn.close()
-    return dict(zip(_RUN_FIELDS, row)) if row else None
+    if not row:
+        return None
+    run = dict(zip(_RUN_FIELDS, row))
+    if quality:
+        run.update(degraded=quality[0], quality_problems=quality[1], quality_examples=quality[2])
+    return run
 
 
 # Scrapy's ERROR/CRITICAL records, click's "Error: …", and the last line of a traceback.
@@ -356,6 +367,10 @@ def report_run(site: str, code: int, run: dict | None, stderr: str) -> int:
     else:
         summary = clean(run["error_summary"] or "no error summary", one_line=True)
         log.warning("crawl %s: %s: %s; %s%s", site, status, summary, counts, lines)
+    if run.get("degraded"):  # fetched, but extracted well below the site's usual (archive/quality.py)
+        examples = " ".join(json.loads(run.get("quality_examples") or "[]"))
+        log.warning("crawl %s: extraction degraded: %s; e.g. %s", site,
+                    clean(run.get("quality_problems") or "", one_line=True), clean(examples, one_line=True))
     if status in ("ok", "partial") and code != 0 or bad and code == 0:
         log.error("crawl %s: exit %s does not agree with its recorded status %s", site, code, status)
         return code or 1

@@ -1,7 +1,7 @@
 """The outcome of crawling one site once: counts and a status, from the crawl's stats."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from archive import statkeys
 
@@ -19,6 +19,7 @@ class SiteResult:
     pages_fetched: int = 0
     status: str = "ok"  # ok, partial, blocked, failed
     reason: str = ""
+    degraded: list = field(default_factory=list)  # measures of extraction quality that dropped (archive/quality.py)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -5,20 +5,27 @@ and completed with counts and a status when it closes. The outcome is computed
 here, once; the crawl runner (``archive.faces.crawl.run_crawl``) takes it from the
 crawl's stats, the scheduler from the row. A crawl that was killed
 stays ``running`` until the site's next run marks it ``interrupted``.
+
+It also keeps what the quality measures read of each article the run extracted and, when
+the run closes, stores the run's ``run_quality`` row (``archive/quality.py``): a run whose
+extraction fell well below the site's usual is flagged ``degraded`` there (its ``crawl_runs``
+status keeps saying how fetching went) and logged at WARNING.
 """
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from archive import statkeys
+from archive import quality, statkeys
 from archive.db import now_iso, transaction
 from archive.runs import summarise
 from archive.settings import value as setting
 from crawler.archive import crawl_archive
+from crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +36,7 @@ class RunLog:
         self.archive = archive
         self.run_id = None
         self.started = None
+        self.articles: list[quality.Article] = []
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -37,7 +45,16 @@ class RunLog:
         ext = cls(crawler, crawl_archive(crawler))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
         return ext
+
+    def item_scraped(self, item, spider):
+        """An article this run extracted (not a 304 or same-bytes re-check): what quality reads of it."""
+        if isinstance(item, ArticleItem) and not item.not_modified and item.text:
+            self.articles.append(quality.Article(
+                url=item.url, title=item.title, published_at=item.published_at, source=item.source,
+                author=item.author, editor=item.editor, keywords=item.keywords, attachments=len(item.attachments),
+                text=item.text, fallback=item.fallback))
 
     def spider_opened(self, spider):
         self.started = now_iso()
@@ -59,11 +76,18 @@ class RunLog:
         except sqlite3.Error as exc:  # the failure summary could not be read: the counts still stand
             logger.error("could not read the run's failures: %s", exc)
             res = summarise(spider.name, self.crawler.stats.get_stats(), None, "", reason)
+        row = self.quality(spider)
+        if row is not None and row["degraded"]:
+            res.degraded = json.loads(row["dropped"])
+            logger.warning("%s: extraction degraded: %s; e.g. %s", spider.name, row["problems"],
+                           " ".join(json.loads(row["examples"])))
         self.crawler.stats.set_value(statkeys.OUTCOME, res.as_dict())
         if self.run_id is None:
             return
         try:
             with transaction(db):
+                if row is not None:
+                    quality.store(db, self.run_id, self.started, row)
                 db["crawl_runs"].update(self.run_id, {
                     "ended_at": now_iso(), "status": res.status, "pages_fetched": res.pages_fetched,
                     "new": res.new, "updated": res.updated, "unchanged": res.unchanged,
@@ -74,3 +98,15 @@ class RunLog:
             logger.error("could not complete the run log: %s", exc)
             db.execute("UPDATE crawl_runs SET status = 'failed', ended_at = ? WHERE id = ?",
                        [now_iso(), self.run_id])
+
+    def quality(self, spider) -> dict | None:
+        """The run's ``run_quality`` row (None when it extracted no article, or the history could not be read)."""
+        if not self.articles:
+            return None
+        try:
+            return quality.assess(self.archive.db, spider.name, self.articles,
+                                  site_label=getattr(spider, "label", ""),
+                                  declared=getattr(spider, "quality_expect", None), before_run=self.run_id)
+        except (sqlite3.Error, ValueError) as exc:  # ValueError: a site file declares an unknown measure
+            logger.error("could not judge the run's extraction quality: %s", exc)
+            return None

@@ -50,6 +50,7 @@ class ExtractPipeline:
                 item.editor = result.get("editor")
                 item.keywords = list(result.get("keywords") or [])
                 item.encoding = result.get("encoding")
+                item.fallback = list(result.get("fallback") or [])
             item.replaced_bytes += result.get("replaced_bytes") or 0
             texts.append(result.get("text") or "")
         item.page_texts = texts

@@ -129,7 +129,8 @@ def test_metadata_and_read_only(server):
         get(server, "/archive.json", sql="select 1; drop table articles")
     # nothing that could write is configured: no writable canned query
     queries = get(server, "/archive.json")["queries"]
-    assert {q["name"] for q in queries} == {"search", "changes", "originals", "article_group", "largest_groups"}
+    assert {q["name"] for q in queries} == {"search", "changes", "originals", "article_group", "largest_groups",
+                                            "quality"}
     assert not any(q.get("write") for q in queries)
 
 
@@ -169,3 +170,16 @@ def test_originals_and_group_queries_over_the_json_api(server, archive_db):
     group = get(server, "/archive/article_group.json", id=copy_id, _shape="array")
     assert [(r["id"], r["role"]) for r in group][0] == (root, "canonical")
     assert copy_id in {r["id"] for r in group}
+
+
+def test_quality_query_shows_coverage_per_site_over_time(server, archive_db):
+    """The canned ``quality`` query: one row per run that extracted articles, the run_quality figures."""
+    conn = sqlite3.connect(archive_db)
+    want = {site: (n, pub) for site, n, pub in conn.execute("SELECT site, articles, published_at FROM run_quality")}
+    stored = dict(conn.execute("SELECT site, count(*) FROM articles GROUP BY site").fetchall())
+    conn.close()
+    rows = get(server, "/archive/quality.json", site="", _shape="array")
+    assert {r["site"]: (r["articles"], r["published_at"]) for r in rows} == want
+    assert set(want) == set(stored)
+    one = get(server, "/archive/quality.json", site="chinanews", _shape="array")
+    assert [r["site"] for r in one] == ["chinanews"] and one[0]["status"] == "ok"

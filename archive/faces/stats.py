@@ -1,9 +1,10 @@
-"""What is in an archive: articles, failures, the last run and quiet sites, per site."""
+"""What is in an archive: articles, failures, the last run, its extraction quality and quiet sites, per site."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 from archive.db import open_db
+from archive.quality import last_quality
 
 
 def archive_stats(db_path, quiet_days: float = 7.0, now: datetime | None = None) -> dict:
@@ -17,7 +18,8 @@ def archive_stats(db_path, quiet_days: float = 7.0, now: datetime | None = None)
 
         def site(name):
             return sites.setdefault(name, {"articles": 0, "last_new": None, "newest_published": None,
-                                           "gone": 0, "failures": {}, "last_run": None, "quiet": False})
+                                           "gone": 0, "failures": {}, "last_run": None, "quiet": False,
+                                           "quality": None})
 
         for name, n, last_new, newest, gone in db.execute(
             "SELECT site, count(*), max(first_seen), max(published_at), count(gone_at) FROM articles GROUP BY site"
@@ -33,6 +35,8 @@ def archive_stats(db_path, quiet_days: float = 7.0, now: datetime | None = None)
             keys = ("started_at", "ended_at", "status", "pages_fetched", "new", "updated", "unchanged",
                     "duplicates", "errors", "blocked", "error_summary")
             site(row[0])["last_run"] = dict(zip(keys, row[1:]))
+        for name, row in last_quality(db).items():  # the latest run that extracted articles
+            site(name)["quality"] = row
         for s in sites.values():
             s["quiet"] = s["last_new"] is None or s["last_new"] < quiet_before
         totals = {
@@ -53,8 +57,36 @@ def format_stats(data: dict) -> str:
                      f"{run.get('status') or '-':<13}{fails}")
         if run.get("error_summary"):
             lines.append(f"{'':<16}last run: {run['error_summary']}")
+        q = s.get("quality")
+        if q and q["degraded"]:
+            lines.append(f"{'':<16}DEGRADED extraction (run of {q['started_at']}): {q['problems']}")
+            if q["examples"]:
+                lines.append(f"{'':<16}  e.g. {' '.join(q['examples'])}")
+        elif q:
+            lines.append(f"{'':<16}extraction: {_coverage(q)}")
         if s["quiet"]:
             lines.append(f"{'':<16}QUIET: no new article for more than {data['quiet_days']:g} days")
     lines.append("")
     lines.append(", ".join(f"{k} {v}" for k, v in data["totals"].items()))
     return "\n".join(lines)
+
+
+def _coverage(q: dict) -> str:
+    fields = ("title", "published_at", "source", "author", "editor", "keywords")
+    cov = " ".join(f"{f} {q[f]:.2f}" for f in fields if q.get(f) is not None)
+    return f"{q['articles']} articles, {cov}, text median {q['text_median']}" + ("" if q["judged"] else " (not judged)")
+
+
+def check_problems(data: dict) -> list[str]:
+    """One line per problem ``archive stats --check`` fails on: a site whose latest run that
+    extracted articles is degraded, or whose last run failed or was blocked."""
+    out = []
+    for name, s in sorted(data["sites"].items()):
+        q = s.get("quality")
+        if q and q["degraded"]:
+            out.append(f"{name}: extraction degraded ({', '.join(q['dropped'])}): {q['problems']}; "
+                       f"e.g. {' '.join(q['examples'])}")
+        run = s.get("last_run") or {}
+        if run.get("status") in ("failed", "blocked"):
+            out.append(f"{name}: last run {run['status']}: {run.get('error_summary') or 'no error summary'}")
+    return out
