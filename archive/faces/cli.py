@@ -191,12 +191,20 @@ def sites(as_json):
 @click.option("--quiet-days", type=float, default=7.0, show_default=True,
               help="Flag a site with no new article for longer than this.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def stats(db_path, quiet_days, as_json):
-    """Articles, failures, the last run and quiet sites, per site."""
-    from archive.faces.stats import archive_stats, format_stats
+@click.option("--check", is_flag=True,
+              help="Print only the problems, one line each (a degraded extraction, a failed or blocked last run); "
+                   "exit 1 when there is one.")
+def stats(db_path, quiet_days, as_json, check):
+    """Articles, failures, the last run, its extraction quality and quiet sites, per site."""
+    from archive.faces.stats import archive_stats, check_problems, format_stats
 
     _require_archive(db_path)
     data = archive_stats(db_path, quiet_days=quiet_days)
+    if check:
+        problems = check_problems(data)
+        for line in problems:
+            click.echo(termsafe.clean(line, one_line=True))
+        sys.exit(1 if problems else 0)
     click.echo(termsafe.json_dumps(data, indent=2) if as_json else termsafe.clean(format_stats(data)))
 
 
