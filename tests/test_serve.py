@@ -183,3 +183,41 @@ def test_quality_query_shows_coverage_per_site_over_time(server, archive_db):
     assert set(want) == set(stored)
     one = get(server, "/archive/quality.json", site="chinanews", _shape="array")
     assert [r["site"] for r in one] == ["chinanews"] and one[0]["status"] == "ok"
+
+
+def test_json_api_keywords_are_arrays_as_in_the_export(server, archive_db):
+    """One representation of keywords: a JSON array in the table API, the changes query and `archive export`."""
+    rows = get(server, "/archive/articles.json", _shape="array", _size="max", _col="keywords")
+    exported = {json.loads(l)["id"]: json.loads(l) for l in
+                run_archive("export", "--db", archive_db).stdout.splitlines()}
+    assert rows and all(isinstance(r["keywords"], list) for r in rows)
+    assert {r["id"]: r["keywords"] for r in rows} == {i: r["keywords"] for i, r in exported.items()}
+    assert any(r["keywords"] for r in rows)
+    changes = get(server, "/archive/changes.json", since="0", _shape="array")
+    assert {r["id"]: r["keywords"] for r in changes} == {i: r["keywords"] for i, r in exported.items()}
+    # an explicit _json= of the caller's own is left as asked
+    raw = get(server, "/archive/articles.json", _shape="array", _col="keywords", _json="title")
+    assert all(isinstance(r["keywords"], str) for r in raw)
+
+
+def test_api_duplicate_fields_and_originals_filter(server, archive_db):
+    conn = sqlite3.connect(archive_db)
+    reposts = {i: (d, s) for i, d, s in conn.execute(
+        "SELECT id, duplicate_of, duplicate_score FROM articles WHERE duplicate_of IS NOT NULL")}
+    conn.close()
+    assert reposts
+    changes = get(server, "/archive/changes.json", since="0", _shape="array")
+    assert {r["id"]: (r["duplicate_of"], r["duplicate_score"]) for r in changes if r["duplicate_of"]} == reposts
+    originals = get(server, "/archive/changes.json", since="0", originals="1", _shape="array")
+    assert [r["id"] for r in originals] == [r["id"] for r in changes if r["id"] not in reposts]
+    exported = run_archive("export", "--db", archive_db, "--originals").stdout.splitlines()
+    assert [json.loads(l)["id"] for l in exported] == [r["id"] for r in originals]
+    # the ranked query and the table take the same switch
+    word = next(w for w in ("储能", "中试", "氢能", "燃料") if set(truth(archive_db, w)) & set(reposts))
+    ranked = {r["id"] for r in get(server, "/archive/search.json", q=word, site="", since="", originals="",
+                                   _shape="array")}
+    ranked_orig = {r["id"] for r in get(server, "/archive/search.json", q=word, site="", since="",
+                                        originals="1", _shape="array")}
+    assert ranked == truth(archive_db, word) and ranked_orig == ranked - set(reposts)
+    table = get(server, "/archive/articles.json", _search=word, duplicate_of__isnull="1", _shape="array", _size="max")
+    assert {r["id"] for r in table} == ranked_orig
