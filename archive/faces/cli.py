@@ -413,5 +413,139 @@ def dedup(db_path, rebuild, eval_dir, as_json):
                    f"{data['originals']} originals, {data['duplicates']} near-duplicates in {data['groups']} groups")
 
 
+def _since_date(value: str | None) -> str | None:
+    """--since DATE (YYYY-MM-DD or an ISO time) as a UTC ISO time comparable with stored times."""
+    if value is None:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or ISO time", param_hint="--since")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).isoformat()
+
+
+def _known_site(site: str | None) -> None:
+    from archive.faces.crawl import site_spiders
+
+    if site is not None and site not in site_spiders():
+        raise click.BadParameter(f"no site {site!r} (see `archive sites`)", param_hint="--site")
+
+
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--site", help="Only this site's articles.")
+@click.option("--since", metavar="DATE", help="Only articles last fetched on or after DATE (YYYY-MM-DD or ISO time).")
+@click.option("--dry-run", is_flag=True, help="Count what would change and show a sample diff; write nothing.")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Extraction processes (default: one per core; 0: in this process).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def reextract(db_path, site, since, dry_run, workers, as_json):
+    """Re-run the current extractor over the stored raw pages.
+
+    Articles whose text or metadata come out different are updated; the stored
+    version is kept in `revisions` with reason `reextract`. The full-text index,
+    the export change counter and the near-duplicate groups follow. Progress goes
+    to stderr.
+    """
+    _require_archive(db_path)
+    since = _since_date(since)
+    _known_site(site)
+    from archive.db import open_db
+    from archive.faces.crawl import site_labels, site_spiders
+    from archive.reextract import reextract as run
+
+    db = open_db(db_path, migrate_schema=not dry_run)
+    from archive.schema import SCHEMA_VERSION, schema_version
+
+    if dry_run and schema_version(db) < SCHEMA_VERSION:
+        db.conn.close()
+        raise click.ClickException("the archive's schema is older than this program's: "
+                                   "run `archive reextract` without --dry-run (or any command) to upgrade it first")
+    rules = {name: cls.selectors for name, cls in site_spiders().items()}
+
+    def progress(done, total):
+        click.echo(f"\r  re-extracted {done}/{total}", err=True, nl=done >= total)
+
+    try:
+        result = run(db, rules_by_site=rules, site=site, since=since, dry_run=dry_run, workers=workers,
+                     labels=site_labels(), progress=progress)
+    finally:
+        db.conn.close()
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    verb = "would change" if dry_run else "changed"
+    fields = ", ".join(f"{k} {n}" for k, n in sorted(result.changed_fields.items())) or "none"
+    click.echo(f"{result.selected} article(s) re-extracted: {result.changed} {verb} (fields: {fields}), "
+               f"{result.unchanged} unchanged, {result.no_text} give no text now (kept), "
+               f"{result.errors} cannot be extracted (kept)")
+    if result.sample_diff:
+        click.echo("sample:\n" + termsafe.clean(result.sample_diff))
+
+
+@cli.command(name="export-warc")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--site", help="Only this site's pages.")
+@click.option("--since", metavar="DATE", help="Only pages fetched on or after DATE (YYYY-MM-DD or ISO time).")
+def export_warc_cmd(file, db_path, site, since):
+    """Write the stored raw pages as a WARC file (ISO 28500; gzip when FILE ends in .gz).
+
+    One response record per stored fetch (original URL, fetch time, status line and
+    the kept headers, payload digest) and a metadata record naming its article.
+    """
+    _require_archive(db_path)
+    since = _since_date(since)
+    _known_site(site)
+    from archive.db import open_db
+    from archive.warc import export_warc
+
+    out = Path(file)
+    if out.exists():
+        raise click.BadParameter(f"{file} exists; choose a new file", param_hint="FILE")
+    db = open_db(db_path)
+    part = out.with_name(out.name + ".part")
+    try:
+        with open(part, "wb") as fh:
+            n = export_warc(db, fh, site=site, since=since, filename=out.name, gzip=out.suffix == ".gz",
+                            progress=lambda k: click.echo(f"  {k} records", err=True))
+        part.replace(out)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    finally:
+        db.conn.close()
+    click.echo(f"wrote {n} response record(s) with their metadata records to {file}")
+
+
+@cli.command()
+@click.argument("dest", type=click.Path())
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def backup(dest, db_path, as_json):
+    """Copy the archive to DEST (a new file, or a directory) while crawls may write to it.
+
+    Uses SQLite's online backup API, then checks the copy with PRAGMA integrity_check;
+    a copy that fails is deleted and the command exits with status 1.
+    """
+    _require_archive(db_path)
+    from archive.backup import BackupError, backup as run
+
+    try:
+        result = run(db_path, dest)
+    except BackupError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(f"backup {result['path']}: {result['bytes']} bytes, schema version {result['schema_version']}, "
+                   f"{result['articles']} articles, integrity ok")
+
+
 if __name__ == "__main__":
     cli()
