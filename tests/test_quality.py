@@ -194,6 +194,28 @@ def test_stats_shows_and_check_fails_on_degraded(history):
     assert data["sites"]["bjx"]["quality"]["degraded"] == 0
 
 
+def test_scheduler_logs_a_degraded_run_at_warning(history, caplog):
+    """The scheduler reads the run it started from crawl_runs and run_quality: the degraded run of the
+    changed site is logged at WARNING with its problems and examples; an unchanged site's run is not."""
+    import logging
+
+    import scheduler
+
+    db = history[0]
+    conn = sqlite3.connect(db)
+    last_ids = dict(conn.execute("SELECT site, max(id) FROM crawl_runs GROUP BY site").fetchall())
+    conn.close()
+    with caplog.at_level(logging.INFO, logger="scheduler"):
+        for site in (CHANGED, "bjx"):
+            run = scheduler.run_written(db, site, last_ids[site] - 1)
+            assert run["id"] == last_ids[site]
+            assert scheduler.report_run(site, 0, run, "") == 0  # fetching went fine: not a failed run
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING and "extraction degraded" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].startswith(f"crawl {CHANGED}: extraction degraded: ")
+    assert "published_at coverage 0.00" in warnings[0] and "https://www.chinanews.com.cn/" in warnings[0]
+
+
 def test_declared_expectation_flags_a_first_run(tmp_path):
     """No history: the site file's declared expectations judge the first run (chinanews declares
     that its articles are dated), on a fresh archive crawled from the changed template."""
