@@ -382,7 +382,8 @@ def test_facts_rows_above_the_title_and_the_info_line_time():
 
 
 def test_one_pass_index_selects_what_the_heading_xpath_selects():
-    from archive.extract.metadata import _HEAD_XPATH, _page_index
+    from archive.extract.lines import _page_index
+    from archive.extract.title import _HEAD_XPATH
 
     html = ("<html><head><title>t</title></head><body><div id='PageTitle'>a</div><h3>b</h3>"
             "<span class='news-HEADING'>c</span><p class='bt_x'>d</p><td class='biaoti'>e</td>"
