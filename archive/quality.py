@@ -6,7 +6,8 @@ run that extracted articles the run log (``crawler/runlog.py``) stores one ``run
 beside its ``crawl_runs`` row:
 
 * coverage of each field (share of the run's articles that have it): title, published_at,
-  source, author, editor, keywords, attachments;
+  source, author, editor, keywords; attachments: the share of the government documents (pages
+  with a facts table, counted in ``documents``) that have one;
 * text length in characters: median and 10th percentile;
 * ``boilerplate_share``: texts in which the extractor's own furniture detector
   (``archive.extract.cleanup.is_noise_line``, the notice and related-news headings of
@@ -19,7 +20,7 @@ beside its ``crawl_runs`` row:
 
 Expectations: the site's usual values are the median of its last ``HISTORY_RUNS`` judged runs
 that were not degraded and had at least ``MIN_ARTICLES`` articles; a site file may declare
-values (``SiteSpider.quality_expect``) that replace the learned ones, key by key (``None`` turns
+values (``SiteSpider.quality_expect``, a TOML site file's ``[quality_expect]`` table) that replace the learned ones, key by key (``None`` turns
 a check off). A run of at least ``MIN_ARTICLES`` articles is ``degraded`` when a field's
 coverage falls below half of a usual value of at least 0.5 (and by 0.25 or more), the median
 text length below half the usual, the 10th percentile below a third of it, or a share of bad
@@ -42,6 +43,7 @@ from archive.extract.vocab import NOTICE_HEADING_RX, RELATED_HEADINGS, squash
 FIELDS = ("title", "published_at", "source", "author", "editor", "keywords", "attachments")
 SHARES = ("boilerplate_share", "repeated_tail_share", "bad_title_share", "fallback_share")
 LENGTHS = ("text_median", "text_p10")
+MEASURES = FIELDS + LENGTHS + SHARES  # what a site file may declare (SiteSpider.quality_expect)
 MIN_ARTICLES = 5  # fewer articles than this in a run: measured, never judged nor learned from
 HISTORY_RUNS = 5  # runs the usual values are learned from
 COVERAGE_FLOOR = 0.5  # a field is watched when usually at least this covered
@@ -68,6 +70,7 @@ class Article:
     attachments: int = 0
     text: str = ""
     fallback: list = field(default_factory=list)
+    document: bool = False  # a government document (the extractor found its facts table)
 
     def has(self, name: str) -> bool:
         value = getattr(self, name)
@@ -104,9 +107,13 @@ def measure(articles: list[Article], site_label: str = "") -> dict:
     bad: dict[str, list[str]] = {}
     if not n:
         return out | {"_bad": bad}
+    documents = [a for a in articles if a.document]
+    out["documents"] = len(documents)
     for name in FIELDS:
-        missing = [a.url for a in articles if not a.has(name)]
-        out[name] = round(1 - len(missing) / n, 4)
+        # attachments: a government document's; None when the run holds no document
+        among = documents if name == "attachments" else articles
+        missing = [a.url for a in among if not a.has(name)]
+        out[name] = round(1 - len(missing) / len(among), 4) if among else None
         bad[name] = missing
     lengths = [len(a.text or "") for a in articles]
     out["text_median"] = int(statistics.median(lengths))
@@ -154,8 +161,8 @@ def expectations(db, site: str, declared: dict | None = None, before_run: int | 
     """Learned usual values, with the site file's declared ones in their place (``None``: not checked)."""
     usual = learned(db, site, before_run)
     for key, value in (declared or {}).items():
-        if key not in FIELDS + LENGTHS + SHARES:
-            raise ValueError(f"unknown quality expectation {key!r} (known: {', '.join(FIELDS + LENGTHS + SHARES)})")
+        if key not in MEASURES:
+            raise ValueError(f"unknown quality expectation {key!r} (known: {', '.join(MEASURES)})")
         usual[key] = value
     return {k: v for k, v in usual.items() if v is not None}
 

@@ -19,6 +19,8 @@
       "mee.gov.cn" = "www.mee.gov.cn"
       [selectors]                          # optional: archive.siterules.Selectors fields
       title = "h1"
+      [quality_expect]                     # optional: usual extraction quality (archive/quality.py)
+      published_at = 1.0                   # false turns a check off
 
   :func:`load_site_file` turns it into a ``SiteSpider`` subclass; a bad file raises
   :class:`SiteFileError`, whose message is one line naming the file and the field.
@@ -46,7 +48,7 @@ HOST = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a
 _SELECTOR_FIELDS = {f.name: f.type for f in fields(Selectors)}
 _TUPLE_SELECTORS = ("remove", "drop_lines")
 FIELDS = ("name", "label", "hosts", "host_aliases", "start_urls", "feeds", "list_page", "article_urls",
-          "continuation", "continuation_page", "selectors", "refresh_minutes")
+          "continuation", "continuation_page", "selectors", "refresh_minutes", "quality_expect")
 
 
 class SiteFileError(ValueError):
@@ -164,6 +166,16 @@ def load_site_file(path: str | Path):
             raise SiteFileError(f"{_where(path, key, text)}: wants a CSS selector (a string)")
         else:
             sel[key] = val
+    expect = data.get("quality_expect", {})
+    if not isinstance(expect, dict):
+        raise SiteFileError(f"{_where(path, 'quality_expect', text)}: wants a table of measure = usual value")
+    from archive.quality import MEASURES
+
+    for key, val in expect.items():
+        if key not in MEASURES:
+            raise SiteFileError(f"{_where(path, key, text)}: unknown quality measure (known: {', '.join(MEASURES)})")
+        if val is not False and (isinstance(val, bool) or not isinstance(val, (int, float)) or val < 0):
+            raise SiteFileError(f"{_where(path, key, text)}: wants a number ≥ 0 (the usual value) or false (off)")
     attrs = {
         "__module__": __name__,
         "__doc__": f"{label or name}: declared in {path.name}.",
@@ -179,6 +191,7 @@ def load_site_file(path: str | Path):
         "continuation_page": continuation_page,
         "selectors": Selectors(**sel),
         "refresh_minutes": refresh,
+        "quality_expect": {k: (None if v is False else v) for k, v in expect.items()},
         "site_file": str(path),
     }
     cls_name = "".join(part.title() for part in name.split("_")) + "Site"

@@ -54,7 +54,7 @@ class RunLog:
             self.articles.append(quality.Article(
                 url=item.url, title=item.title, published_at=item.published_at, source=item.source,
                 author=item.author, editor=item.editor, keywords=item.keywords, attachments=len(item.attachments),
-                text=item.text, fallback=item.fallback))
+                text=item.text, fallback=item.fallback, document=item.document))
 
     def spider_opened(self, spider):
         self.started = now_iso()

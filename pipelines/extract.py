@@ -51,6 +51,7 @@ class ExtractPipeline:
                 item.keywords = list(result.get("keywords") or [])
                 item.encoding = result.get("encoding")
                 item.fallback = list(result.get("fallback") or [])
+                item.document = bool(result.get("document"))
             item.replaced_bytes += result.get("replaced_bytes") or 0
             texts.append(result.get("text") or "")
         item.page_texts = texts

@@ -290,3 +290,33 @@ def test_titles_shared_or_equal_to_the_site_name_and_boilerplate_are_counted():
     assert got["bad_title_share"] == 0.5  # the site's name once, one title three times
     assert got["boilerplate_share"] == round(1 / 6, 4)  # the clean-up's editor line
     assert got["repeated_tail_share"] == round(5 / 6, 4)
+
+
+def test_site_files_declare_known_measures(tmp_path):
+    """Every site's declared expectations name known measures; a TOML site file declares them in a
+    [quality_expect] table (false: off), and a wrong key or value is a one-line error naming its line."""
+    from crawler.registry import SiteFileError, load_site_file
+
+    for name, cls in SPIDERS.items():
+        assert set(cls.quality_expect) <= set(quality.MEASURES), name
+    head = ('name = "mee"\nhosts = ["www.mee.gov.cn"]\nstart_urls = ["https://www.mee.gov.cn/zcwj/index.shtml"]\n'
+            "article_urls = ['https://www\\.mee\\.gov\\.cn/zcwj/t\\d+\\.shtml']\n")
+    path = tmp_path / "mee.toml"
+    path.write_text(head + "[quality_expect]\npublished_at = 1.0\nauthor = false\n", "utf-8")
+    assert load_site_file(path).quality_expect == {"published_at": 1.0, "author": None}
+    path.write_text(head + "[quality_expect]\npubdate = 1.0\n", "utf-8")
+    with pytest.raises(SiteFileError, match=r"mee\.toml:6: pubdate: unknown quality measure"):
+        load_site_file(path)
+    path.write_text(head + "[quality_expect]\ntitle = \"all\"\n", "utf-8")
+    with pytest.raises(SiteFileError, match=r"mee\.toml:6: title: wants a number"):
+        load_site_file(path)
+
+
+def test_attachments_coverage_counts_government_documents_only():
+    docs = arts(6)
+    for i, a in enumerate(docs):
+        a.document = i < 4
+        a.attachments = 1 if i in (0, 5) else 0
+    got = quality.measure(docs)
+    assert got["documents"] == 4 and got["attachments"] == 0.25  # one of the four documents has one
+    assert quality.measure(arts(6))["attachments"] is None  # no document: nothing to cover
