@@ -291,6 +291,33 @@ def _m9_archive_over_years(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE revisions ADD COLUMN metadata TEXT")
 
 
+def _m10_keywords_searched(db: sqlite_utils.Database) -> None:
+    """Keywords searched with the title (archive/search.py): the index's title column holds the
+    title then the keywords (``title_and_keywords_sql``); the triggers also follow a change of the
+    keywords; the index is rebuilt once, since a contentless index must be told exactly what it
+    holds to delete a row."""
+    from archive.search import rebuild_index, title_and_keywords_sql
+
+    for name in ("articles_fts_ai", "articles_fts_ad", "articles_fts_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+    def row(p: str) -> str:
+        return (f"SELECT {p}id, {shadow_sql('tk.v')}, {shadow_sql(p + 'text')} "
+                f"FROM (SELECT {title_and_keywords_sql(p)} AS v) tk;")
+
+    ins = f"INSERT INTO {FTS_TABLE} (rowid, title, text) {row('new.')}"
+    dele = (f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) "
+            f"SELECT 'delete', {row('old.')[len('SELECT '):]}")
+    db.execute(f"CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN {ins} END")
+    db.execute(f"CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN {dele} END")
+    db.execute(
+        f"""CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, text, keywords ON articles
+            WHEN old.title IS NOT new.title OR old.text IS NOT new.text OR old.keywords IS NOT new.keywords
+            BEGIN {dele} {ins} END"""
+    )
+    rebuild_index(db)
+
+
 # (version it brings the file to, function), in version order. Add at the end, never edit.
 MIGRATIONS: list[tuple[int, callable]] = [
     (1, _m1_core),
@@ -302,6 +329,7 @@ MIGRATIONS: list[tuple[int, callable]] = [
     (7, _m7_replaced_bytes),
     (8, _m8_run_quality),
     (9, _m9_archive_over_years),
+    (10, _m10_keywords_searched),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

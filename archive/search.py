@@ -30,6 +30,9 @@ How it works:
   its bigrams; words are ANDed. A two-character word is one token; a longer
   one is a phrase of consecutive bigrams, which matches exactly where the
   characters appear in that order.
+* The ``title`` column of the index holds the title followed by the article's
+  keywords (the site's own tags; schema version 10), so a keyword finds its
+  articles even where the text never uses it.
 * Ranking is FTS5's bm25 with the title weighted 5 to 1 over the text; the
   snippet (:func:`snippet`) is cut from the original text around the hits,
   which are wrapped in ``<mark>`` … ``</mark>`` (the rest is HTML-escaped).
@@ -144,11 +147,28 @@ def _bigrams(m: re.Match) -> str:
     return "".join(" " + run[i:i + 2] + " " for i in range(len(run)))
 
 
+def title_and_keywords_sql(prefix: str = "") -> str:
+    """SQL: what the index's ``title`` column holds for a row: the title, then the keywords
+    (the page's own tags, a JSON array; anything else counts as none), separated by spaces.
+
+    ``prefix`` names the row (``new.``, ``old.`` in a trigger). Schema version 10."""
+    t, k = f"{prefix}title", f"{prefix}keywords"
+    return (f"(coalesce({t}, '') || coalesce(' ' || (SELECT group_concat(value, ' ') FROM json_each("
+            f"CASE WHEN json_valid({k}) AND json_type({k}) = 'array' THEN {k} ELSE '[]' END)), ''))")
+
+
+def title_and_keywords(title: str | None, keywords) -> str:
+    """Python form of :func:`title_and_keywords_sql` for a list of string keywords."""
+    words = [str(w) for w in keywords or []] if isinstance(keywords, list) else []
+    return (title or "") + (" " + " ".join(words) if words else "")
+
+
 def rebuild_index(db) -> int:
     """Drop and re-create every row of the index (after a bulk load with triggers off)."""
     db.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
     db.execute(f"INSERT INTO {FTS_TABLE} (rowid, title, text) "
-               f"SELECT id, {shadow_sql('title')}, {shadow_sql('text')} FROM articles")
+               f"SELECT a.id, {shadow_sql('a.tk')}, {shadow_sql('a.text')} "
+               f"FROM (SELECT id, {title_and_keywords_sql()} AS tk, text FROM articles) a")
     return db.execute("SELECT count(*) FROM articles").fetchone()[0]
 
 

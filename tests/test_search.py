@@ -5,6 +5,7 @@ stored titles and texts (Latin words: whole words, case-insensitive).
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
@@ -220,3 +221,68 @@ def test_cli_search_prints_urls_and_the_hit_count(db, tmp_path):
     proc = run_archive("search", "储能", "--db", path, "--limit", "100", "--originals")
     assert want[1]["url"] not in proc.stdout and want[0]["url"] in proc.stdout
     assert proc.stdout.splitlines()[-1] == f"{total - 1} hits (all shown)"
+
+
+def test_keywords_are_searched_with_the_title(db):
+    """The site's own tags find their article even where title and text never use the word."""
+    assert not truth(db, "钙钛矿叠层")
+    aid = db.execute("SELECT id FROM articles ORDER BY id LIMIT 1").fetchone()[0]
+    db.execute("UPDATE articles SET keywords = ? WHERE id = ?", ['["钙钛矿叠层", "HJT"]', aid])
+    assert [r["id"] for r in search(db, "钙钛矿叠层")] == [aid]
+    assert [r["id"] for r in search(db, "hjt")] == [aid]
+    assert count(db, "钙钛矿叠层") == 1
+    # a change of the keywords alone moves the index with it; the old tag no longer finds it
+    db.execute("UPDATE articles SET keywords = ? WHERE id = ?", ['["固态电池"]', aid])
+    assert search(db, "钙钛矿叠层") == [] and search(db, "HJT") == []
+    assert aid in {r["id"] for r in search(db, "固态电池", limit=1000)}
+    # keywords that are not a JSON array count as none (no error, nothing indexed)
+    db.execute("UPDATE articles SET keywords = ? WHERE id = ?", ["not json 钙钛矿叠层", aid])
+    assert search(db, "钙钛矿叠层") == []
+    db.execute("UPDATE articles SET keywords = ? WHERE id = ?", ['["钙钛矿叠层"]', aid])
+    db.execute("DELETE FROM articles WHERE id = ?", [aid])
+    assert search(db, "钙钛矿叠层") == []
+    # a rebuilt index holds the same (title + keywords, text) as the triggers wrote
+    other = db.execute("SELECT id FROM articles ORDER BY id LIMIT 1").fetchone()[0]
+    db.execute("UPDATE articles SET keywords = ? WHERE id = ?", ['["钙钛矿叠层"]', other])
+    from archive.search import rebuild_index
+
+    before = {q: [r["id"] for r in search(db, q, limit=1000)] for q in ("钙钛矿叠层", "储能", "100kW")}
+    rebuild_index(db)
+    assert {q: [r["id"] for r in search(db, q, limit=1000)] for q in ("钙钛矿叠层", "储能", "100kW")} == before
+    assert before["钙钛矿叠层"] == [other]
+
+
+def test_title_and_keywords_sql_equals_python(db):
+    from archive.search import title_and_keywords, title_and_keywords_sql
+
+    for title, kw in [("标题", ["储能", "中试"]), ("标题", []), (None, ["a"]), ("t", None), ("t", '"x"')]:
+        raw = json.dumps(kw, ensure_ascii=False) if kw is not None else None
+        got = db.execute(f"SELECT {title_and_keywords_sql()} FROM (SELECT :t AS title, :k AS keywords)",
+                         {"t": title, "k": raw}).fetchone()[0]
+        assert got == title_and_keywords(title, kw), (title, kw)
+
+
+def test_an_archive_before_version_10_gets_its_keywords_indexed(tmp_path):
+    from archive import schema
+
+    path = tmp_path / "v9.db"
+    old = open_db(path, migrate_schema=False)
+    for version, step in schema.MIGRATIONS:
+        if version >= 10:
+            break
+        with old.conn:
+            step(old)
+        old.execute(f"PRAGMA user_version = {version}")
+    recs = load_expected()[:3]
+    for n, rec in enumerate(recs):
+        _insert(old, rec, n)
+    old.execute("UPDATE articles SET keywords = '[\"钙钛矿叠层\"]' WHERE id = 2")
+    old.conn.commit()
+    assert search(old, "钙钛矿叠层") == []  # version 9 indexed titles and texts only
+    old.conn.close()
+    db = open_db(path)
+    assert [r["id"] for r in search(db, "钙钛矿叠层")] == [2]
+    assert {r["id"] for r in search(db, recs[0]["title"][:4], limit=100)} >= {1}
+    db.execute("DELETE FROM articles WHERE id = 2")  # the rebuilt row deletes cleanly
+    assert search(db, "钙钛矿叠层") == []
+    db.execute(f"INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 0)")
