@@ -134,6 +134,46 @@ def test_datasette_sql_named_snippet_is_not_html(tmp_path):
         log.close()
 
 
+def test_archive_pages_and_feed_keep_hostile_content_inert(tmp_path):
+    """The article list, article page, search page and Atom feed show crawled markup as text and
+    never link a javascript: URL; the feed stays well-formed XML with control characters in a text."""
+    import xml.etree.ElementTree as ET
+
+    from archive.faces.serve import free_port, start
+
+    path = _archive(tmp_path)
+    db = open_db(path)
+    db.execute("UPDATE articles SET title = '<script>window.x=1</script>储能', keywords = ?, "
+               "text = text || '<img src=x onerror=alert(1)>' WHERE url = 'https://a.cn/4.html'",
+               ['["<b>tag</b>", "储能"]'])
+    aid = db.execute("SELECT id FROM articles WHERE url = 'https://a.cn/4.html'").fetchone()[0]
+    db.execute("UPDATE articles SET url = 'javascript:alert(document.cookie)' WHERE id = ?", [aid])
+    db.execute("INSERT INTO attachments (article_id, url, name, first_seen) VALUES (?, ?, ?, 't0')",
+               [aid, "javascript:alert(2)", "<i>附件</i>"])
+    db.conn.close()
+    log = open(tmp_path / "datasette.log", "w")
+    proc, url = start(path, port=free_port(), log=log)
+    try:
+        pages = {p: _get(url + p) for p in ("/archive/articles", f"/archive/articles/{aid}",
+                                            "/archive/-/search?q=" + urllib.parse.quote("储能"))}
+        for p, (status, body) in pages.items():
+            page = body.decode("utf-8")
+            assert status == 200, p
+            assert "<script>window.x" not in page and "<img src=x" not in page, p
+            assert 'href="javascript:' not in page.lower(), p
+            assert "<b>tag</b>" not in page and "<i>附件</i>" not in page, p
+        assert "&lt;script&gt;window.x=1&lt;/script&gt;储能" in pages[f"/archive/articles/{aid}"][1].decode()
+        status, body = _get(url + "/archive/-/feed.atom?q=" + urllib.parse.quote("储能"))
+        feed = ET.fromstring(body)  # well-formed despite the control characters of EVIL_TITLE
+        titles = [e.text for e in feed.iter("{http://www.w3.org/2005/Atom}title")]
+        assert "<script>window.x=1</script>储能" in titles  # text, escaped by the XML writer
+        assert not any("javascript:" in (l.get("href") or "") for l in feed.iter("{http://www.w3.org/2005/Atom}link"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
 # -------------------------------------------------------------------- mirror
 
 @pytest.fixture()

@@ -311,6 +311,14 @@ def extra_template_vars(template, database, table, columns, view_name, request, 
     return inner
 
 
+def web_href(url) -> str | None:
+    """A crawled URL as a link target only when it is http(s): a ``javascript:`` or ``data:``
+    URL from a hostile page must not become a link that runs."""
+    if isinstance(url, str) and re.match(r"(?i)^https?://", url.strip()):
+        return url.strip()
+    return None
+
+
 def _with_args(request, changes: dict) -> str:
     pairs = [(k, v) for k, v in parse_qsl(request.query_string, keep_blank_values=True) if k not in changes]
     pairs += [(k, v) for k, v in changes.items() if v is not None]
@@ -328,7 +336,7 @@ async def _article_extras(datasette, database: str, pk: str) -> dict | None:
     if row is None:
         return None
     base = datasette.urls.table(database, "articles")
-    attachments = [dict(r) for r in await db.execute(
+    attachments = [dict(r, href=web_href(r["url"])) for r in await db.execute(
         "SELECT url, name, type, size FROM attachments WHERE article_id = ? ORDER BY id", [aid])]
     root = row["duplicate_of"] or aid
     copies = [dict(r, href=f"{base}/{r['id']}", label=site_label(r["site"]), canonical=r["id"] == root)
@@ -340,6 +348,7 @@ async def _article_extras(datasette, database: str, pk: str) -> dict | None:
         "SELECT id, replaced_at, title FROM revisions WHERE article_id = ? ORDER BY replaced_at DESC, id DESC", [aid])]
     return {
         "id": aid, "title": row["title"], "site_label": site_label(row["site"]), "url": row["url"],
+        "href": web_href(row["url"]),
         "repost_of": row["duplicate_of"], "attachments": attachments, "copies": copies, "revisions": revisions,
         "revisions_url": datasette.urls.table(database, "revisions") + f"?article_id={aid}",
         "group_url": datasette.urls.database(database) + f"/article_group?id={aid}",
@@ -489,8 +498,8 @@ def atom_feed(rows: list[dict], *, title: str, feed_id: str, self_url: str, alte
         href = article_url(r["id"])
         sub(e, "id", href)
         sub(e, "link", rel="alternate", type="text/html", href=href)
-        if r["url"]:
-            sub(e, "link", rel="via", href=r["url"])
+        if web_href(r["url"]):
+            sub(e, "link", rel="via", href=web_href(r["url"]))
         sub(e, "updated", updated)
         if rfc3339(r["published_at"]):
             sub(e, "published", rfc3339(r["published_at"]))
