@@ -18,8 +18,8 @@ beside its ``crawl_runs`` row:
 * ``fallback_share``: articles where a selector the site file declares matched nothing and the
   generic layer answered instead (``extract()``'s ``fallback``).
 
-Expectations: the site's usual values are the median of its last ``HISTORY_RUNS`` judged runs
-that were not degraded and had at least ``MIN_ARTICLES`` articles; a site file may declare
+Expectations: the site's usual values are the median of its last ``HISTORY_RUNS`` runs that
+were not degraded and had at least ``MIN_ARTICLES`` articles; a site file may declare
 values (``SiteSpider.quality_expect``, a TOML site file's ``[quality_expect]`` table) that replace the learned ones, key by key (``None`` turns
 a check off). A run of at least ``MIN_ARTICLES`` articles is ``degraded`` when a field's
 coverage falls below half of a usual value of at least 0.5 (and by 0.25 or more), the median
@@ -137,8 +137,9 @@ def measure(articles: list[Article], site_label: str = "") -> dict:
 
 
 def learned(db, site: str, before_run: int | None = None) -> dict:
-    """The site's usual values: medians over its last ``HISTORY_RUNS`` judged, not degraded runs
-    of at least ``MIN_ARTICLES`` articles (before run id *before_run*); {} without such runs."""
+    """The site's usual values: medians over its last ``HISTORY_RUNS`` runs that were not degraded
+    and had at least ``MIN_ARTICLES`` articles (before run id *before_run*; a first run, not judged
+    for want of history, counts); {} without such runs."""
     if "run_quality" not in db.table_names():
         return {}
     cols = FIELDS + LENGTHS + SHARES
@@ -176,6 +177,8 @@ def judge(measured: dict, usual: dict) -> tuple[list[str], list[str]]:
         e, got = usual.get(name), measured.get(name)
         if e is None or got is None or e < COVERAGE_FLOOR:
             continue
+        if name == "attachments" and measured.get("documents", 0) < MIN_ARTICLES:
+            continue  # too few government documents to judge their attachments
         if got < e / 2 and e - got >= COVERAGE_DROP:
             dropped.append(name)
             problems.append(f"{name} coverage {got:.2f}, usually {e:.2f}")

@@ -320,3 +320,16 @@ def test_attachments_coverage_counts_government_documents_only():
     got = quality.measure(docs)
     assert got["documents"] == 4 and got["attachments"] == 0.25  # one of the four documents has one
     assert quality.measure(arts(6))["attachments"] is None  # no document: nothing to cover
+
+
+def test_attachments_are_judged_on_enough_documents_only():
+    usual = {"attachments": 1.0}
+    few = quality.measure(arts(6))
+    for a in (docs := arts(6)):
+        a.document = True
+    many = quality.measure(docs)  # six documents, none with an attachment
+    assert many["attachments"] == 0.0 and quality.judge(many, usual)[0] == ["attachments"]
+    for a in docs[2:]:
+        a.document = False
+    assert quality.judge(quality.measure(docs), usual) == ([], [])  # two documents: not judged
+    assert quality.judge(few, usual) == ([], [])
