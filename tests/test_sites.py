@@ -121,6 +121,27 @@ def test_article_urls_of_the_real_schemes(site):
     assert [u for u in no if spider.is_article_url(u)] == []
 
 
+# each scheme of the issue has a record in the replica, so the replica crawl
+# (tests/test_crawl_replica.py) fetches, extracts and compares a page of it
+REPLICA_SCHEMES = {
+    "shanghai_gov named column": r"https://www\.shanghai\.gov\.cn/(?!nw)[a-z]+/\d{8}/[0-9a-f]{32}\.html",
+    "shanghai_gov 2018 portal": r"https://www\.shanghai\.gov\.cn/nw2/nw2314/.+\.html",
+    "bjx channel /html/": r"https://(?!news\.)[a-z0-9]+\.bjx\.com\.cn/html/\d{8}/\d+\.shtml",
+    "zgm legacy": r"https://www\.zgm\.cn/html/a/\d{4}/\d{4}/\d+\.html",
+}
+
+
+@pytest.mark.parametrize("scheme", sorted(REPLICA_SCHEMES))
+def test_the_replica_serves_a_page_of_each_scheme(scheme):
+    import re
+
+    hits = [r for r in load_expected() if re.fullmatch(REPLICA_SCHEMES[scheme], r["url"])]
+    assert hits, scheme
+    for r in hits:
+        assert site_spiders()[r["site"]]().is_article_url(r["url"])
+        assert (REPLICA_SITE / B.url_to_path(r["url"])).is_file()
+
+
 def test_continuation_pages_are_one_article():
     cn = site_spiders()["chinanews"]()
     assert cn.canonical_url("https://www.chinanews.com/gn/2023/05-17/10009876_3.shtml") == \

@@ -193,7 +193,11 @@ def _chinanews(tree: _Tree, records, specials, per_page, extra_pages):
 def _zgm(tree: _Tree, records, specials, per_page):
     ordered = _newest_first(records)
     for i, r in enumerate(ordered):
-        tree.put(r["url"], T.zgm_article(r, _related(ordered, i)))
+        kind, enc = T.zgm_encoding(r)
+        if kind == "legacy":
+            tree.put(r["url"], T.zgm_legacy_article(r), enc)
+        else:
+            tree.put(r["url"], T.zgm_article(r, _related(ordered, i)))
         for alias in r.get("aliases") or ():
             tree.put(alias, tree.files[url_to_path(r["url"])])
     tree.put("https://www.zgm.cn/", T.zgm_home(_newest_first(list(records) + list(specials))))

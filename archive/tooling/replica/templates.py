@@ -49,6 +49,8 @@ __all__ = [
     "chinanews_rss",
     "zgm_article",
     "zgm_home",
+    "zgm_legacy_article",
+    "zgm_encoding",
     "shanghai_article",
     "shanghai_list",
     "jiangmen_article",
@@ -472,6 +474,21 @@ def zgm_article(record, related=()) -> str:
             related=related,
         ),
     )
+
+
+def zgm_legacy_article(record) -> str:
+    """A page of the legacy (~2016) site, ``/html/a/YYYY/MMDD/N.html``: GBK bytes
+    (:func:`zgm_encoding`), title in ``div.a1 h1``, a 时间/来源 line ``div.a2``,
+    body ``div.a3 p``."""
+    return render("zgm/legacy_article.html", **_article_vars(
+        record, source=record.get("source") or "自贡网", lines=_lines(record["text"]),
+        aid=_path(record["url"]).rsplit("/", 1)[-1].split(".")[0]))
+
+
+def zgm_encoding(record) -> tuple[str, str]:
+    """(template, byte encoding) of a zgm record's page: ("legacy", "gbk") for
+    ``/html/a/`` URLs, else ("current", "utf-8")."""
+    return ("legacy", "gbk") if _path(record["url"]).startswith("/html/a/") else ("current", "utf-8")
 
 
 def zgm_home(items) -> str:
