@@ -220,7 +220,7 @@ details.archive-columns dt { font-weight: bold; }
 .archive-card .archive-meta { margin: 0 0 0.2em 0; font-size: 0.9em; }
 .archive-card .archive-snippet { margin: 0; line-height: 1.6; }
 form.archive-search input[type=search] { width: 24em; font-size: 1.1em; padding: 0.25em; }
-form.archive-search label { margin-right: 1.2em; white-space: nowrap; display: inline-block; }
+form.archive-search label { margin-right: 1.2em; white-space: nowrap; display: inline-block; width: auto; font-weight: normal; }
 form.archive-search input[type=date], form.archive-search select { width: auto; margin-left: 0.3em; }
 """ + "".join(
     f'body.row.table-articles td.col-{c}::before {{ content: "{c}"; }}\n'
