@@ -1,5 +1,6 @@
-"""Upgrades: an archive made by the previous release (schema version 8: its migrations, which are never
-edited) opens and migrates, and `archive reextract` brings its articles up to the current extractor."""
+"""Upgrades: an archive made by an older release (schema version 8, before extractor versions were
+recorded; built by its migrations, which are never edited) opens and migrates to the newest version, and
+`archive reextract` brings its articles up to the current extractor."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from archive.db import open_db
 from archive.extract import EXTRACTOR_VERSION
 from conftest import run_archive
 
-PREVIOUS = schema.MIGRATIONS[-1][0] - 1
+PREVIOUS = 8  # the last schema without articles.extractor_version
 OLD_FOOTER = "（旧版提取器留下的页脚：责任编辑 某某）"
 
 
@@ -54,6 +55,13 @@ def test_previous_release_archive_migrates_and_reextracts(crawled, tmp_path):
 
     proc = run_archive("reextract", "--db", path, "--dry-run")
     assert proc.returncode == 1 and "older" in proc.stderr and "Traceback" not in proc.stderr
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == PREVIOUS  # untouched
+
+    proc = run_archive("stats", "--db", path, "--json")  # opens, so migrates
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    stats = json.loads(proc.stdout)
+    assert stats["schema_version"] == schema.SCHEMA_VERSION and stats["sites"]["zgm"]["older_extraction"] == 1
+    assert "1 article(s) from an older extractor" in run_archive("stats", "--db", path).stdout
 
     proc = run_archive("reextract", "--db", path, "--json", "--workers", "0")
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -71,3 +79,5 @@ def test_previous_release_archive_migrates_and_reextracts(crawled, tmp_path):
     # the old release's revision counts as a re-crawl; the upgrade's as a re-extraction
     assert revs == [("recrawl", "earlier text"), ("reextract", current_text + "\n" + OLD_FOOTER)]
     conn.close()
+    stats = json.loads(run_archive("stats", "--db", path, "--json").stdout)
+    assert "older_extraction" not in stats["sites"]["zgm"]

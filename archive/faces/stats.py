@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from archive.db import open_db
+from archive.extract import EXTRACTOR_VERSION
 from archive.quality import last_quality
 
 
@@ -25,6 +26,9 @@ def archive_stats(db_path, quiet_days: float = 7.0, now: datetime | None = None)
             "SELECT site, count(*), max(first_seen), max(published_at), count(gone_at) FROM articles GROUP BY site"
         ):
             site(name).update(articles=n, last_new=last_new, newest_published=newest, gone=gone)
+        for name, n in db.execute("SELECT site, count(*) FROM articles WHERE extractor_version IS NOT ? "
+                                  "GROUP BY site", [EXTRACTOR_VERSION]):
+            site(name)["older_extraction"] = n  # `archive reextract` brings them up to date
         for name, kind, n in db.execute("SELECT site, kind, count(*) FROM failures GROUP BY site, kind"):
             site(name)["failures"][kind] = n
         for row in db.execute(
@@ -43,7 +47,9 @@ def archive_stats(db_path, quiet_days: float = 7.0, now: datetime | None = None)
             table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             for table in ("articles", "revisions", "raw_pages", "article_urls", "attachments", "failures", "crawl_runs")
         }
-        return {"sites": sites, "totals": totals, "quiet_days": quiet_days}
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        return {"sites": sites, "totals": totals, "quiet_days": quiet_days, "schema_version": version,
+                "extractor_version": EXTRACTOR_VERSION}
     finally:
         db.conn.close()
 
@@ -68,6 +74,9 @@ def format_stats(data: dict) -> str:
             lines.append(f"{'':<16}QUIET: no new article for more than {data['quiet_days']:g} days")
     lines.append("")
     lines.append(", ".join(f"{k} {v}" for k, v in data["totals"].items()))
+    older = sum(s.get("older_extraction", 0) for s in data["sites"].values())
+    lines.append(f"schema version {data['schema_version']}, extractor {data['extractor_version']}"
+                 + (f"; {older} article(s) from an older extractor: `archive reextract` updates them" if older else ""))
     return "\n".join(lines)
 
 
