@@ -33,6 +33,15 @@ def test_every_template_file_is_used_by_the_committed_build(records):
     env.cache.clear()
     specials = B._specials(B.load_not_articles(REPLICA / "not_articles.json"))
     B.render_site_tree(records, per_page=B.COMMITTED_PER_PAGE, specials=specials)
+    # plus a registered site the builder has no look for (a user's site file): the generic templates
+    from crawler.base import SiteSpider
+
+    extra = type("ExtraSite", (SiteSpider,), {
+        "name": "extra", "label": "示例", "hosts": ("www.example.cn",), "__module__": __name__,
+        "start_urls": ("https://www.example.cn/list/index.html",), "list_page": (r"index\.html$", "index_{n}.html"),
+        "article_urls": (r"https://www\.example\.cn/a/\d+\.html",)})
+    record = {**records[0], "site": "extra", "url": "https://www.example.cn/a/1.html", "aliases": []}
+    B.render_site_tree([record], per_page=1, sites={"extra": extra})
     loaded = {key[1] for key in env.cache.keys()}
     assert _template_files() - loaded == set(), "template files no page uses"
 
@@ -64,11 +73,14 @@ def test_printed_values_are_escaped_as_html_escape_does(records):
         elif site == "chinanews":
             pages += [T.chinanews_article(h, [h]), T.chinanews_legacy_article(h, [h]), T.chinanews_scroll([h], 1, 1)]
         elif site == "zgm":
-            pages += [T.zgm_article(h, [h]), T.zgm_home([h])]
+            pages += [T.zgm_article(h, [h]), T.zgm_legacy_article(h), T.zgm_home([h])]
         elif site == "shanghai_gov":
             pages += [T.shanghai_article(h, [h]), T.shanghai_list([h], 1, 1)]
         elif site == "jiangmen_kjj":
             pages += [T.jiangmen_article(h, prev=h, next_=h), T.jiangmen_list([h], 1, 1)]
+        # any registered site without a look of its own (a user's site file)
+        pages += [T.generic_article(h, label=HOSTILE, list_url="/", pager=[(2, "/x_2.html")]),
+                  T.generic_list([h], label=HOSTILE, page=1, total_pages=2, next_url="/index_2.html")]
     assert len(pages) >= 5 * 2
     escaped = "A&lt;xss&gt;&amp;&quot;&#x27;{{ x }}"
     for page in pages:

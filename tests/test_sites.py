@@ -406,3 +406,41 @@ def test_readme_sites_table_is_the_registry():
     assert m, "README has no generated sites table"
     assert m.group(1).strip() == markdown_table(site_spiders()), \
         "README's sites table differs from the registry: paste crawler.registry.markdown_table(sites()) in"
+
+
+PY_SITE = '''"""A throw-away site file in a spider module of its own."""
+from archive.siterules import Selectors
+from crawler.base import SiteSpider
+
+
+class ThrowawaySpider(SiteSpider):
+    name = "throwaway"
+    label = "示例能源局"
+    hosts = ("nea.example.cn",)
+    start_urls = ("https://nea.example.cn/zcfg/index.html",)
+    list_page = (r"index\\.html$", "index_{n}.html")
+    article_urls = (r"https://nea\\.example\\.cn/zcfg/\\d{6}/t\\d{8}_\\d+\\.html",)
+    selectors = Selectors(title="div.article h1")
+    refresh_minutes = 120
+'''
+
+
+def test_a_python_site_in_a_spider_module_of_its_own_is_crawled(throwaway, tmp_path):
+    """The same site as a Python site file, in a module put on SPIDER_MODULES: `archive crawl` takes it."""
+    _, tree, _ = throwaway
+    pkg = tmp_path / "extra_sites"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", "utf-8")
+    (pkg / "throwaway.py").write_text(PY_SITE, "utf-8")
+    server, url = serve_in_thread(tree)
+    try:
+        db = tmp_path / "archive.db"
+        proc = run_archive("crawl", "throwaway", "--db", db, "--mirror", url, "--json",
+                           "--set", "SPIDER_MODULES=crawler.spiders,extra_sites",
+                           env={"PYTHONPATH": str(tmp_path)})
+    finally:
+        server.shutdown()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [(s["site"], s["new"]) for s in json.loads(proc.stdout)] == [("throwaway", len(_throwaway_records()))]
+    got = dict(sqlite3.connect(db).execute("SELECT url, text FROM articles WHERE site = 'throwaway'").fetchall())
+    assert got == {r["url"]: r["text"] for r in _throwaway_records()}
