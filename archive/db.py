@@ -4,13 +4,14 @@ the stored-text cap)."""
 from __future__ import annotations
 
 import hashlib
-import re
 import sqlite3
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils
+
+from archive.extract.vocab import SPACE_RUN
 
 DEFAULT_DB = "archive.db"
 
@@ -20,12 +21,9 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-_WS = re.compile(r"\s+")
-
-
 def text_hash(text: str) -> str:
     """Hash of an article text that ignores whitespace differences."""
-    return hashlib.sha1(_WS.sub("", text or "").encode("utf-8")).hexdigest()
+    return hashlib.sha1(SPACE_RUN.sub("", text or "").encode("utf-8")).hexdigest()
 
 
 def compress(body: bytes) -> bytes:

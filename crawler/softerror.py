@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from archive.extract.vocab import SPACE_RUN
+
 SOFT_ERROR_PHRASES = (
     "页面不存在",
     "您访问的页面不存在",
@@ -42,7 +44,7 @@ _SCRIPT_OPEN = re.compile(r"<(script|style|noscript)\b", re.I)
 _TAG = re.compile(r"<[^<>]*>")  # stops at the next "<": linear on broken markup
 _HEAD_OPEN = re.compile(r"<(title|h1)\b", re.I)
 MAX_HEADS = 20  # title and h1 elements looked at, from the top of the page
-_SPACE = re.compile(r"\s+")
+_SPACE = SPACE_RUN
 
 
 def soft_error_phrase(html: str) -> str | None:

@@ -8,7 +8,8 @@ the text, and rejects (drops) an item whose text is empty.
 from __future__ import annotations
 
 from archive.db import text_hash
-from archive.extract.article import MIN_TEXT_CHARS, is_article_text, join_pages, normalise_line
+from archive.extract.article import is_article_text, join_pages, normalise_line
+from archive.extract.vocab import MIN_TEXT_CHARS
 from crawler.items import ArticleItem, Rejected
 
 __all__ = ["CleanPipeline", "MIN_TEXT_CHARS", "join_pages", "normalise_line"]

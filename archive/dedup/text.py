@@ -5,22 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from archive.extract.vocab import NEARDUP_CREDIT_LABELS, NEARDUP_CREDIT_MAX, NEARDUP_FOOTER_LABELS, SPACE_RUN
+
 NORMALISE_VERSION = 1  # bump when the normalisation below changes (the index must then be rebuilt)
 
 # Whole lines that are site furniture, not the story (matched on the line's start):
 # footers and notices go whatever their length; credit and navigation lines only when
-# short, so that a paragraph opening with "记者了解到" stays.
-_FOOTER = re.compile(
-    r"^\s*[(（【\[]?\s*(?:投稿与新闻线索|特别声明|凡来源注明|原文如下|版权所有|copyright|免责声明)", re.I)
-_CREDIT = re.compile(
-    r"^\s*[(（【\[]?\s*(?:"
-    r"相关新闻|相关阅读|相关链接|延伸阅读|推荐阅读|责任编辑|编辑|编审|校对|审核|来源|稿源|文章来源|信息来源|"
-    r"本文来源|作者|记者|通讯员|原标题|分享到|扫一扫|打印本页|关闭窗口|上一页|下一页|上一篇|下一篇|"
-    r"首页\s*上一页|【?字体|点击查看|查看更多|您的位置|当前位置"
-    r")(?=[\s:：】\])）|>]|$)",
-    re.I,
-)
-CREDIT_MAX = 40  # characters: a longer line is content
+# short, so that a paragraph opening with "记者了解到" stays.  The word lists are the
+# near-duplicate index's own (archive.extract.vocab.NEARDUP_*).
+_FOOTER = re.compile(r"^\s*[(（【\[]?\s*(?:" + NEARDUP_FOOTER_LABELS + r")", re.I)
+_CREDIT = re.compile(r"^\s*[(（【\[]?\s*(?:" + NEARDUP_CREDIT_LABELS + r")(?=[\s:：】\])）|>]|$)", re.I)
+CREDIT_MAX = NEARDUP_CREDIT_MAX  # characters: a longer line is content
 # A 北极星 lead ("北极星氢能网获悉，"): the phrase goes, the rest of the line is content.
 _BJX_LEAD = re.compile(r"^北极星[\u4e00-\u9fff]{0,8}网获悉[，,：:]?\s*")
 _END_MARK = re.compile(r"[(（]\s*完\s*[)）]\s*$")
@@ -58,12 +53,12 @@ def identity(text: str) -> tuple[frozenset, str | None]:
     """(ordinal/edition/文号 tokens, the sign-off date) — what tells successive notices apart."""
     lines = clean_lines(text)
     body = "".join(lines)
-    tokens = frozenset(re.sub(r"\s+", "", t) for rx in (_ORDINAL, _EDITION, _DOC_NO) for t in rx.findall(body))
+    tokens = frozenset(SPACE_RUN.sub("", t) for rx in (_ORDINAL, _EDITION, _DOC_NO) for t in rx.findall(body))
     signoff = None
     for line in lines[-3:]:  # a notice ends with the issuer and a date on a line of its own
         m = _FULL_DATE.fullmatch(line.strip())
         if m:
-            signoff = re.sub(r"\s+", "", m.group(0))
+            signoff = SPACE_RUN.sub("", m.group(0))
     return tokens, signoff
 
 

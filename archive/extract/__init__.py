@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from .decode import DecodeError, decode, decode_counted
 from .metadata import extract_metadata
 from .text import body_text, select
-from .vocab import strip_controls
+from .vocab import drop_replacement, strip_controls
 
 __all__ = ["EXTRACTOR_VERSION", "extract", "parse_html", "DecodeError", "decode"]
 
@@ -70,5 +70,5 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
                               if getattr(rules, f, None) and not select(tree, getattr(rules, f))]
     meta = extract_metadata(tree, rules, url)
     result.update(meta)
-    result["text"] = body_text(tree, url, rules, title=meta["title"]).replace("\ufffd", "")
+    result["text"] = drop_replacement(body_text(tree, url, rules, title=meta["title"]))
     return result

@@ -11,16 +11,14 @@ import re
 import unicodedata
 
 from archive.db import text_hash
+from archive.extract.vocab import LINE_SPACE, MEANINGFUL_RX, MIN_TEXT_CHARS, drop_replacement
 
-MIN_TEXT_CHARS = 20  # fewer meaningful characters than this is not an article
-_SPACES = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u200b]+")
-_MEANINGFUL = re.compile(r"[\w\u4e00-\u9fff]")
 _CHARSET = re.compile(r"charset=([\w.:-]+)", re.I)
 
 
 def normalise_line(line: str) -> str:
-    line = unicodedata.normalize("NFC", line).replace("\ufffd", "")
-    return _SPACES.sub(" ", line).strip()
+    line = drop_replacement(unicodedata.normalize("NFC", line))
+    return LINE_SPACE.sub(" ", line).strip()
 
 
 def join_pages(texts: list[str]) -> str:
@@ -43,7 +41,7 @@ def join_pages(texts: list[str]) -> str:
 
 def is_article_text(text: str) -> bool:
     """Enough meaningful characters to be an article (the clean stage rejects the rest)."""
-    return len(_MEANINGFUL.findall(text)) >= MIN_TEXT_CHARS
+    return len(MEANINGFUL_RX.findall(text)) >= MIN_TEXT_CHARS
 
 
 def charset_of(content_type: str | None) -> str | None:

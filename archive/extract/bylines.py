@@ -9,7 +9,7 @@ from .dates import parse_datetime
 from .lines import _AUTHOR_RX, _EDITOR_RX, _POSTED_BY, _SOURCE_RX, _WS, _by_id, _jsonld, _merge_labels, _meta, _page_text, _squash, _text
 from .text import select
 from .title import _NOT_TITLE, _RELATED_RX, _page_titles, _site_names
-from .vocab import COLON as C, CREDIT_LINE_RX, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS
+from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, EDITOR_NAME_LABELS, CREDIT_LINE_RX, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS
 
 _TRAILING_DATE = re.compile(r"\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}.*$")
 
@@ -191,9 +191,9 @@ def _clean_name(v: str | None) -> str | None:
     return v or None
 
 
-_AUTHOR_LINE = re.compile(r"^\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C)
+_AUTHOR_LINE = re.compile(r"^\s*[\[【]?\s*(?:" + BYLINE_AUTHOR_LABELS + r")\s*" + C)
 _AUTHOR_MID = re.compile(r"(?:^|\s)(?:作者|撰文)\s*" + C + r"\s*\S")
-_AUTHOR_DESK = re.compile(r"^(\s*[\[【]?\s*(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C + r")\s*[\u4e00-\u9fff]{0,6}记者\s*")
+_AUTHOR_DESK = re.compile(r"^(\s*[\[【]?\s*(?:" + BYLINE_AUTHOR_LABELS + r")\s*" + C + r")\s*[\u4e00-\u9fff]{0,6}记者\s*")
 
 
 def _lines_author(lines: list[str] | None) -> str | None:
@@ -280,12 +280,12 @@ _NAME_PREFIXED_TITLE = re.compile(r"^([^：:]{2,12})[：:](.{4,})$")
 def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
     for el in select(tree, getattr(rules, "editor", None)):
         t = _text(el)
-        v = _selected_value(t, _EDITOR_RX, "责任编辑|责编|编辑")
+        v = _selected_value(t, _EDITOR_RX, EDITOR_NAME_LABELS)
         if v:
             return v
     v = _by_id(tree, "editor_baidu")
     if v:
-        v = _value(_EDITOR_RX, v) or _strip_label(v, "责任编辑|责编|编辑")
+        v = _value(_EDITOR_RX, v) or _strip_label(v, EDITOR_NAME_LABELS)
         if v:
             return v
     if lines is None:
@@ -313,7 +313,7 @@ def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
     return plain or duty
 
 
-_EDITOR_ANY = re.compile(r"(?<![责任值班视频图片网络美])(?P<label>责任编辑|责编|编辑)\s*(?:" + C + r"|[|｜/／])\s*(?P<v>[^】\])）\s|｜]{1,30})")
+_EDITOR_ANY = re.compile(r"(?<![责任值班视频图片网络美])(?P<label>" + EDITOR_NAME_LABELS + r")\s*(?:" + C + r"|[|｜/／])\s*(?P<v>[^】\])）\s|｜]{1,30})")
 
 
 def _byline_author(tree, head: list[str] | None) -> str | None:

@@ -21,7 +21,7 @@ __all__ = ["clean_lines", "clean_text", "is_noise_line", "noise_memo"]
 from .vocab import (
     COLON as C, CJK as _CJK, EDITOR_LABELS as _EDITOR_LABELS, EDITOR_NAME_LABELS, FURNITURE_RX as _ALWAYS_RX,
     INVISIBLE as _INVISIBLE, NOTICE_HEADING_RX, META_LABELS as _META_LABELS, MIN_WORD_CHARS, RELATED_HEADINGS, SOURCE_LABELS,
-    DATE_LABELS, GOV_FACT_LABELS, GOV_STRONG_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WS as _WS, has_words, squash,
+    DATE_LABELS, GOV_FACT_LABELS, GOV_STRONG_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WS as _WS, SPACE_RUN, has_words, squash,
 )
 
 # --- whole lines that are furniture wherever they appear ----------------------
@@ -188,8 +188,8 @@ def _is_prose(line: str) -> bool:
 def _same_title(line: str, title: str | None) -> bool:
     if not title:
         return False
-    a = re.sub(r"[\s\u3000]", "", _TITLE_LABEL.sub("", line))
-    b = re.sub(r"[\s\u3000]", "", title)
+    a = SPACE_RUN.sub("", _TITLE_LABEL.sub("", line))
+    b = SPACE_RUN.sub("", title)
     if not a or not b:
         return False
     return a == b or (len(b) >= 8 and (a.startswith(b) and len(a) - len(b) <= 20 and not _SENT_END.search(a[len(b):])))

@@ -15,6 +15,8 @@ from __future__ import annotations
 import codecs
 import re
 
+from .vocab import REPLACEMENT, drop_replacement
+
 __all__ = ["DecodeError", "decode", "decode_counted", "normalize_charset", "sniff_meta_charset"]
 
 
@@ -73,7 +75,7 @@ def sniff_meta_charset(body: bytes) -> str | None:
 
 def _replacements(body: bytes, encoding: str) -> tuple[str, int]:
     text = body.decode(encoding, errors="replace")
-    return text, text.count("\ufffd")
+    return text, text.count(REPLACEMENT)
 
 
 def _allowed(text_len: int) -> int:
@@ -111,13 +113,13 @@ def decode_counted(body: bytes, header_charset: str | None = None) -> tuple[str,
     bytes are binary garbage under every candidate charset.
     """
     if isinstance(body, str):  # already text
-        return body.replace("\ufffd", ""), "unicode", 0
+        return drop_replacement(body), "unicode", 0
     body = bytes(body)
     for bom, enc in _BOMS:
         if body.startswith(bom):
             text, bad = _replacements(body[len(bom):], enc)
             if bad <= _allowed(len(text)):
-                return text.replace("\ufffd", ""), enc, bad
+                return drop_replacement(text), enc, bad
             break
 
     header = normalize_charset(header_charset)
@@ -133,7 +135,7 @@ def decode_counted(body: bytes, header_charset: str | None = None) -> tuple[str,
     else:
         if _is_garbage(text, 0):
             raise DecodeError(f"cannot decode {len(body)} bytes: binary data (control characters)")
-        return text.replace("\ufffd", ""), "utf-8", 0
+        return drop_replacement(text), "utf-8", 0
 
     # 2. declared charsets, then the Chinese default, then weak labels
     candidates: list[str] = []
@@ -160,7 +162,7 @@ def decode_counted(body: bytes, header_charset: str | None = None) -> tuple[str,
         if best is None or bad < best[0]:
             best = (bad, text, enc)
     if best is not None and not _is_garbage(best[1], best[0]):
-        return best[1].replace("\ufffd", ""), best[2], best[0]
+        return drop_replacement(best[1]), best[2], best[0]
     tried = ", ".join(candidates)
     worst = (f"{best[0]} replacement characters in {len(best[1])} at best" if best and best[0]
              else "binary data" if best else "no usable codec")

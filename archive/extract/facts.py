@@ -6,37 +6,26 @@ from __future__ import annotations
 import re
 
 from .dates import _has_time, iso, parse_datetime
-from .lines import _WS
 from .title import _clean_title
-from .vocab import COLON as C, GOV_STRONG_LABELS, squash as squash_label
+from .vocab import (
+    COLON as C, GOV_DOC_FIELDS, GOV_OTHER_DOC_LABELS, GOV_STRONG_LABELS, INLINE_SPACE, SPACE, SPACE_RUN as _WS,
+    squash as squash_label,
+)
 
 # --- government document facts table (信息公开) -----------------------------------
-# field -> its labels, most specific first.  Labels are matched with any
-# spacing between their characters ("索 &nbsp;引 号", "标    题").
-DOC_FIELDS: dict[str, tuple[str, ...]] = {
-    "index_no": ("索引号",),
-    "category": ("主题分类", "分类", "信息分类", "内容分类", "组配分类"),
-    "issuer": ("发文机关", "发布机构", "发布机关", "发文单位", "发布单位"),
-    "doc_number": ("发文字号", "文号"),
-    "written_at": ("成文日期", "发文日期"),
-    "published_at": ("发布日期", "公开日期", "发布时间"),
-    "validity": ("有效性", "是否有效", "效力状态", "时效性"),
-    "subject_words": ("主题词",),
-    "title": ("标题", "名称", "文件名称"),
-}
-# labels that end a value but are not fields here
-_OTHER_DOC_LABELS = ("公开方式", "公开范围", "公开形式", "公开时限", "体裁分类", "服务对象分类", "所属机构", "文种",
-                     "信息来源", "来源", "实施日期", "废止日期", "有效期", "生成日期", "所属主题", "公文种类", "信息公开目录")
+# Labels are matched with any spacing between their characters ("索 &nbsp;引 号", "标    题").
+DOC_FIELDS = GOV_DOC_FIELDS
+_OTHER_DOC_LABELS = GOV_OTHER_DOC_LABELS
 _LABEL_FIELD = {lab: f for f, labs in DOC_FIELDS.items() for lab in labs}
 _ALL_DOC_LABELS = sorted(set(_LABEL_FIELD) | set(_OTHER_DOC_LABELS), key=len, reverse=True)
-_SP = r"[ \t\u00a0\u2002\u2003\u2009\u3000]*"
+_SP = INLINE_SPACE + "*"
 _DOC_LABEL_RX = re.compile(
-    r"(?:^|(?<=[\s\u00a0\u3000|｜;；]))(?P<label>"
+    r"(?:^|(?<=[" + SPACE + r"|｜;；]))(?P<label>"
     + "|".join(_SP.join(map(re.escape, lab)) for lab in _ALL_DOC_LABELS)
     + r")" + _SP + r"(?P<colon>" + C + r")?" + _SP
 )
 _STRONG_SPACED = re.compile("|".join(_SP.join(map(re.escape, lab)) for lab in GOV_STRONG_LABELS))
-_EMPTY_VALUE = re.compile(r"^[\s\u00a0\u3000:：∶\-—/／]*$")
+_EMPTY_VALUE = re.compile(r"^[" + SPACE + r":：∶\-—/／]*$")
 
 
 _ROW_TAGS = {"tr", "dl", "li", "p", "table", "ul", "ol"}

@@ -9,9 +9,8 @@ import re
 from contextvars import ContextVar
 
 from .text import element_lines
-from .vocab import COLON as C, META_SOURCE_LABELS
+from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, EDITOR_NAME_LABELS, META_SOURCE_LABELS, SPACE_RUN as _WS
 
-_WS = re.compile(r"[\s\u00a0\u3000]+")
 # --- helpers ------------------------------------------------------------------
 def _text(el) -> str:
     return _WS.sub(" ", " ".join(element_lines(el))).strip()
@@ -147,11 +146,8 @@ def _jsonld(tree) -> list[dict]:
                     stack.append(item["@graph"])
     return out
 
-_SQUASH_RX = re.compile(r"[\s\u00a0\u3000]")
-
-
 def _squash(s: str | None) -> str:
-    return _SQUASH_RX.sub("", s or "") if s else ""
+    return _WS.sub("", s or "") if s else ""
 
 # --- the header lines around the title -----------------------------------------
 def document_lines(tree) -> list[str]:
@@ -159,11 +155,8 @@ def document_lines(tree) -> list[str]:
     return element_lines(body if body is not None else tree)
 
 
-_ANY_WS = re.compile(r"\s")
-
-
 def _title_line_index(lines: list[str], title: str | None) -> int | None:
-    squash = lambda s: _ANY_WS.sub("", s or "")
+    squash = lambda s: _WS.sub("", s or "")
     st = squash(title)
     if not st:
         return None
@@ -244,8 +237,8 @@ _STOP = (
     r"分享|打印|收藏|点赞|参与互动|网友评论|网友|评论|返回|查看更多|【|\||｜)|$)"
 )
 _SOURCE_RX = re.compile(r"(?:" + META_SOURCE_LABELS + r")\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
-_AUTHOR_RX = re.compile(r"(?:作者|撰文|撰稿|采写|执笔人|执笔)\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
-_EDITOR_RX = re.compile(r"(?:责任编辑|责编|编辑)\s*" + C + r"\s*(?P<v>[^】\])）\s]{1,30})")
+_AUTHOR_RX = re.compile(r"(?:" + BYLINE_AUTHOR_LABELS + r")\s*" + C + r"\s*(?P<v>.+?)" + _STOP)
+_EDITOR_RX = re.compile(r"(?:" + EDITOR_NAME_LABELS + r")\s*" + C + r"\s*(?P<v>[^】\])）\s]{1,30})")
 
 # "本贴由大卫于2005年8月12日16:12:21在〖…〗发表", a forum's post line
 _POSTED_BY = re.compile(r"由\s*(?P<v>[^\s于]{1,16})\s*于\s*(?:19|20)\d{2}\s*[-/.年]")

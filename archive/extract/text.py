@@ -13,7 +13,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from .cleanup import clean_lines, noise_memo
-from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, WORD_RX, WS as _WS, has_words, squash
+from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, SPACE, WORD_RX, WS as _WS, has_words, squash
 
 __all__ = ["element_lines", "lines_memo", "body_text", "select", "generic_text"]
 
@@ -264,7 +264,7 @@ def _text_len(el) -> int:
 
 # a decisive label with any spacing between its characters
 _STRONG_SPACED = re.compile("|".join(
-    r"[\s\u00a0\u3000]*".join(label) for label in GOV_STRONG_LABELS))
+    (SPACE + "*").join(label) for label in GOV_STRONG_LABELS))
 
 
 def _has_sentences(el) -> bool:

@@ -9,11 +9,10 @@ import re
 from .dates import parse_datetime
 from .lines import _WS, _meta, _page_index, _page_text, _squash, _text, header_lines
 from .text import select
-from .vocab import COLON as C, RELATED_HEADINGS
+from .vocab import COLON as C, RELATED_HEADINGS, TITLE_INVISIBLE
 
 _TAGS = re.compile(r"<[^>]{0,200}>")
 _PAGER = re.compile(r"\s*[（(]\s*(?:页\s*\d+|第\s*\d+\s*页|\d+\s*/\s*\d+)\s*[)）]\s*$")
-_PUA = re.compile(r"[\ue000-\uf8ff\ufffd\u200b-\u200f\ufeff]")
 
 
 def _clean_title(t: str | None, keep_spaces: bool = False) -> str | None:
@@ -25,7 +24,7 @@ def _clean_title(t: str | None, keep_spaces: bool = False) -> str | None:
         t = html_lib.unescape(t)
     if "<" in t and re.search(r"<\s*/?\s*[A-Za-z]", t):
         t = _TAGS.sub(" ", t)
-    t = _PAGER.sub("", _PUA.sub("", t))
+    t = _PAGER.sub("", TITLE_INVISIBLE.sub("", t))
     t = t.replace("\u00a0", " ").replace("\u3000", "  ").strip() if keep_spaces else _WS.sub(" ", t).strip()
     return t or None
 

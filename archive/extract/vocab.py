@@ -3,8 +3,8 @@
 Label vocabularies (来源, 责任编辑, 作者 …), the colon and whitespace classes,
 page-furniture patterns (print/close/share widgets, copyright and
 反侵权公告 notices, navigation), the facts-table labels of government
-document pages, the "too little text" threshold and the characters removed
-from decoded text.  Patterns are plain regular-expression source strings
+document pages, the "too little text" thresholds and the characters removed
+from decoded text; the near-duplicate normalisation's own furniture lists.  Patterns are plain regular-expression source strings
 (``*_LABELS`` are alternations without a group) so that callers can combine
 them; compiled forms end in ``_RX``.
 
@@ -23,10 +23,26 @@ WS_CHARS = " \t\r\f\v\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff"
 WS = re.compile("[" + WS_CHARS + "]+")
 # every kind of space, line breaks included (label normalisation)
 ANY_SPACE = re.compile(r"[\s\u00a0\u2000-\u200b\u3000\ufeff]+")
+# any Unicode whitespace, line breaks included: Python's \s already covers nbsp
+# (U+00A0), the en/em/thin spaces and the ideographic space (U+3000), not the
+# zero-width space or the BOM.  Text hashes, squashed titles and labels, the
+# metadata lines and the soft-error page text collapse or drop runs of it.
+SPACE = r"\s"
+SPACE_RUN = re.compile(SPACE + "+")
+# the spaces that may stand between the characters of a facts-table label
+# ("索 &nbsp;引 号", "标    题")
+INLINE_SPACE = r"[ \t\u00a0\u2002\u2003\u2009\u3000]"
+# the spaces whose runs become one in a stored line (archive.extract.article)
+LINE_SPACE = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u200b]+")
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 # characters that carry no text: replacement char, soft hyphen, zero-width
 # marks, word joiner, BOM
 INVISIBLE = re.compile(r"[\ufffd\u00ad\u200b-\u200f\u2060\ufeff]")
+# what a title drops: private-use code points, U+FFFD, zero-width marks, BOM
+TITLE_INVISIBLE = re.compile(r"[\ue000-\uf8ff\ufffd\u200b-\u200f\ufeff]")
+# the replacement character a decoder puts for an undecodable byte sequence;
+# it is never text of a page (decode counts it, then every stage drops it)
+REPLACEMENT = "\ufffd"
 # C0 and C1 control characters except tab and newline (and CR, normalised by
 # the parser), DEL, and private-use code points: never text of a page
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
@@ -41,7 +57,12 @@ def strip_controls(text: str) -> str:
     U+FFFD (a stray ``\\x1b`` or ``&#27;`` must never break an article)."""
     if "&#" in text:
         text = CONTROL_REF.sub("", text)
-    return CONTROL.sub("", text).replace("\ufffd", "")
+    return drop_replacement(CONTROL.sub("", text))
+
+
+def drop_replacement(text: str) -> str:
+    """``text`` without U+FFFD."""
+    return text.replace(REPLACEMENT, "")
 
 
 def squash(label: str) -> str:
@@ -58,6 +79,8 @@ EDITOR_LABELS = (
 # the labels that name the article's editor (metadata), a subset of the above
 EDITOR_NAME_LABELS = r"责任编辑|责编|编辑"
 AUTHOR_LABELS = r"作者|撰文|撰稿|文|记者|通讯员|摄影|供稿"
+# the labels of an author byline ("作者：X", "执笔人：Y") in the metadata
+BYLINE_AUTHOR_LABELS = r"作者|撰文|撰稿|采写|执笔人|执笔"
 DATE_LABELS = r"发布时间|発表時間|発表日|发布日期|发表时间|发稿时间|时间|日期|更新时间"
 # metadata fields (archive.extract.metadata): a source also comes labelled
 # 来自/出处/出自; 转载文章 and the like name no outlet; a closing credit line
@@ -80,6 +103,22 @@ GOV_FACT_LABELS = (
     "时效", "主题词", "关键词", "公开方式", "公开范围", "公开形式", "信息来源", "来源", "所属机构", "主题", "文种",
     "实施日期", "废止日期", "有效期", "信息公开目录", "内容分类", "公文种类", "发布单位", "所属主题",
 )
+# the fields parsed from a facts table (archive.extract.facts): field -> its
+# labels, most specific first
+GOV_DOC_FIELDS: dict[str, tuple[str, ...]] = {
+    "index_no": ("索引号",),
+    "category": ("主题分类", "分类", "信息分类", "内容分类", "组配分类"),
+    "issuer": ("发文机关", "发布机构", "发布机关", "发文单位", "发布单位"),
+    "doc_number": ("发文字号", "文号"),
+    "written_at": ("成文日期", "发文日期"),
+    "published_at": ("发布日期", "公开日期", "发布时间"),
+    "validity": ("有效性", "是否有效", "效力状态", "时效性"),
+    "subject_words": ("主题词",),
+    "title": ("标题", "名称", "文件名称"),
+}
+# labels that end a value there but are not fields
+GOV_OTHER_DOC_LABELS = ("公开方式", "公开范围", "公开形式", "公开时限", "体裁分类", "服务对象分类", "所属机构", "文种",
+                        "信息来源", "来源", "实施日期", "废止日期", "有效期", "生成日期", "所属主题", "公文种类", "信息公开目录")
 # a facts table has several of these; 索引号/发文字号/成文日期 alone are decisive
 GOV_STRONG_LABELS = ("索引号", "发文字号", "成文日期", "发文机关", "主题分类", "有效性", "公开方式", "组配分类")
 GOV_FACT_LABEL_RX = re.compile(
@@ -208,10 +247,30 @@ RELATED_HEADINGS = (
     r"更多新闻|更多精彩|扩展阅读|相关政策|相关解读|相关附件|相关内容|相关信息|相关主题|相关搜索|其他新闻|本类最新|本栏目最新"
 )
 
+# --- near-duplicate normalisation (archive.dedup.text) ----------------------------
+# Its own lists, on purpose not merged with the extractor's above: they define the
+# stored near-duplicate index, so a change here needs NORMALISE_VERSION raised
+# there (and the index rebuilt).  Matched at a line's start: a footer or notice
+# line goes whatever its length, a credit or navigation line only when it is at
+# most NEARDUP_CREDIT_MAX characters (a paragraph opening with "记者了解到" stays).
+NEARDUP_FOOTER_LABELS = r"投稿与新闻线索|特别声明|凡来源注明|原文如下|版权所有|copyright|免责声明"
+NEARDUP_CREDIT_LABELS = (
+    r"相关新闻|相关阅读|相关链接|延伸阅读|推荐阅读|责任编辑|编辑|编审|校对|审核|来源|稿源|文章来源|信息来源|"
+    r"本文来源|作者|记者|通讯员|原标题|分享到|扫一扫|打印本页|关闭窗口|上一页|下一页|上一篇|下一篇|"
+    r"首页\s*上一页|【?字体|点击查看|查看更多|您的位置|当前位置"
+)
+NEARDUP_CREDIT_MAX = 40  # characters: a longer line is content
+
 # --- thresholds ----------------------------------------------------------------
-# fewer word characters (CJK, letters, digits) than this: not an article body
+# Two on purpose, at two levels:
+# one page's body (archive.extract.cleanup): fewer word characters (CJK,
+# letters, digits) than this is not an article body
 MIN_WORD_CHARS = 15
 WORD_RX = re.compile(r"[" + CJK + r"A-Za-z0-9]")
+# the whole article, its pages joined (the clean stage, re-extraction): fewer
+# meaningful characters (any word character or CJK) than this is not an article
+MIN_TEXT_CHARS = 20
+MEANINGFUL_RX = re.compile(r"[\w\u4e00-\u9fff]")
 
 
 def has_words(lines, n: int) -> bool:
