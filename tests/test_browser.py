@@ -159,6 +159,16 @@ def test_originals_only_view_drops_the_reposts(chromium, server):
     ids = {int(h.rsplit("/", 1)[1]) for h in
            page.locator("td.col-title a").evaluate_all("els => els.map(e => e.getAttribute('href'))")}
     assert len(ids) == len(load_expected()) - len(reposts) and not ids & reposts
+
+    # with attachments: the originals that have one
+    with_files = {r["article_id"] for r in _db_rows(db, "SELECT DISTINCT article_id FROM attachments")}
+    assert with_files
+    with page.expect_navigation():
+        page.locator("a.archive-attachments-switch").click()
+    ids = {int(h.rsplit("/", 1)[1]) for h in
+           page.locator("td.col-title a").evaluate_all("els => els.map(e => e.getAttribute('href'))")}
+    assert ids == with_files - reposts
+    assert not page.locator(".extra-wheres").is_visible()  # the switch, not SQL
     page.close()
 
 

@@ -265,6 +265,8 @@ def feed_url(datasette, database: str, **params) -> str:
 # ------------------------------------------------------------- templates
 
 _CURATED = ("title", "site", "published_at", "source", "excerpt")
+# The list's "with attachments" switch (Datasette's ?_where=, shown as that switch, not as SQL).
+WITH_ATTACHMENTS = "id in (select article_id from attachments)"
 
 
 def newest_first(facet_values: list[dict]) -> list[dict]:
@@ -304,6 +306,9 @@ def extra_template_vars(template, database, table, columns, view_name, request, 
                 ("Reposts only", _with_args(request, {"duplicate_of__notnull": "1", "duplicate_of__isnull": None, "_next": None}),
                  "duplicate_of__notnull" in args),
             ]
+            on = args.get("_where") == WITH_ATTACHMENTS
+            out["archive_attachments"] = (
+                _with_args(request, {"_where": None if on else WITH_ATTACHMENTS, "_next": None}), on)
         if table == "articles" and view_name == "row" and request is not None:
             out["archive_article"] = await _article_extras(datasette, database, request.url_vars.get("pks", ""))
         return out
