@@ -444,3 +444,34 @@ def test_a_python_site_in_a_spider_module_of_its_own_is_crawled(throwaway, tmp_p
     assert [(s["site"], s["new"]) for s in json.loads(proc.stdout)] == [("throwaway", len(_throwaway_records()))]
     got = dict(sqlite3.connect(db).execute("SELECT url, text FROM articles WHERE site = 'throwaway'").fetchall())
     assert got == {r["url"]: r["text"] for r in _throwaway_records()}
+
+
+# --------------------------------------------------------------------------- archive sites check
+
+def test_sites_check_reports_links_per_list_page_and_a_sample(throwaway):
+    sites_dir, tree, _ = throwaway
+    server, url = serve_in_thread(tree)
+    try:
+        proc = run_archive("--sites", sites_dir, "sites", "check", "throwaway", "--mirror", url, "--json")
+        text = run_archive("--sites", sites_dir, "sites", "check", "throwaway", "--mirror", url, "--max-pages", "1")
+    finally:
+        server.shutdown()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    want = sorted(_throwaway_records(), key=lambda r: r["published_at"], reverse=True)
+    # 3 articles, 2 per list page: index.html links 2, index_2.html links 1
+    assert [(p["page"], p["article_links"]) for p in report["list_pages"]] == [(1, 2), (2, 1)]
+    assert report["articles"] == 3 and report["status"] == "ok" and report["failures"] == []
+    assert report["samples"][0]["title"] == want[0]["title"]
+    assert report["samples"][0]["text"] == want[0]["text"][:120]
+    # one list page deep: two articles; printed for a person
+    assert text.returncode == 0, text.stderr[-2000:]
+    assert "list page 1: https://nea.example.cn/zcfg/index.html  HTTP 200, 2 article links" in text.stdout
+    assert "list page 2" not in text.stdout and "articles stored: 2" in text.stdout
+
+
+def test_sites_check_of_an_unknown_site_or_one_that_gives_nothing():
+    unknown = run_archive("sites", "check", "nosuchsite")
+    assert unknown.returncode == 2 and "no site 'nosuchsite'" in unknown.stderr
+    dead = run_archive("sites", "check", "zgm", "--mirror", "http://127.0.0.1:9")
+    assert dead.returncode == 1 and "articles stored: 0" in dead.stdout and "failed: 1 × connection" in dead.stdout

@@ -158,10 +158,15 @@ def mirror(root, port, host):
         pass
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def sites(as_json):
-    """List the sites: key, name, start URLs and refresh interval."""
+@click.pass_context
+def sites(ctx, as_json):
+    """List the sites (Python site files and TOML ones): key, name, start URLs and refresh interval.
+
+    `archive sites check KEY` tries one site before the scheduler runs it."""
+    if ctx.invoked_subcommand is not None:
+        return
     from archive.faces.crawl import site_spiders
 
     from crawler.registry import kind
@@ -184,6 +189,26 @@ def sites(as_json):
         click.echo(f"{r['site']:<14}{r['label']}  every {r['refresh_minutes']} min  ({r['kind']}: {r['file']})")
         for url in r["start_urls"]:
             click.echo(f"{'':<14}{url}")
+
+
+@sites.command("check")
+@click.argument("key")
+@click.option("--mirror", metavar="URL", help="Fetch https://HOST/PATH from URL/HOST/PATH (a replica or mirror).")
+@click.option("--max-pages", type=click.IntRange(1, 50), default=2, show_default=True,
+              help="List pages to follow per start URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def sites_check(key, mirror, max_pages, as_json):
+    """Crawl site KEY once into a throw-away archive and print what it found: article links per list
+    page, the articles stored, a sample extraction, the failures. Exit 1 when it stored nothing."""
+    from archive.faces.crawl import site_spiders
+    from archive.faces.sitecheck import check_site, format_check
+
+    if key not in site_spiders():
+        raise click.BadParameter(f"no site {key!r} (see `archive sites`)", param_hint="KEY")
+    report = check_site(key, mirror=mirror, max_pages=max_pages)
+    click.echo(termsafe.json_dumps(report, indent=2) if as_json else termsafe.clean(format_check(report)))
+    if not report["articles"]:
+        sys.exit(1)
 
 
 @cli.command()
