@@ -95,3 +95,81 @@ def export_warc(db, fileobj, *, site: str | None = None, since: str | None = Non
         if progress and n % 500 == 0:
             progress(n)
     return n
+
+
+def _fields(payload: bytes) -> dict[str, str]:
+    out = {}
+    for line in payload.decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            out[name.strip().lower()] = value.strip()
+    return out
+
+
+def _iso(warc_date_: str | None) -> str | None:
+    try:
+        return datetime.fromisoformat((warc_date_ or "").replace("Z", "+00:00")).astimezone(
+            timezone.utc).replace(microsecond=0).isoformat()
+    except ValueError:
+        return None
+
+
+def read_captures(fileobj) -> list[dict]:
+    """The articles a WARC file holds, each ``{key, site, url, pages}`` with its pages as last captured
+    (``url, page, fetched_at, status, content_type, etag, last_modified, body``; first page first).
+
+    A response with a ``metadata`` record of this archive's (``article-id``, ``site``, ``page``,
+    ``article-url``) is grouped with the other pages of its article; any other HTTP response of
+    status 200 is an article of one page, its site unknown (``site`` None). Raises ValueError for
+    a file that is not WARC."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    responses: dict[str, dict] = {}
+    meta: dict[str, dict] = {}
+    records = 0
+    try:
+        for rec in ArchiveIterator(fileobj):
+            records += 1
+            if not str(rec.format).startswith("warc"):
+                raise ValueError(f"not a WARC file: record {records} is {rec.format}, not WARC")
+            rid = rec.rec_headers.get_header("WARC-Record-ID")
+            if rec.rec_type == "response" and rec.http_headers is not None:
+                h = rec.http_headers
+                try:
+                    status = int(h.get_statuscode())
+                except (TypeError, ValueError):
+                    status = None
+                responses[rid] = {
+                    "url": rec.rec_headers.get_header("WARC-Target-URI"),
+                    "fetched_at": _iso(rec.rec_headers.get_header("WARC-Date")),
+                    "status": status, "content_type": h.get_header("Content-Type"),
+                    "etag": h.get_header("ETag"), "last_modified": h.get_header("Last-Modified"),
+                    "body": rec.content_stream().read(),
+                }
+            elif rec.rec_type == "metadata":
+                to = rec.rec_headers.get_header("WARC-Concurrent-To")
+                if to:
+                    meta[to] = _fields(rec.content_stream().read())
+    except ArchiveLoadFailed as exc:
+        raise ValueError(f"not a WARC file: {exc}") from None
+    if not records:
+        raise ValueError("not a WARC file: no WARC record in it")
+    articles: dict[str, dict] = {}
+    for rid, resp in responses.items():
+        m = meta.get(rid, {})
+        if m.get("article-id") and m.get("article-url"):
+            key, page = f"archive:{m['article-id']}", int(m.get("page") or 1)
+        elif resp["status"] == 200:
+            key, page = f"url:{resp['url']}", 1
+        else:
+            continue
+        art = articles.setdefault(key, {"key": key, "site": m.get("site"), "url": m.get("article-url") or resp["url"],
+                                        "pages": {}})
+        art["pages"][page] = dict(resp, page=page)  # a later capture of the page replaces an earlier one
+    out = []
+    for art in articles.values():
+        pages = [art["pages"][n] for n in sorted(art["pages"])]
+        if pages[0]["page"] == 1:  # an article whose first page is missing cannot be rebuilt
+            out.append(dict(art, pages=pages))
+    return out

@@ -91,3 +91,32 @@ def test_site_and_since_filters_and_refusals(db, tmp_path):
     proc = run_archive("export-warc", tmp_path / "x.warc.gz", "--db", db, "--since", "last week")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert not (tmp_path / "x.warc.gz").exists()
+
+
+def test_export_then_import_warc_round_trips_the_article_texts(db, tmp_path):
+    out = tmp_path / "all.warc.gz"
+    assert run_archive("export-warc", out, "--db", db).returncode == 0
+    target = tmp_path / "imported.db"
+    proc = run_archive("import-warc", out, "--db", target, "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    result = json.loads(proc.stdout)
+    fields = "url, site, title, published_at, source, author, editor, keywords, text, text_hash, pages"
+    src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    want = {r[0]: r for r in src.execute(f"SELECT {fields} FROM articles")}
+    src.close()
+    assert result["articles"] == result["imported"] == len(want) == len(EXPECTED)
+    conn = sqlite3.connect(target)
+    got = {r[0]: r for r in conn.execute(f"SELECT {fields} FROM articles")}
+    assert got == want
+    # the raw pages came along: the imported archive exports the same payloads again
+    assert conn.execute("SELECT count(*) FROM raw_pages").fetchone()[0] >= len(want)
+    conn.close()
+    again = json.loads(run_archive("import-warc", out, "--db", target, "--json").stdout)
+    assert again["imported"] == 0 and again["already"] == len(want)
+    bad = tmp_path / "bad.warc"
+    bad.write_bytes(b"not a warc file at all\r\n")
+    proc = run_archive("import-warc", bad, "--db", tmp_path / "x.db")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "not a WARC file" in proc.stderr and not (tmp_path / "x.db").exists()

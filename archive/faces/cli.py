@@ -572,5 +572,34 @@ def backup(dest, db_path, as_json):
                    f"{result['articles']} articles, integrity ok")
 
 
+@cli.command(name="import-warc")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file (created if needed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def import_warc_cmd(file, db_path, as_json):
+    """Re-extract the articles of a WARC file (e.g. from `archive export-warc`) into an archive.
+
+    Captures are grouped into articles by the metadata records `export-warc` writes (other
+    WARCs: one article per HTTP 200 response of a known site); URLs already archived are left alone.
+    """
+    from dataclasses import asdict
+
+    from archive.faces.warc_import import import_warc
+
+    try:
+        with open(file, "rb") as fh:
+            result = import_warc(fh, db_path)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="FILE")
+    if as_json:
+        click.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{result.articles} article(s) in {file}: {result.imported} imported, {result.already} already "
+                   f"archived, {result.no_site} of no known site, {result.no_text} without article text, "
+                   f"{len(result.errors)} failed")
+        for line in result.errors[:10]:
+            click.echo(termsafe.clean(line, one_line=True), err=True)
+
+
 if __name__ == "__main__":
     cli()
