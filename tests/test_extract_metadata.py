@@ -397,7 +397,7 @@ def test_one_pass_index_selects_what_the_heading_xpath_selects():
 
 
 def test_element_lines_from_the_page_rendering_equal_rendering_alone():
-    from archive.extract.text import _element_lines, element_lines, lines_memo
+    from archive.extract.render import _element_lines, element_lines, lines_memo
 
     html = ("<html><body><div>前言<p>第一段<b>加粗</b>尾巴</p>外部<table><tr><td>甲</td><td>乙</td></tr></table>"
             "<script>x()</script><ul><li>一</li><li>二<br>三</li></ul><span>\n<p>段\n中</p>\n</span><font>  </font></div>"

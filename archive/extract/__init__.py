@@ -12,7 +12,8 @@ from lxml import html as lxml_html
 
 from .decode import DecodeError, decode, decode_counted
 from .metadata import extract_metadata
-from .text import body_text, select
+from .render import select
+from .text import body_text
 from .vocab import drop_replacement, strip_controls
 
 __all__ = ["EXTRACTOR_VERSION", "extract", "parse_html", "DecodeError", "decode"]

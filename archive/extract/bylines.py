@@ -7,7 +7,7 @@ import re
 
 from .dates import parse_datetime
 from .lines import _AUTHOR_RX, _EDITOR_RX, _POSTED_BY, _SOURCE_RX, _WS, _by_id, _jsonld, _merge_labels, _meta, _page_text, _squash, _text
-from .text import select
+from .render import select
 from .title import _NOT_TITLE, _RELATED_RX, _page_titles, _site_names
 from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, EDITOR_NAME_LABELS, CREDIT_LINE_RX, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS
 

@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from .lines import _AUTHOR_RX, _POSTED_BY, _SOURCE_RX, _by_id, _jsonld, _meta, _page_index, _squash, _text
-from .text import select
+from .render import select
 from .vocab import COLON as C, POSTED_LABELS
 
 CST = timezone(timedelta(hours=8))

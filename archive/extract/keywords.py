@@ -6,7 +6,7 @@ import re
 
 from .bylines import _strip_label
 from .lines import _meta, _page_index, _text
-from .text import select
+from .render import select
 
 _KW_SPLIT = re.compile(r"[,，;；、|｜\s]+")
 

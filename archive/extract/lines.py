@@ -8,7 +8,7 @@ import json
 import re
 from contextvars import ContextVar
 
-from .text import element_lines
+from .render import element_lines
 from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, EDITOR_NAME_LABELS, META_SOURCE_LABELS, SPACE_RUN as _WS
 
 # --- helpers ------------------------------------------------------------------

@@ -13,7 +13,7 @@ from .dates import _has_time, find_published_at, iso, parse_datetime
 from .facts import DOC_FIELDS, find_document
 from .keywords import find_keywords
 from .lines import _PAGE, document_lines, header_lines
-from .text import lines_memo, select
+from .render import lines_memo, select
 from .title import find_title
 
 __all__ = [

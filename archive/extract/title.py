@@ -8,7 +8,7 @@ import re
 
 from .dates import parse_datetime
 from .lines import _WS, _meta, _page_index, _page_text, _squash, _text, header_lines
-from .text import select
+from .render import select
 from .vocab import COLON as C, RELATED_HEADINGS, TITLE_INVISIBLE
 
 _TAGS = re.compile(r"<[^>]{0,200}>")
