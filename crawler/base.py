@@ -15,6 +15,8 @@ A site file subclasses :class:`SiteSpider` and sets class attributes:
                     whose pager is written by a script: with the page count the page gives
                     (``共N页``, ``pageCount = N``…) every page 2…N is fetched, linked or not
 ``selectors``       :class:`archive.siterules.Selectors` for the extractor
+``family``          a publishing system (:mod:`crawler.families`: ``trs_wcm``, ``gd_gov``, ``hanweb``)
+                    giving ``article_urls`` (on the site's hosts) and ``list_page`` the file leaves out
 ``refresh_minutes`` how often the scheduler refreshes the site
 ``quality_expect``  usual extraction quality, replacing what is learned from the site's runs
                     (``archive/quality.py``): ``{"published_at": 1.0, "text_median": 800}``;
@@ -82,6 +84,7 @@ class SiteSpider(scrapy.Spider):
     continuation: ClassVar[str | None] = None
     continuation_page: ClassVar[tuple[str, str] | None] = None
     selectors: ClassVar[Selectors] = Selectors()
+    family: ClassVar[str | None] = None
     refresh_minutes: ClassVar[int] = 60
     quality_expect: ClassVar[dict] = {}  # see archive/quality.py
     start_setting: ClassVar[str | None] = None  # a setting that may replace start_urls
@@ -92,6 +95,15 @@ class SiteSpider(scrapy.Spider):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if cls.family:
+            from crawler.families import FAMILIES, family_article_urls
+
+            if cls.family not in FAMILIES:
+                raise TypeError(f"{cls.__name__}: unknown family {cls.family!r} (known: {', '.join(FAMILIES)})")
+            if not cls.article_urls:
+                cls.article_urls = family_article_urls(cls.family, cls.hosts)
+            if cls.list_page is None:
+                cls.list_page = FAMILIES[cls.family]["list_page"]
         cls._article_res = tuple(re.compile(p) for p in cls.article_urls)
         cls._continuation_re = re.compile(cls.continuation) if cls.continuation else None
         if cls.continuation_page and not cls.continuation:
@@ -177,7 +189,7 @@ class SiteSpider(scrapy.Spider):
         if not self.list_page:
             return None
         pattern, repl = self.list_page
-        url, count = re.subn(pattern, repl.replace("{n}", str(n)), start, count=1)
+        url, count = re.subn(pattern, repl.replace("{n-1}", str(n - 1)).replace("{n}", str(n)), start, count=1)
         return url if count else None
 
     def continuation_pages(self, response, canonical: str) -> list[str]:

@@ -15,6 +15,8 @@
       continuation = ''                    # optional: page N of a long article, group n
       continuation_page = []               # optional: [regex, replacement with {n}] → page N
       refresh_minutes = 360                # optional, default 60
+      family = "trs_wcm"                   # optional: a publishing system (crawler.families) giving
+                                           # article_urls and list_page when the file leaves them out
       [host_aliases]                       # optional
       "mee.gov.cn" = "www.mee.gov.cn"
       [selectors]                          # optional: archive.siterules.Selectors fields
@@ -48,7 +50,8 @@ HOST = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a
 _SELECTOR_FIELDS = {f.name: f.type for f in fields(Selectors)}
 _TUPLE_SELECTORS = ("remove", "drop_lines")
 FIELDS = ("name", "label", "hosts", "host_aliases", "start_urls", "feeds", "list_page", "article_urls",
-          "continuation", "continuation_page", "selectors", "refresh_minutes", "quality_expect")
+          "continuation", "continuation_page", "selectors", "refresh_minutes", "quality_expect",
+          "family")
 
 
 class SiteFileError(ValueError):
@@ -103,7 +106,14 @@ def load_site_file(path: str | Path):
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
         raise SiteFileError(f"{_where(path, unknown[0], text)}: unknown field (known: {', '.join(FIELDS)})")
-    for required in ("name", "hosts", "article_urls"):
+    family = data.get("family")
+    if family is not None:
+        from crawler.families import FAMILIES
+
+        if family not in FAMILIES:
+            raise SiteFileError(f"{_where(path, 'family', text)}: unknown family {family!r} "
+                                f"(known: {', '.join(FAMILIES)})")
+    for required in ("name", "hosts") + (() if family else ("article_urls",)):
         if required not in data:
             raise SiteFileError(f"{path}: {required}: missing")
     name = data["name"]
@@ -131,11 +141,11 @@ def load_site_file(path: str | Path):
     list_page = data.get("list_page")
     if list_page is not None:
         if (not isinstance(list_page, list) or len(list_page) != 2 or not isinstance(list_page[1], str)
-                or "{n}" not in list_page[1]):
+                or not ("{n}" in list_page[1] or "{n-1}" in list_page[1])):
             raise SiteFileError(f"{_where(path, 'list_page', text)}: wants [regex, replacement with {{n}}]")
         list_page = (_regex(path, "list_page", text, list_page[0]), list_page[1])
     article_urls = tuple(_regex(path, "article_urls", text, p)
-                         for p in _strings(path, "article_urls", text, data["article_urls"], required=True))
+                         for p in _strings(path, "article_urls", text, data.get("article_urls"), required=not family))
     continuation = data.get("continuation") or None
     if continuation is not None:
         continuation = _regex(path, "continuation", text, continuation, need_n=True)
@@ -192,6 +202,7 @@ def load_site_file(path: str | Path):
         "selectors": Selectors(**sel),
         "refresh_minutes": refresh,
         "quality_expect": {k: (None if v is False else v) for k, v in expect.items()},
+        "family": family,
         "site_file": str(path),
     }
     cls_name = "".join(part.title() for part in name.split("_")) + "Site"

@@ -475,3 +475,59 @@ def test_sites_check_of_an_unknown_site_or_one_that_gives_nothing():
     assert unknown.returncode == 2 and "no site 'nosuchsite'" in unknown.stderr
     dead = run_archive("sites", "check", "zgm", "--mirror", "http://127.0.0.1:9")
     assert dead.returncode == 1 and "articles stored: 0" in dead.stdout and "failed: 1 × connection" in dead.stdout
+
+
+# --------------------------------------------------------------------------- CMS families
+
+def _family_site(tmp_path, family, hosts, start):
+    path = tmp_path / f"{family}.toml"
+    path.write_text(f'name = "fam_{family}"\nhosts = {json.dumps(hosts)}\nstart_urls = ["{start}"]\n'
+                    f'family = "{family}"\n', "utf-8")
+    return load_site_file(path)()
+
+
+@pytest.mark.parametrize("family, hosts, start, yes, no, page3", [
+    ("trs_wcm", ["www.nea.gov.cn"], "https://www.nea.gov.cn/policy/zxwj/index.htm",
+     ["https://www.nea.gov.cn/policy/zxwj/202202/t20220211_2004628.html",
+      "https://www.nea.gov.cn/202305/t20230517_123456.shtml"],
+     ["https://www.nea.gov.cn/policy/zxwj/index_1.htm", "https://www.nea.gov.cn/policy/t20220211_2004628.html",
+      "https://www.mee.gov.cn/policy/zxwj/202202/t20220211_2004628.html"],
+     "https://www.nea.gov.cn/policy/zxwj/index_2.htm"),
+    ("gd_gov", ["www.gz.gov.cn"], "https://www.gz.gov.cn/zwgk/zcjd/index.html",
+     ["https://www.gz.gov.cn/zwgk/zcjd/content/post_9876543.html", "https://www.gz.gov.cn/content/post_1.html"],
+     ["https://www.gz.gov.cn/zwgk/zcjd/index_2.html", "https://www.gz.gov.cn/zwgk/zcjd/content/post_x.html"],
+     "https://www.gz.gov.cn/zwgk/zcjd/index_3.html"),
+    ("hanweb", ["*.zj.gov.cn"], "https://fzggw.zj.gov.cn/col/col1621004/index.html",
+     ["https://fzggw.zj.gov.cn/art/2016/11/22/art_1621004_30332664.html"],
+     ["https://fzggw.zj.gov.cn/col/col1621004/index.html", "https://fzggw.zj.gov.cn/art/2016/11/art_1_2.html",
+      "https://zj.gov.cn.example.com/art/2016/11/22/art_1621004_30332664.html"],
+     None),
+])
+def test_a_family_gives_article_urls_and_pagination(tmp_path, family, hosts, start, yes, no, page3):
+    spider = _family_site(tmp_path, family, hosts, start)
+    assert [u for u in yes if not spider.is_article_url(u)] == []
+    assert [u for u in no if spider.is_article_url(u)] == []
+    assert spider.page_url(start, 3) == page3
+
+
+def test_an_unknown_family_is_a_one_line_error(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text('name = "x"\nhosts = ["www.x.gov.cn"]\nstart_urls = ["https://www.x.gov.cn/"]\nfamily = "trs"\n')
+    with pytest.raises(SiteFileError, match=r"x\.toml:4: family: unknown family 'trs' \(known: trs_wcm, gd_gov, hanweb\)"):
+        load_site_file(path)
+
+
+def test_a_family_site_of_three_lines_crawls_from_the_replica(tmp_path, mirror):
+    """江门's portal runs on the 广东 government cloud: naming the family is enough to crawl its notices."""
+    sites_dir = tmp_path / "sites"
+    sites_dir.mkdir()
+    (sites_dir / "jm_family.toml").write_text(
+        'name = "jm_family"\nhosts = ["www.jiangmen.gov.cn"]\n'
+        'start_urls = ["https://www.jiangmen.gov.cn/bmpd/jmskjj/zwgk/tzgg/index.html"]\nfamily = "gd_gov"\n', "utf-8")
+    db = tmp_path / "archive.db"
+    proc = run_archive("--sites", sites_dir, "crawl", "jm_family", "--db", db, "--mirror", mirror, "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    want = {e["url"]: e["text"] for e in load_expected() if e["site"] == "jiangmen_kjj"}
+    assert [(s["site"], s["new"]) for s in json.loads(proc.stdout)] == [("jm_family", len(want))]
+    got = dict(sqlite3.connect(db).execute("SELECT url, text FROM articles WHERE site = 'jm_family'").fetchall())
+    assert got == want
