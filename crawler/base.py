@@ -8,6 +8,8 @@ A site file subclasses :class:`SiteSpider` and sets class attributes:
 ``host_aliases``    other hosts serving the same articles → canonical host
 ``start_urls``      first list pages (each is paginated with ``list_page``)
 ``feeds``           RSS/Atom feeds listing articles (not paginated)
+``sitemaps``        sitemaps (``sitemap.xml``, a sitemap index, gzipped or not) or ``robots.txt`` URLs whose
+                    ``Sitemap:`` lines are followed; their article URLs are crawled like a list's
 ``list_page``       ``(regex, replacement)`` turning a start URL into page ``{n}``
 ``article_urls``    regexes an article URL matches in full
 ``continuation``    regex matching page N of a multi-page article; group ``n`` (after one separator)
@@ -33,6 +35,8 @@ from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from archive import statkeys
 from archive.db import now_iso
@@ -60,6 +64,7 @@ SCRIPT_PAGE_COUNT = re.compile(
 # A quoted path or URL of a page inside a script.
 QUOTED_PAGE = re.compile(r"""["']([^"'\s<>]+?\.s?html?)["']""")
 CLOSING_TAG = re.compile(rb"</(html|body)\s*>", re.I)
+SITEMAP_DEPTH = 2  # robots.txt → sitemap index → sitemap
 
 
 @dataclass
@@ -79,6 +84,7 @@ class SiteSpider(scrapy.Spider):
     host_aliases: ClassVar[dict[str, str]] = {}
     start_urls: ClassVar[tuple[str, ...]] = ()
     feeds: ClassVar[tuple[str, ...]] = ()
+    sitemaps: ClassVar[tuple[str, ...]] = ()
     list_page: ClassVar[tuple[str, str] | None] = None
     article_urls: ClassVar[tuple[str, ...]] = ()
     continuation: ClassVar[str | None] = None
@@ -142,6 +148,7 @@ class SiteSpider(scrapy.Spider):
         self.max_attachments: int = default("MAX_ATTACHMENTS")
         self.incomplete_shorter_than: float = default("INCOMPLETE_SHORTER_THAN")
         self.start_override: list[str] = []
+        self.sitemap_max_bytes: int = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -246,6 +253,9 @@ class SiteSpider(scrapy.Spider):
         for url in self.feeds:
             self.walks[url] = Walk()
             yield self.list_request(url, start=url, n=1, feed=True)
+        for url in self.sitemaps:
+            self.walks[url] = Walk()
+            yield self.sitemap_request(url, start=url, depth=0)
         # what failed before is fetched again, whether or not a list still links it
         for url in self.retry_urls:
             if self.is_article_url(url):
@@ -273,6 +283,58 @@ class SiteSpider(scrapy.Spider):
             meta=meta,
             dont_filter=(n == 1),
         )
+
+    def sitemap_request(self, url, *, start, depth):
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error,
+                              cb_kwargs={"start": start, "depth": depth}, meta={meta_.KIND: meta_.LIST},
+                              dont_filter=(depth == 0))
+
+    def parse_sitemap(self, response, start, depth):
+        """A robots.txt (its ``Sitemap:`` lines), a sitemap index (its sitemaps, up to
+        SITEMAP_DEPTH levels) or a sitemap (its article URLs)."""
+        walk = self.walks.setdefault(start, Walk())
+        if response.status != 200:
+            walk.failed = True
+            yield self.failure(response.url, "http_4xx", f"HTTP {response.status} on a sitemap", response.status)
+            return
+        self.crawler.stats.inc_value(statkeys.LIST_PAGES)
+        if urlsplit(response.url).path.endswith("/robots.txt"):
+            for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+                yield self.sitemap_request(url, start=start, depth=depth + 1)
+            walk.done = True
+            return
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gunzip(body, max_size=self.sitemap_max_bytes)
+            except Exception:  # noqa: BLE001 - a broken or oversized gzip
+                walk.failed = True
+                yield self.failure(response.url, "not_html", "sitemap: not a readable gzip file", response.status)
+                return
+        try:
+            sitemap = Sitemap(body)
+        except Exception:  # noqa: BLE001 - not XML
+            sitemap = None
+        if sitemap is None or sitemap.type not in ("sitemapindex", "urlset"):
+            walk.failed = True
+            yield self.failure(response.url, "not_html", "not a sitemap", response.status)
+            return
+        locs = [urljoin(response.url, e["loc"].strip()) for e in sitemap if e.get("loc")]
+        if sitemap.type == "sitemapindex":
+            if depth < SITEMAP_DEPTH:
+                for url in locs[: self.max_pages]:
+                    yield self.sitemap_request(url, start=start, depth=depth + 1)
+            walk.done = True
+            return
+        seen = set()
+        for url in locs:
+            if self.is_article_url(url):
+                canon = self.canonical_url(url)
+                if canon not in seen:
+                    seen.add(canon)
+                    yield self.article_request(canon)
+        self.crawler.stats.inc_value(statkeys.LINKS_FOUND, len(seen))
+        walk.done, walk.end_page = True, 1
 
     def links(self, response) -> list[str]:
         if response.headers.get(b"Content-Type", b"").startswith((b"application/rss", b"application/xml", b"text/xml")) or response.body.lstrip()[:5] == b"<?xml":

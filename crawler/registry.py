@@ -10,6 +10,7 @@
       hosts = ["www.mee.gov.cn"]
       start_urls = ["https://www.mee.gov.cn/zcwj/zyygwj/index.shtml"]
       feeds = []                           # optional: RSS/Atom feeds
+      sitemaps = []                        # optional: sitemaps, or robots.txt whose Sitemap: lines count
       list_page = ['index\\.shtml$', "index_{n}.shtml"]   # optional: (regex, replacement)
       article_urls = ['https://www\\.mee\\.gov\\.cn/zcwj/\\w+/\\d{6}/t\\d{8}_\\d+\\.shtml']
       continuation = ''                    # optional: page N of a long article, group n
@@ -51,7 +52,7 @@ _SELECTOR_FIELDS = {f.name: f.type for f in fields(Selectors)}
 _TUPLE_SELECTORS = ("remove", "drop_lines")
 FIELDS = ("name", "label", "hosts", "host_aliases", "start_urls", "feeds", "list_page", "article_urls",
           "continuation", "continuation_page", "selectors", "refresh_minutes", "quality_expect",
-          "family")
+          "family", "sitemaps")
 
 
 class SiteFileError(ValueError):
@@ -132,9 +133,10 @@ def load_site_file(path: str | Path):
         raise SiteFileError(f"{_where(path, 'host_aliases', text)}: wants a table of host = canonical host")
     start_urls = _strings(path, "start_urls", text, data.get("start_urls"))
     feeds = _strings(path, "feeds", text, data.get("feeds"))
-    if not start_urls and not feeds:
-        raise SiteFileError(f"{path}: start_urls: missing (give start_urls or feeds)")
-    for field, urls in (("start_urls", start_urls), ("feeds", feeds)):
+    sitemaps = _strings(path, "sitemaps", text, data.get("sitemaps"))
+    if not start_urls and not feeds and not sitemaps:
+        raise SiteFileError(f"{path}: start_urls: missing (give start_urls, feeds or sitemaps)")
+    for field, urls in (("start_urls", start_urls), ("feeds", feeds), ("sitemaps", sitemaps)):
         for url in urls:
             if not re.match(r"https?://", url):
                 raise SiteFileError(f"{_where(path, field, text)}: not an http(s) URL: {url!r}")
@@ -195,6 +197,7 @@ def load_site_file(path: str | Path):
         "host_aliases": dict(aliases),
         "start_urls": start_urls,
         "feeds": feeds,
+        "sitemaps": sitemaps,
         "list_page": list_page,
         "article_urls": article_urls,
         "continuation": continuation,
@@ -270,7 +273,7 @@ def markdown_table(registry: dict) -> str:
     rows = ["| site | name | hosts | starts at | refreshed every | file |", "| --- | --- | --- | --- | --- | --- |"]
     for name, cls in registry.items():
         file = getattr(cls, "site_file", None) or cls.__module__.replace(".", "/") + ".py"
-        starts = "<br>".join(f"`{u}`" for u in (*cls.start_urls, *cls.feeds))
+        starts = "<br>".join(f"`{u}`" for u in (*cls.start_urls, *cls.feeds, *cls.sitemaps))
         rows.append(f"| `{name}` | {cls.label} | {', '.join(f'`{h}`' for h in cls.hosts)} | {starts} "
                     f"| {cls.refresh_minutes} min | `{file}` |")
     return "\n".join(rows)

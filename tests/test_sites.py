@@ -531,3 +531,51 @@ def test_a_family_site_of_three_lines_crawls_from_the_replica(tmp_path, mirror):
     assert [(s["site"], s["new"]) for s in json.loads(proc.stdout)] == [("jm_family", len(want))]
     got = dict(sqlite3.connect(db).execute("SELECT url, text FROM articles WHERE site = 'jm_family'").fetchall())
     assert got == want
+
+
+# --------------------------------------------------------------------------- sitemaps
+
+SITEMAP_SITE = """\
+name = "throwaway"
+label = "示例能源局"
+hosts = ["nea.example.cn"]
+sitemaps = ["https://nea.example.cn/robots.txt"]
+article_urls = ['https://nea\\.example\\.cn/zcfg/\\d{6}/t\\d{8}_\\d+\\.html']
+"""
+
+
+def _urlset(urls) -> str:
+    items = "".join(f"<url><loc>{u}</loc><lastmod>2024-05-12</lastmod></url>" for u in urls)
+    return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>'
+
+
+def test_a_site_found_through_robots_txt_and_a_gzipped_sitemap_index(throwaway, tmp_path):
+    import gzip
+    import shutil
+
+    _, tree, _ = throwaway
+    copy = tmp_path / "tree"
+    shutil.copytree(tree, copy)
+    host = copy / "nea.example.cn"
+    (host / "robots.txt").write_text("User-agent: *\nAllow: /\nSitemap: https://nea.example.cn/sitemap_index.xml\n")
+    (host / "sitemap_index.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<sitemap><loc>https://nea.example.cn/sitemaps/zcfg.xml.gz</loc></sitemap>"
+        "<sitemap><loc>https://nea.example.cn/sitemaps/pages.xml</loc></sitemap></sitemapindex>")
+    (host / "sitemaps").mkdir()
+    urls = [r["url"] for r in _throwaway_records()]
+    (host / "sitemaps" / "zcfg.xml.gz").write_bytes(gzip.compress(_urlset(urls[:2]).encode(), mtime=0))
+    (host / "sitemaps" / "pages.xml").write_text(_urlset([urls[2], "https://nea.example.cn/zcfg/index.html"]))
+    sites_dir = tmp_path / "sites"
+    sites_dir.mkdir()
+    (sites_dir / "throwaway.toml").write_text(SITEMAP_SITE, "utf-8")
+    server, url = serve_in_thread(copy)
+    try:
+        db = tmp_path / "archive.db"
+        proc = run_archive("--sites", sites_dir, "crawl", "throwaway", "--db", db, "--mirror", url, "--json")
+    finally:
+        server.shutdown()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert [(s["site"], s["new"], s["errors"]) for s in json.loads(proc.stdout)] == [("throwaway", 3, 0)]
+    got = dict(sqlite3.connect(db).execute("SELECT url, text FROM articles").fetchall())
+    assert got == {r["url"]: r["text"] for r in _throwaway_records()}
