@@ -213,10 +213,12 @@ def load_site_file(path: str | Path):
 
 
 def site_files(directory) -> list[Path]:
-    """The ``*.toml`` site files of *directory* (none when it is unset or absent)."""
+    """The ``*.toml`` site files of *directory* (none when it is unset or absent); a file is itself."""
     if not directory:
         return []
     d = Path(directory)
+    if d.is_file():
+        return [d]
     return sorted(d.glob("*.toml")) if d.is_dir() else []
 
 

@@ -579,3 +579,10 @@ def test_a_site_found_through_robots_txt_and_a_gzipped_sitemap_index(throwaway, 
     assert [(s["site"], s["new"], s["errors"]) for s in json.loads(proc.stdout)] == [("throwaway", 3, 0)]
     got = dict(sqlite3.connect(db).execute("SELECT url, text FROM articles").fetchall())
     assert got == {r["url"]: r["text"] for r in _throwaway_records()}
+
+
+def test_sites_may_name_one_site_file(tmp_path):
+    path = tmp_path / "mee.toml"
+    path.write_text(GOOD, "utf-8")
+    rows = json.loads(run_archive("--sites", path, "sites", "--json").stdout)
+    assert [(r["site"], r["kind"]) for r in rows if r["kind"] == "toml"] == [("mee", "toml")]

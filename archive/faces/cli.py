@@ -55,9 +55,9 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli)
 @click.version_option(package_name="cn-news-archive")
-@click.option("--sites", "sites_dir", type=click.Path(file_okay=False), default=None,
-              help="Directory of declarative site files (*.toml) to use beside the Python ones "
-                   "(default: the SITES_DIR setting, ./sites).")
+@click.option("--sites", "sites_dir", type=click.Path(), default=None,
+              help="Directory of declarative site files (*.toml), or one such file, to use beside the "
+                   "Python ones (default: the SITES_DIR setting, ./sites).")
 def cli(sites_dir):
     """Crawl Chinese news and policy sites into a clean SQLite archive."""
     if sites_dir:
