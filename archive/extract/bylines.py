@@ -9,7 +9,7 @@ from .dates import parse_datetime
 from .lines import _AUTHOR_RX, _EDITOR_RX, _POSTED_BY, _SOURCE_RX, _WS, _by_id, _jsonld, _merge_labels, _meta, _page_text, _squash, _text
 from .render import select
 from .title import _NOT_TITLE, _RELATED_RX, _page_titles, _site_names
-from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, EDITOR_NAME_LABELS, CREDIT_LINE_RX, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS
+from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, COLON_CHARS, EDITOR_NAME_LABELS, CREDIT_LINE_RX, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS
 
 _TRAILING_DATE = re.compile(r"\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}.*$")
 
@@ -18,7 +18,7 @@ def _value(rx: re.Pattern, text: str) -> str | None:
     m = rx.search(text or "")
     if not m:
         return None
-    v = _TRAILING_DATE.sub("", m.group("v")).strip(" :：∶|｜，,。、[]【】")
+    v = _TRAILING_DATE.sub("", m.group("v")).strip(" " + COLON_CHARS + "|｜，,。、[]【】")
     # brackets: trim the unbalanced ones only ("周思博 (Joel Spolsky)" keeps its pair)
     while v and v[-1] in ")）" and v.count("(") + v.count("（") < v.count(")") + v.count("）"):
         v = v[:-1].rstrip()
@@ -42,7 +42,7 @@ def _selected_value(text: str, rx: re.Pattern, labels: str) -> str | None:
     if v:
         return v
     bare = _strip_label(text, labels)
-    if bare and len(bare) <= 30 and not re.search(r"[:：∶]|\d{4}", bare):
+    if bare and len(bare) <= 30 and not re.search(C + r"|\d{4}", bare):
         return bare
     return None
 
@@ -303,7 +303,7 @@ def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
         if len(line) > 60:
             continue
         for m in _EDITOR_ANY.finditer(line):
-            v = _TRAILING_DATE.sub("", m.group("v")).strip(" :：∶|｜，,。、")
+            v = _TRAILING_DATE.sub("", m.group("v")).strip(" " + COLON_CHARS + "|｜，,。、")
             if not v:
                 continue
             if m.group("label") == "编辑":

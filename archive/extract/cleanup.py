@@ -19,7 +19,7 @@ from contextvars import ContextVar
 __all__ = ["clean_lines", "clean_text", "is_noise_line", "noise_memo"]
 
 from .vocab import (
-    COLON as C, CJK as _CJK, EDITOR_LABELS as _EDITOR_LABELS, EDITOR_NAME_LABELS, FURNITURE_RX as _ALWAYS_RX,
+    BODY_TITLE_LABELS, COLON as C, CJK as _CJK, EDITOR_LABELS as _EDITOR_LABELS, EDITOR_NAME_LABELS, FURNITURE_RX as _ALWAYS_RX,
     INVISIBLE as _INVISIBLE, NOTICE_HEADING_RX, META_LABELS as _META_LABELS, MIN_WORD_CHARS, RELATED_HEADINGS, SOURCE_LABELS,
     DATE_LABELS, GOV_FACT_LABELS, GOV_STRONG_LABELS, WIDGET_CORE, WIDGET_WORDS as _WIDGET_WORDS, WS as _WS, SPACE_RUN, has_words, squash,
 )
@@ -33,7 +33,7 @@ _EDITOR_LINE = re.compile(
 # a short source credit: "来源：新华社", "来源|广州参考、羊城晚报"
 _SOURCE_LINE = re.compile(r"^[\[【(（]?\s*(?:" + SOURCE_LABELS + r")\s*" + _C_OR_BAR + r"[^。！？；]{1,40}$")
 # a repeated title with its label: "主题： …", "标题：…"
-_TITLE_LABEL = re.compile(r"^(?:主题|标题|题目|文章标题|帖子标题)\s*" + C + r"\s*")
+_TITLE_LABEL = re.compile(r"^(?:" + BODY_TITLE_LABELS + r")\s*" + C + r"\s*")
 _EDITOR_ANY = re.compile(r"(?:" + EDITOR_NAME_LABELS + r")\s*" + C)
 _EDITOR_INLINE = re.compile(r"[\[【(（]\s*(?:" + EDITOR_NAME_LABELS + r")\s*" + C + r"[^】\])）]{0,30}[】\])）]")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from .render import _remove
-from .vocab import GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, SPACE, squash
+from .vocab import COLON_CHARS, GOV_FACT_LABEL_RX, GOV_STRONG_LABELS, SPACE, squash
 
 # --- government document facts table (信息公开: 索引号, 发文字号, 成文日期 …) ----
 _FACT_MAX_LABEL_TEXT = 60  # a label cell: the label, maybe its value
@@ -24,7 +24,7 @@ def _fact_label(text: str | None) -> str | None:
     m = GOV_FACT_LABEL_RX.match(t)
     if not m:
         return None
-    label = m.group(0).rstrip(":：∶")
+    label = m.group(0).rstrip(COLON_CHARS)
     # "标题" as a label must be followed by a colon or stand alone in its cell
     if len(t) > len(m.group(0)) and m.group(0) == label and label not in GOV_STRONG_LABELS:
         return None

@@ -9,7 +9,7 @@ import re
 from .dates import parse_datetime
 from .lines import _WS, _meta, _page_index, _page_text, _squash, _text, header_lines
 from .render import select
-from .vocab import COLON as C, RELATED_HEADINGS, TITLE_INVISIBLE
+from .vocab import COLON as C, RELATED_HEADINGS, TITLE_INVISIBLE, TITLE_LABELS
 
 _TAGS = re.compile(r"<[^>]{0,200}>")
 _PAGER = re.compile(r"\s*[（(]\s*(?:页\s*\d+|第\s*\d+\s*页|\d+\s*/\s*\d+)\s*[)）]\s*$")
@@ -45,7 +45,7 @@ _HEAD_XPATH = (
 _EMPH = ("b", "strong", "font", "big", "h1", "h2", "h3", "h4", "h5", "span")
 _BLOCKS = ("p", "td", "div", "center", "li", "th")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_LABEL_PREFIX = re.compile(r"^\s*(?:主题|标题|题目|文章标题|帖子主题)\s*" + C + r"\s*")
+_LABEL_PREFIX = re.compile(r"^\s*(?:" + TITLE_LABELS + r")\s*" + C + r"\s*")
 _DECOR = re.compile(r"^[\s\-—–_|·»>:：]+|[\s\-_|·»>]+$")
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 
 # --- character classes ------------------------------------------------------
-COLON = r"[:：∶]"  # colon, full-width colon, U+2236 RATIO
+COLON_CHARS = ":：∶"  # colon, full-width colon, U+2236 RATIO
+COLON = "[" + COLON_CHARS + "]"
 # horizontal whitespace as it appears in Chinese pages: nbsp, en/em/thin
 # spaces, zero-width space, ideographic space, BOM
 WS_CHARS = " \t\r\f\v\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff"
@@ -76,6 +77,11 @@ EDITOR_LABELS = (
     r"责任编辑|编辑|编审|责编|审核|审校|校对|终审|复审|初审|值班编辑|监制|统筹|编校|美编|主编|总监制|制作|策划|"
     r"视频编辑|图片编辑|网络编辑"
 )
+# a title labelled on the page: the metadata takes the value ("标题：X"), the
+# body drops the labelled line repeating the title (the two differ in their
+# last label, kept as they are)
+TITLE_LABELS = r"主题|标题|题目|文章标题|帖子主题"
+BODY_TITLE_LABELS = r"主题|标题|题目|文章标题|帖子标题"
 # the labels that name the article's editor (metadata), a subset of the above
 EDITOR_NAME_LABELS = r"责任编辑|责编|编辑"
 AUTHOR_LABELS = r"作者|撰文|撰稿|文|记者|通讯员|摄影|供稿"
