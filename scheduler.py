@@ -84,8 +84,13 @@ def parse_duration(text: str) -> float:
 def default_intervals() -> dict[str, float]:
     """{site: seconds} from the site files."""
     from archive.faces.crawl import site_spiders
+    from crawler.registry import SiteFileError
 
-    return {name: cls.refresh_minutes * 60.0 for name, cls in site_spiders().items()}
+    try:
+        spiders = site_spiders()
+    except SiteFileError as exc:  # a bad TOML site file: one line naming it
+        raise BadInput(f"site file {exc}") from None
+    return {name: cls.refresh_minutes * 60.0 for name, cls in spiders.items()}
 
 
 def resolve_intervals(sites, overrides: dict[str, str], config: dict | None = None) -> dict[str, float]:

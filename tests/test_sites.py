@@ -586,3 +586,22 @@ def test_sites_may_name_one_site_file(tmp_path):
     path.write_text(GOOD, "utf-8")
     rows = json.loads(run_archive("--sites", path, "sites", "--json").stdout)
     assert [(r["site"], r["kind"]) for r in rows if r["kind"] == "toml"] == [("mee", "toml")]
+
+
+def test_the_scheduler_takes_toml_sites_and_stops_at_a_bad_one(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    sites_dir = tmp_path / "sites"
+    sites_dir.mkdir()
+    (sites_dir / "mee.toml").write_text(GOOD, "utf-8")
+    env = {**os.environ, "ARCHIVE_SITES_DIR": str(sites_dir)}
+    cmd = [sys.executable, "scheduler.py", "--db", str(tmp_path / "a.db"), "--list"]
+    listed = subprocess.run(cmd, cwd=REPLICA.parent, capture_output=True, text=True, env=env, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.split()[:2] == ["mee", "6h"] for line in listed.stdout.splitlines()), listed.stdout
+    (sites_dir / "mee.toml").write_text(GOOD.replace('hosts = ["www.mee.gov.cn"]', "hosts = []"), "utf-8")
+    bad = subprocess.run(cmd, cwd=REPLICA.parent, capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip() == f"scheduler.py: error: site file {sites_dir / 'mee.toml'}:3: hosts: must not be empty"
