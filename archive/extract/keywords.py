@@ -2,13 +2,12 @@
 """
 from __future__ import annotations
 
-import re
-
 from .bylines import _strip_label
 from .lines import _meta, _page_index, _text
 from .render import select
+from .vocab import KEYWORD_SPLIT
 
-_KW_SPLIT = re.compile(r"[,，;；、|｜\s]+")
+_KW_SPLIT = KEYWORD_SPLIT
 
 
 def find_keywords(tree, rules=None, head: list[str] | None = None) -> list[str]:

@@ -8,7 +8,7 @@ from decoded text; the near-duplicate normalisation's own furniture lists.  Patt
 (``*_LABELS`` are alternations without a group) so that callers can combine
 them; compiled forms end in ``_RX``.
 
-The evaluation (:mod:`archive.evaluate`) deliberately shares nothing with this
+The evaluation (:mod:`archive.tooling.evaluate`) deliberately shares nothing with this
 module: the judge keeps its own boilerplate patterns.
 """
 from __future__ import annotations
@@ -82,6 +82,8 @@ EDITOR_LABELS = (
 # last label, kept as they are)
 TITLE_LABELS = r"主题|标题|题目|文章标题|帖子主题"
 BODY_TITLE_LABELS = r"主题|标题|题目|文章标题|帖子标题"
+# what separates keywords in a keyword box or <meta name="keywords">
+KEYWORD_SPLIT = re.compile(r"[,，;；、|｜\s]+")
 # the labels that name the article's editor (metadata), a subset of the above
 EDITOR_NAME_LABELS = r"责任编辑|责编|编辑"
 AUTHOR_LABELS = r"作者|撰文|撰稿|文|记者|通讯员|摄影|供稿"
