@@ -20,7 +20,7 @@ READS = [
     re.compile(r"start_setting\s*=\s*[\"']([A-Z][A-Z0-9_]+)[\"']"),
 ]
 # ALL_CAPS names in the docs that are not settings: environment variables of the evaluation scripts
-NOT_SETTINGS = {"GOLD_DIR", "PAGES_DIR"}
+NOT_SETTINGS = {"GOLD_DIR", "PAGES_DIR", "ARCHIVE_SITES_DIR"}  # ARCHIVE_SITES_DIR: an environment variable
 TABLE = re.compile(r"<!-- settings table:[^\n]*-->\n(.*?)\n<!-- end of the settings table -->", re.S)
 
 
