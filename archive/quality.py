@@ -230,6 +230,15 @@ def store(db, run_id: int, started_at: str, row: dict) -> None:
     db["run_quality"].insert({"run_id": run_id, "started_at": started_at, **row}, replace=True)
 
 
+def coverage_line(q: dict) -> str:
+    """A run_quality row in one line: articles, field coverage, text median, the problems if degraded."""
+    cov = " ".join(f"{f} {q[f]:.2f}" for f in FIELDS if q.get(f) is not None)
+    line = f"{q['articles']} articles, {cov}, text median {q['text_median']}"
+    if q.get("degraded"):
+        return line + f"; DEGRADED: {q['problems']}"
+    return line + ("" if q.get("judged") else " (not judged)")
+
+
 def last_quality(db) -> dict[str, dict]:
     """{site: its latest run_quality row, dropped and examples decoded} ({} without the table)."""
     if "run_quality" not in db.table_names():

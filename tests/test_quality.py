@@ -333,3 +333,15 @@ def test_attachments_are_judged_on_enough_documents_only():
         a.document = False
     assert quality.judge(quality.measure(docs), usual) == ([], [])  # two documents: not judged
     assert quality.judge(few, usual) == ([], [])
+
+
+def test_sites_check_prints_the_coverage_of_the_pages_it_crawled(mirror):
+    """``archive sites check`` reports its throw-away run's quality row: the same measures."""
+    proc = run_archive("sites", "check", CHANGED, "--mirror", mirror, "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    q = report["quality"]
+    assert q["site"] == CHANGED and q["articles"] == report["articles"] >= quality.MIN_ARTICLES
+    assert q["published_at"] == 1.0 and q["title"] == 1.0 and q["degraded"] == 0
+    text = run_archive("sites", "check", CHANGED, "--mirror", mirror)
+    assert f"  coverage: {q['articles']} articles, title 1.00 published_at 1.00" in text.stdout

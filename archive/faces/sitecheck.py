@@ -2,7 +2,8 @@
 
 Crawls the site once with the real engine and the real pipeline into a throw-away archive, a few
 list pages deep, and reports what it met: each list page fetched with the article links found on
-it and whether the walk went on, the articles stored, a sample extraction, and the failures.
+it and whether the walk went on, the articles stored, their field coverage and text length (the
+run's ``run_quality`` row, ``archive/quality.py``), a sample extraction, and the failures.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
 from archive.db import Archive, open_db
+from archive.quality import coverage_line, last_quality
 from archive.faces.crawl import outcome, project_settings, site_spiders
 from crawler import meta as meta_
 
@@ -56,6 +58,7 @@ def check_site(key: str, *, mirror: str | None = None, max_pages: int = 2, sampl
             "SELECT url, title, published_at, source, text FROM articles ORDER BY published_at DESC LIMIT ?",
             [samples]).fetchall())
         articles = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        quality = last_quality(db).get(key)
         failures = [dict(kind=k, reason=r, n=n) for k, r, n in db.execute(
             "SELECT kind, reason, count(*) FROM failures GROUP BY kind, reason ORDER BY count(*) DESC")]
         db.conn.close()
@@ -66,6 +69,7 @@ def check_site(key: str, *, mirror: str | None = None, max_pages: int = 2, sampl
         "reason": result.reason,
         "list_pages": lists,
         "articles": articles,
+        "quality": quality,
         "samples": [dict(url=u, title=t, published_at=p, source=s, text=(x or "")[:120]) for u, t, p, s, x in rows],
         "failures": failures,
     }
@@ -77,6 +81,8 @@ def format_check(report: dict) -> str:
     for p in report["list_pages"]:
         out.append(f"  list page {p['page']}: {p['url']}  HTTP {p['status']}, {p['article_links']} article links")
     out.append(f"  articles stored: {report['articles']}")
+    if report.get("quality"):
+        out.append(f"  coverage: {coverage_line(report['quality'])}")
     for s in report["samples"]:
         out += [f"  sample: {s['url']}", f"    title: {s['title']}",
                 f"    published_at: {s['published_at']}  source: {s['source']}",

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from archive.db import open_db
 from archive.extract import EXTRACTOR_VERSION
-from archive.quality import last_quality
+from archive.quality import coverage_line, last_quality
 
 
 def archive_stats(db_path, quiet_days: float = 7.0, now: datetime | None = None) -> dict:
@@ -69,7 +69,7 @@ def format_stats(data: dict) -> str:
             if q["examples"]:
                 lines.append(f"{'':<16}  e.g. {' '.join(q['examples'])}")
         elif q:
-            lines.append(f"{'':<16}extraction: {_coverage(q)}")
+            lines.append(f"{'':<16}extraction: {coverage_line(q)}")
         if s["quiet"]:
             lines.append(f"{'':<16}QUIET: no new article for more than {data['quiet_days']:g} days")
     lines.append("")
@@ -78,12 +78,6 @@ def format_stats(data: dict) -> str:
     lines.append(f"schema version {data['schema_version']}, extractor {data['extractor_version']}"
                  + (f"; {older} article(s) from an older extractor: `archive reextract` updates them" if older else ""))
     return "\n".join(lines)
-
-
-def _coverage(q: dict) -> str:
-    fields = ("title", "published_at", "source", "author", "editor", "keywords")
-    cov = " ".join(f"{f} {q[f]:.2f}" for f in fields if q.get(f) is not None)
-    return f"{q['articles']} articles, {cov}, text median {q['text_median']}" + ("" if q["judged"] else " (not judged)")
 
 
 def check_problems(data: dict) -> list[str]:
