@@ -24,7 +24,6 @@ there) so list pagination stops at the first page that holds only known articles
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -32,6 +31,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from archive import statkeys
+from archive.revisit import due_at, next_revisit, parse_intervals  # noqa: F401 - next_revisit re-exported
 from archive.settings import value as setting
 from crawler import meta
 from crawler.archive import crawl_archive
@@ -46,42 +46,6 @@ class Known:
     body_sha1: str | None
     size: int | None = None  # bytes of the last stored first page
     revisit: bool = False  # due by the revisit schedule: requested even when no list page shows it
-
-
-_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
-
-
-def parse_intervals(value) -> list[timedelta]:
-    """``"1h,6h,1d"`` (or a list of such strings) → increasing timedeltas; ValueError names a bad one."""
-    parts = value if isinstance(value, (list, tuple)) else str(value or "").split(",")
-    out = []
-    for part in parts:
-        if not str(part).strip():
-            continue
-        m = _INTERVAL.match(str(part))
-        if not m:
-            raise ValueError(f"REVISIT_INTERVALS: {part!r} is not a duration like 30m, 6h, 3d or 2w")
-        out.append(timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)]))
-    if any(b <= a for a, b in zip(out, out[1:])) or any(d <= timedelta(0) for d in out):
-        raise ValueError(f"REVISIT_INTERVALS: {value!r} must be positive and increasing")
-    return out
-
-
-def next_revisit(anchor: datetime, checked: datetime, ladder: list[timedelta]) -> datetime:
-    """When an article stable since *anchor* (first seen or last changed), last checked at
-    *checked*, is due again: the first age on the *ladder* past the last check, then every last step."""
-    for age in ladder:
-        if anchor + age > checked:
-            return anchor + age
-    return checked + ladder[-1]
-
-
-def _dt(iso: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(iso).astimezone(timezone.utc)
-    except (TypeError, ValueError):
-        return None
 
 
 def load_known(archive, site: str, recheck_days: float, now: datetime | None = None,
@@ -101,12 +65,9 @@ def load_known(archive, site: str, recheck_days: float, now: datetime | None = N
         known[row["url"]] = Known(row["id"], young, row["etag"], row["last_modified"],
                                   row["body_sha1"], row["size"])
         if not young and ladder:
-            anchor = _dt(row["changed_at"]) or _dt(row["first_seen"])
-            checked = _dt(row["checked_at"]) or anchor
-            if anchor is not None:
-                at = next_revisit(anchor, checked, ladder)
-                if at <= now:
-                    due.append((at, row["url"]))
+            at = due_at(row["first_seen"], row["changed_at"], row["checked_at"], ladder)
+            if at is not None and at <= now:
+                due.append((at, row["url"]))
     due.sort()
     chosen = due[:max_revisits] if max_revisits > 0 else due
     for _, url in chosen:

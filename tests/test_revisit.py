@@ -3,6 +3,7 @@ them and when it last found them changed, not by their publication date. Time is
 first_seen / checked_at in the test's archive, never by waiting."""
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -11,8 +12,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from archive.tooling.mirror_server import serve_in_thread
-from conftest import REPLICA_SITE, crawl, load_expected
-from crawler.refresh import next_revisit, parse_intervals
+from conftest import REPLICA_SITE, crawl, load_expected, run_archive
+from archive.revisit import next_revisit, parse_intervals
 
 SITE = "shanghai_gov"
 ARTICLES = [e for e in load_expected() if e["site"] == SITE]
@@ -65,6 +66,8 @@ def test_edit_after_first_sight_is_caught_by_the_next_due_run(tmp_path):
         ])  # `fresh` was first seen just now: nothing due for an hour
         conn.commit()
         conn.close()
+        stats = json.loads(run_archive("stats", "--db", db, "--json").stdout)
+        assert stats["sites"][SITE]["revisit_due"] == 3  # edited, due_same, old_due
         page = tree / urlsplit(edited).netloc / urlsplit(edited).path.lstrip("/")
         last_line = next(a for a in ARTICLES if a["url"] == edited)["text"].splitlines()[-1]
         html = page.read_text("utf-8")
@@ -96,6 +99,7 @@ def test_edit_after_first_sight_is_caught_by_the_next_due_run(tmp_path):
         for u in (edited, due_same, fresh, old_stable, old_due):
             assert fetched(record, u) == [], u
         assert summary[0]["updated"] == 0
+        assert "revisit_due" not in json.loads(run_archive("stats", "--db", db, "--json").stdout)["sites"][SITE]
     finally:
         server.shutdown()
 

@@ -5,6 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 from archive.db import open_db
 from archive.extract import EXTRACTOR_VERSION
+from archive.revisit import due_at, parse_intervals
+from archive.settings import default as setting_default
 from archive.quality import coverage_line, last_quality
 
 
@@ -29,6 +31,13 @@ def archive_stats(db_path, quiet_days: float = 7.0, now: datetime | None = None)
         for name, n in db.execute("SELECT site, count(*) FROM articles WHERE extractor_version IS NOT ? "
                                   "GROUP BY site", [EXTRACTOR_VERSION]):
             site(name)["older_extraction"] = n  # `archive reextract` brings them up to date
+        ladder = parse_intervals(setting_default("REVISIT_INTERVALS"))  # the default schedule
+        for name, first_seen, changed_at, checked_at in db.execute(
+                "SELECT site, first_seen, changed_at, checked_at FROM articles"):
+            at = due_at(first_seen, changed_at, checked_at, ladder)
+            if at is not None and at <= now:
+                s = site(name)
+                s["revisit_due"] = s.get("revisit_due", 0) + 1  # re-checked by the next run (REVISIT_MAX_PER_RUN)
         for name, kind, n in db.execute("SELECT site, kind, count(*) FROM failures GROUP BY site, kind"):
             site(name)["failures"][kind] = n
         for row in db.execute(
@@ -70,6 +79,8 @@ def format_stats(data: dict) -> str:
                 lines.append(f"{'':<16}  e.g. {' '.join(q['examples'])}")
         elif q:
             lines.append(f"{'':<16}extraction: {coverage_line(q)}")
+        if s.get("revisit_due"):
+            lines.append(f"{'':<16}revisit: {s['revisit_due']} known article(s) due for a re-check")
         if s["quiet"]:
             lines.append(f"{'':<16}QUIET: no new article for more than {data['quiet_days']:g} days")
     lines.append("")
