@@ -11,8 +11,6 @@ from pathlib import Path
 
 import sqlite_utils
 
-from archive.extract.vocab import SPACE_RUN
-
 DEFAULT_DB = "archive.db"
 
 
@@ -23,6 +21,9 @@ def now_iso() -> str:
 
 def text_hash(text: str) -> str:
     """Hash of an article text that ignores whitespace differences."""
+    # imported here: the page vocabulary's package loads lxml, which opening a database needs not
+    from archive.extract.vocab import SPACE_RUN
+
     return hashlib.sha1(SPACE_RUN.sub("", text or "").encode("utf-8")).hexdigest()
 
 
