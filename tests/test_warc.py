@@ -120,3 +120,14 @@ def test_export_then_import_warc_round_trips_the_article_texts(db, tmp_path):
     proc = run_archive("import-warc", bad, "--db", tmp_path / "x.db")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "not a WARC file" in proc.stderr and not (tmp_path / "x.db").exists()
+
+
+def test_export_format_warc_writes_the_same_records_as_export_warc(db, tmp_path):
+    one, two = tmp_path / "a.warc", tmp_path / "b.warc"
+    assert run_archive("export-warc", one, "--db", db, "--site", "bjx").returncode == 0
+    proc = run_archive("export", "--format", "warc", "-o", two, "--db", db, "--site", "bjx")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    uris = lambda path: [r[1].get("WARC-Target-URI") for r in read(path) if r[0] == "response"]  # noqa: E731
+    assert uris(two) == uris(one) and uris(one)
+    proc = run_archive("export", "--format", "warc", "--db", db)  # a WARC file, not stdout
+    assert proc.returncode == 2 and "--output" in proc.stderr and "Traceback" not in proc.stderr

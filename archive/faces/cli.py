@@ -346,9 +346,11 @@ def search_cmd(query, db_path, site, since, until, originals, limit, as_json):
 
 @cli.command(name="export")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "warc"]), default="jsonl", show_default=True,
+              help="warc: the stored raw pages as a WARC file (needs --output; see `archive export-warc`).")
 @click.option("--since", metavar="CURSOR|TIMESTAMP",
-              help="A change_seq cursor (integer: only later changes) or an ISO timestamp (changed at or after).")
+              help="A change_seq cursor (integer: only later changes) or an ISO timestamp (changed at or after); "
+                   "with --format warc, a date or ISO time of the fetch.")
 @click.option("--site", help="Only this site.")
 @click.option("--cursor-file", type=click.Path(dir_okay=False),
               help="Read the cursor from this file (if it exists) and store the new one after the export.")
@@ -365,6 +367,13 @@ def export_cmd(db_path, fmt, since, site, cursor_file, output, originals, bom):
     original of a repost (empty for an original); --originals leaves reposts out.
     The cursor for the next run is printed to stderr as `cursor: N`.
     """
+    if fmt == "warc":
+        if not output:
+            raise click.BadParameter("--format warc writes a file: give it with --output FILE.warc.gz",
+                                     param_hint="--output")
+        if cursor_file or originals:
+            raise click.BadParameter("--cursor-file and --originals are for jsonl and csv", param_hint="--format")
+        return _write_warc(output, db_path, site, since)
     from archive.db import open_db
     from archive.export import export, read_cursor_file, write_cursor_file
 
@@ -522,7 +531,12 @@ def export_warc_cmd(file, db_path, site, since):
 
     One response record per stored fetch (original URL, fetch time, status line and
     the kept headers, payload digest) and a metadata record naming its article.
+    The same as `archive export --format warc -o FILE`.
     """
+    _write_warc(file, db_path, site, since)
+
+
+def _write_warc(file, db_path, site, since) -> None:
     _require_archive(db_path)
     since = _since_date(since)
     _known_site(site)
