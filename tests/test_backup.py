@@ -109,3 +109,39 @@ def test_backup_refuses_to_overwrite_and_names_a_missing_archive(tmp_path):
     assert proc.returncode == 1 and "never overwrites" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_archive("backup", tmp_path / "b.db", "--db", tmp_path / "none.db")
     assert proc.returncode != 0 and "no archive" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_backup_during_a_running_crawl(tmp_path):
+    """The crawl writes through the real pipeline (slowed mirror, so it is caught midway); the copy is
+    consistent and holds what had been committed when it was taken."""
+    from archive.tooling.mirror_server import serve_in_thread
+    from conftest import REPLICA_SITE
+
+    server, url = serve_in_thread(REPLICA_SITE, delay=0.15)
+    live = tmp_path / "live.db"
+    crawl = subprocess.Popen([sys.executable, "-m", "archive.faces.cli", "crawl", "--db", str(live), "--mirror", url,
+                              "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "--set", "CONCURRENT_REQUESTS=1"],
+                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(1200):  # wait for the crawl's first stored articles (a fact, not a time)
+            if live.exists() and crawl.poll() is None:
+                try:
+                    if sqlite3.connect(live).execute("SELECT count(*) FROM articles").fetchone()[0] >= 2:
+                        break
+                except sqlite3.OperationalError:
+                    pass
+            time.sleep(0.05)
+        proc = run_archive("backup", tmp_path / "copy.db", "--db", live, "--json")
+        running = crawl.poll() is None
+    finally:
+        crawl.wait(timeout=600)
+        server.shutdown()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert running, "the backup was taken while the crawl was running"
+    conn = sqlite3.connect(tmp_path / "copy.db")
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    copied = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    in_index = conn.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
+    conn.close()
+    final = sqlite3.connect(live).execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert 2 <= copied < final and in_index == copied  # a midway copy, every article with its index row
