@@ -471,3 +471,41 @@ def test_forum_poster_over_the_first_user_panel():
     assert meta(page)["author"] == "abc_123"
     # one stats-like line is no user panel
     assert meta(page.replace("<p>积分：235</p>", "").replace("<p>积分：900</p>", ""))["author"] is None
+
+
+BODY = "<p>城市更新条例今年施行，老旧小区改造、街区微更新和历史建筑保护都有了明确的规则与资金渠道。</p>" * 4
+
+
+def test_author_from_author_markup_link_or_box():
+    # a blog post: the author archive link "?author=N" (its category links carry more parameters)
+    html = ("<html><body><h1>春天的江南小镇游记</h1><div class='post'>"
+            "<a href='/?author=7' title='[青柳]的博客'>青柳</a>" + BODY + "</div><div>分类："
+            "<a href='/?cat=2&author=7'>随笔</a> <a href='/?cat=3&author=7'>旅行</a></div></body></html>")
+    assert meta(html)["author"] == "青柳"
+    # an account box by class name, its follow button left out
+    html = ("<html><body><h1>春天的江南小镇游记</h1><div class='article-author'><img src='a.jpg'>"
+            "<div class='name'>江城观察</div><div class='btn'>关注</div></div>" + BODY + "</body></html>")
+    assert meta(html)["author"] == "江城观察"
+    html = ("<html><body><h1>春天的江南小镇游记</h1><p class='byline'>By <a rel='author' href='/people/lin'>林小河</a></p>"
+            + BODY + "</body></html>")
+    assert meta(html)["author"] == "林小河"
+
+
+def test_author_markup_in_comments_sidebars_lists_or_buttons_is_not_the_author():
+    # a comment's poster linked to their author page
+    html = ("<html><body><h1>春天的江南小镇游记</h1>" + BODY + "<ul>"
+            + "".join(f"<li><a href='/?author={i}'>网友{i}号</a> 回复：写得很好，下次我也想去那里看看风景。</li>" for i in range(3))
+            + "</ul><div class='comment-list'><a href='/?author=9'>路人甲</a></div></body></html>")
+    assert meta(html)["author"] is None
+    # a sidebar box of recommended authors, and a nav link to the author list page
+    html = ("<html><body><nav><a href='/authors/'>专栏作者</a></nav><h1>春天的江南小镇游记</h1>" + BODY
+            + "<div class='author-recommend'><a href='/author/wang/'>王一</a><a href='/author/li/'>李二</a></div></body></html>")
+    assert meta(html)["author"] is None
+    # two different authors marked outside any such box: no single byline, nothing taken
+    html = ("<html><body><h1>春天的江南小镇游记</h1>" + BODY + "<p>本文由<span class='author'>王一</span>"
+            "采写，<span class='author'>李二</span>参与了资料整理与核对工作。</p></body></html>")
+    assert meta(html)["author"] is None
+    # a class that only contains the word ("authorized") marks no author
+    html = ("<html><body><h1>春天的江南小镇游记</h1>" + BODY + "<div class='pop'><span class='authorized'>我已授权</span>"
+            "<p>授权后即可在个人中心查看与管理所有的订阅内容。</p></div></body></html>")
+    assert meta(html)["author"] is None

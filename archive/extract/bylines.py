@@ -140,7 +140,7 @@ def find_author(tree, rules=None, head: list[str] | None = None, lines: list[str
             return str(a[0]["name"]).strip()
         if isinstance(a, str) and a.strip():
             return a.strip()
-    v = _lines_author(lines) or _forum_poster(lines)
+    v = _lines_author(lines) or _forum_poster(lines) or _marked_author(tree)
     if v:
         return v
     v = (_meta(tree, "author", "article:author") or "").strip()
@@ -352,3 +352,65 @@ _ROLE_BYLINE = re.compile(
     r"[\u4e00-\u9fff]{0,8}(?:记者|实习生|通讯员)\s*[:：]?\s*"
     r"(?P<v>[\u4e00-\u9fff·]{2,5}(?:[ 、，,][\u4e00-\u9fff·]{2,5}){0,3})"
 )
+
+
+# author markup: a link to an author's page ("?author=12", "/author/x/", rel="author",
+# itemprop="author") or a box whose class/id names the author ("post-author", "byline")
+# (the author as the only query parameter: "?pc=3&author=12" is one of their categories)
+_AUTHOR_HREF = re.compile(r"\?author=[^&#]+$|/authors?/[^/?#]+/?$", re.I)
+# ("authorized", "authority" are not)
+_AUTHOR_CLASS = re.compile(r"author(?!i[tsz])|byline", re.I)
+# a comment thread, a sidebar or a list of authors: names there are not the article's author
+_NOT_ARTICLE_BOX = re.compile(r"comment|reply|respond|sidebar|aside|widget|recommend|related|footer|nav|menu|list", re.I)
+# buttons inside an author box ("关注", "+ 订阅", "Follow")
+_BOX_UI = {"关注", "已关注", "订阅", "加关注", "私信", "粉丝", "作者", "作者：", "Follow", "Subscribe", "By", "by"}
+
+
+def _short_name(t: str) -> str | None:
+    t = _WS.sub(" ", t or "").strip().strip("[]【】")
+    t = re.sub(r"^(?:作者|By|by)\s*" + C + r"?\s*", "", t).strip()
+    if not (2 <= len(t) <= 20) or not _NAME_LINE.fullmatch(t) and not re.fullmatch(r"[\u4e00-\u9fff·]{2,10}", t):
+        return None
+    if _NOT_BYLINE.match(t) or _NAV_WORD.search(t) or _PUBLISHER.search(t) or t.isdigit():
+        return None
+    return t
+
+
+def _in_other_box(el) -> bool:
+    """Inside a comment, sidebar, nav or list box, or one entry of a list (an <li>
+    among three or more that holds more than the name: a comment, a post teaser)."""
+    name = _squash(el.text_content())
+    for anc in (el, *el.iterancestors()):
+        if anc.tag == "li" and anc.getparent() is not None and len(anc.getparent().findall("li")) >= 3 \
+                and len(_squash(anc.text_content())) > len(name) + 12:
+            return True
+        if anc.tag in ("nav", "aside", "footer") or _NOT_ARTICLE_BOX.search(
+                (anc.get("class") or "") + " " + (anc.get("id") or "")):
+            return True
+    return False
+
+
+def _marked_author(tree) -> str | None:
+    """The author named by markup: an author link (rel="author", itemprop="author",
+    an href "?author=N" or "/author/x") or a class/id "author"/"byline" box whose
+    text, less its buttons, is one short name. Taken only when every such mark
+    outside comments, sidebars and lists names the same person (a box of several
+    authors is a recommendation list, not a byline)."""
+    names = []
+    for el in tree.xpath("//body//a[@href]|//body//*[@rel='author' or @itemprop='author']"
+                         "|//body//*[@class or @id]"):
+        if not isinstance(el.tag, str):
+            continue
+        marked_link = el.tag == "a" and (el.get("rel") == "author" or _AUTHOR_HREF.search(el.get("href") or ""))
+        marked = marked_link or el.get("itemprop") == "author" or el.get("rel") == "author"
+        if not marked and not (el.tag != "a" and _AUTHOR_CLASS.search((el.get("class") or "") + " " + (el.get("id") or ""))):
+            continue
+        if _in_other_box(el):
+            continue
+        parts = [p for p in (_WS.sub(" ", t).strip() for t in el.itertext()) if p and p not in _BOX_UI]
+        v = _short_name(" ".join(parts)) if parts else None
+        if v:
+            names.append(v)
+    if names and len(set(names)) == 1:
+        return names[0]
+    return None
