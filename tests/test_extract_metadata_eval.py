@@ -36,16 +36,6 @@ def test_strings_match_after_whitespace_normalisation_only():
     assert not m("author", None, "张三")
 
 
-def test_several_names_match_whatever_their_separator_single_names_exactly():
-    m = evaluate.meta_match
-    assert m("author", "王甲 李乙", "王甲、李乙")
-    assert m("editor", "王甲，李乙", "王甲 李乙")
-    assert not m("author", "李乙 王甲", "王甲、李乙")  # order counts
-    assert not m("author", "王甲", "王甲、李乙")
-    assert not m("author", "王 甲", "王甲")  # one name spaced out is not two names
-    assert not m("title", "上篇 下篇", "上篇、下篇")  # names only
-
-
 def test_score_counts_correct_total_and_invented():
     gold = {
         "a": {"title": "甲", "published_at": "2020-01-01T10:00:00+08:00", "source": None, "author": "张三", "editor": None},
@@ -111,9 +101,8 @@ def test_replica_government_documents_extract_their_facts_table():
 
 # --- the gate on ../shared/extraction-dev2 -------------------------------------------
 # measured (archive eval, 60 pages): title 57/60, published_at 49/50, source 30/31,
-# author 34/39 (33 by exact string; a list of names matches whatever its separator), editor 12/13,
-# nothing invented; pinned a little under
-META_FLOORS = {"title": 0.93, "published_at": 0.96, "source": 0.93, "author": 0.84, "editor": 0.88}
+# author 33/39, editor 12/13, nothing invented; pinned a little under
+META_FLOORS = {"title": 0.93, "published_at": 0.96, "source": 0.93, "author": 0.82, "editor": 0.88}
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,7 @@ given with ``--meta DIR``) holding ``<id>.json`` with ``title``,
 ``published_at``, ``source``, ``author`` and ``editor`` (null where the page
 shows none), each field is scored per page: correct / pages whose gold has a
 value, plus "invented" = pages where we output a value and the gold is null.
-Strings match exactly after whitespace normalisation (an ``author`` or
-``editor`` of several people matches the same names in the same order
-whatever separates them: "甲 乙" = "甲、乙"); ``published_at`` is
+Strings match exactly after whitespace normalisation; ``published_at`` is
 compared as a datetime, to the minute where the gold has a time, by date
 alone where the gold time is 00:00.
 
@@ -113,8 +111,6 @@ def boilerplate(text: str, gold: str = "") -> list[str]:
 META_FIELDS = ("title", "published_at", "source", "author", "editor")
 _CST = timezone(timedelta(hours=8))
 _META_WS = re.compile(r"[\s\u00a0\u3000]+")
-_NAME_FIELDS = ("author", "editor")
-_NAME_SEP = re.compile(r"\s*[、，,;；/／]\s*|\s+")
 
 
 def _norm(value) -> str | None:
@@ -136,12 +132,6 @@ def _as_datetime(value: str | None) -> datetime | None:
 
 def meta_match(field: str, ours, gold) -> bool:
     """Does our value for ``field`` match a (non-null) gold value?"""
-    if field in _NAME_FIELDS and _norm(ours) is not None and _norm(gold) is not None:
-        # several people: the same names in the same order, whatever the
-        # separator (the gold writes "甲 乙" on one page, "甲、乙" on another)
-        o, g = _NAME_SEP.split(_norm(ours)), _NAME_SEP.split(_norm(gold))
-        if len(o) > 1 and o == g:
-            return True
     if field != "published_at":
         return _norm(ours) is not None and _norm(ours) == _norm(gold)
     g, o = _as_datetime(gold), _as_datetime(ours)
