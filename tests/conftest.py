@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,26 @@ def crawl(db, mirror, *sites, extra=()) -> tuple[int, list[dict], str]:
     except json.JSONDecodeError:
         raise AssertionError(f"crawl printed no JSON summary\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr[-4000:]}")
     return proc.returncode, summary, proc.stderr
+
+
+def q(db, sql, params=()) -> list[tuple]:
+    """Rows of one query on the archive file, on a connection of its own."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def wait_for(predicate, timeout, what, poll=0.2):
+    """Poll *predicate* until it returns something true (a bounded wait on another process)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="session")

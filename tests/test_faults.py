@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import REPLICA_SITE, ROOT, crawl, load_expected
+from conftest import crawl, load_expected, q, REPLICA_SITE, ROOT
 from fault_server import Fault, start
 
 EXPECTED = load_expected()
@@ -80,13 +80,6 @@ CASES = {
                               {"http_404"}, ["/www.chinanews.com.cn/scroll-news/news2.html"]),
 }
 
-
-def q(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def lines(text: str) -> list[str]:

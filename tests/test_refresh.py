@@ -15,19 +15,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from archive.tooling.mirror_server import serve_in_thread
-from conftest import REPLICA_SITE, ROOT, crawl, load_expected, load_not_articles
+from conftest import crawl, load_expected, load_not_articles, q, REPLICA_SITE, ROOT, wait_for
 
 EXPECTED = load_expected()
 ALL_YOUNG = ("--set", "RECHECK_DAYS=100000")  # every replica article counts as young
 NONE_YOUNG = ("--set", "RECHECK_DAYS=0")
 
-
-def q(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture()
@@ -167,14 +160,6 @@ def test_crawl_killed_midway_loses_and_duplicates_nothing(tree, tmp_path):
     assert q(db, "SELECT count(*) FROM raw_pages WHERE article_id NOT IN (SELECT id FROM articles)")[0][0] == 0
     assert ("interrupted",) in q(db, "SELECT status FROM crawl_runs")
 
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_scheduler_runs_cycles_stops_cleanly_and_keeps_one_job_per_site(tree, tmp_path):

@@ -14,19 +14,10 @@ from pathlib import Path
 import pytest
 
 from archive.tooling.mirror_server import serve_in_thread
-from conftest import REPLICA_SITE, ROOT
+from conftest import REPLICA_SITE, ROOT, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process checks read /proc")
 
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def alive(pid: int) -> bool:
