@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,11 +54,26 @@ def cap_text(text: str, max_chars: int | None = MAX_TEXT_CHARS) -> tuple[str, in
     return text[: cut if cut > 0 else max_chars].rstrip(), len(text)
 
 
+def _set_wal(conn: sqlite3.Connection, attempts: int = 300) -> None:
+    """Switch the file to WAL. On a new file opened by several processes at once, two of them may
+    both hold a read lock and want the write lock to change the journal mode; SQLite then answers
+    one "database is locked" at once, without waiting (deadlock avoidance, no busy handler). That
+    one tries again: the other has switched the file by then, and the pragma reads WAL."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
 def open_db(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True) -> sqlite_utils.Database:
     """Open (creating if needed) the archive, in WAL mode, at the newest schema."""
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
     db = sqlite_utils.Database(conn)
-    conn.execute("PRAGMA journal_mode=WAL")
+    _set_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")

@@ -197,7 +197,11 @@ def test_list_in_a_loop_does_not_disturb_a_crawling_scheduler(tmp_path, replica)
                  "FROM crawl_runs WHERE ended_at IS NOT NULL ORDER BY id")
     logged = re.findall(r"INFO crawl zgm: (ok), (\d+) new, (\d+) updated, (\d+) unchanged, (\d+) duplicates, "
                         r"(\d+) errors, (\d+) blocked, (\d+) pages\n", out)
-    assert [(s, *map(int, n)) for s, *n in logged] == [tuple(r) for r in rows]
+    logged = [(s, *map(int, n)) for s, *n in logged]
+    # each run is logged with its row's counts; the run the daemon's stop caught between recording its
+    # row and the scheduler's log line may be the one row without a line
+    assert logged == [tuple(r) for r in rows][:len(logged)] and len(rows) - len(logged) in (0, 1)
+    assert len(logged) >= 3
     assert rows[0][1] > 0 and all(r[1] == 0 for r in rows[1:])  # the first run finds the articles, later ones none
     # every crawl started has its row, finished or not, unless the daemon's stop killed it before it
     # recorded one (then the log says so)

@@ -206,3 +206,29 @@ def test_concurrent_openers_of_a_new_archive(tmp_path, trial):
     assert db.execute("SELECT count(*) FROM archive_seq").fetchone()[0] == 65536
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert {"articles_fts_ai", "articles_fts_ad", "articles_fts_au"} <= names
+
+
+def test_switching_to_wal_waits_out_a_lock_sqlite_refuses_at_once(tmp_path, monkeypatch):
+    """Two new openers can both hold a read lock and want to change the journal mode; SQLite refuses
+    one at once ("database is locked", no busy wait). open_db tries again until the other is done."""
+    import sqlite3
+
+    from archive import db as dbmod
+
+    path = tmp_path / "new.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")  # the other opener, mid-switch
+    waits = []
+
+    def other_opener_finishes(seconds):
+        waits.append(seconds)
+        holder.execute("COMMIT")
+
+    monkeypatch.setattr(dbmod.time, "sleep", other_opener_finishes)
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    dbmod._set_wal(conn)
+    assert len(waits) == 1  # refused once, then switched
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    holder.close()
