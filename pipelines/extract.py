@@ -3,56 +3,91 @@
 Each page is decoded and extracted with the site's selectors over the generic
 layer (``archive.extract``). Metadata comes from the first page; the text of
 every page is kept in order for the clean stage to join.
+
+The work runs in the process's pool of extraction workers (``pipelines/pool.py``,
+``EXTRACT_WORKERS``) while the spider is open, so the reactor keeps downloading; the
+stage then returns a Deferred that fires with the item. Without a pool (one core,
+``EXTRACT_WORKERS`` 0 or 1, or the stage used on its own) the same function runs here.
 """
 from __future__ import annotations
 
 import logging
 
-from archive.extract import extract
-from archive.extract.decode import DecodeError
+from archive.settings import value as setting
 from crawler.items import ArticleItem, Rejected
+from pipelines.pool import ExtractPool, extract_pages, pool_size
 
 logger = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    def __init__(self, crawler=None):
+    def __init__(self, crawler=None, workers: int = 0):
         self.crawler = crawler
+        self.workers = workers
+        self.pooled = False  # True while this spider holds the process's pool
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(crawler, pool_size(setting(crawler.settings, "EXTRACT_WORKERS")))
+
+    def open_spider(self, spider=None):
+        self.pooled = ExtractPool.acquire(self.workers)
+
+    def close_spider(self, spider=None):
+        if self.pooled:
+            self.pooled = False
+            ExtractPool.release()
 
     def process_item(self, item):
         if not isinstance(item, ArticleItem) or item.not_modified:
             return item
         spider = self.crawler.spider if self.crawler else None
         rules = getattr(spider, "selectors", None)
-        texts = []
-        item.replaced_bytes = 0
-        for i, page in enumerate(item.pages):
-            try:
-                result = extract(page.body, page.url, charset=page.charset, rules=rules)
-            except DecodeError as exc:  # the reason groups; the details go to the log
-                logger.warning("cannot decode %s: %s", page.url, exc)
-                raise (Rejected("charset", "cannot decode the page (binary data or an unknown charset)") if i == 0
-                       else Rejected("incomplete", "a page of the article cannot be decoded")) from None
-            except Exception as exc:  # a page the parser cannot take: record it, never store it
-                logger.warning("extraction failed for %s: %r", page.url, exc)
-                raise (Rejected("unparsable", f"extraction failed ({type(exc).__name__})") if i == 0
-                       else Rejected("incomplete", f"a page of the article cannot be extracted ({type(exc).__name__})")
-                       ) from None
-            if i == 0:
-                item.title = result.get("title")
-                item.published_at = result.get("published_at")
-                item.source = result.get("source")
-                item.author = result.get("author")
-                item.editor = result.get("editor")
-                item.keywords = list(result.get("keywords") or [])
-                item.encoding = result.get("encoding")
-                item.fallback = list(result.get("fallback") or [])
-                item.document = bool(result.get("document"))
-            item.replaced_bytes += result.get("replaced_bytes") or 0
-            texts.append(result.get("text") or "")
+        pages = [(page.body, page.url, page.charset) for page in item.pages]
+        future = ExtractPool.submit(pages, rules) if self.pooled else None
+        if future is None:
+            return self.apply(item, extract_pages(pages, rules))
+        return _deferred(future).addCallbacks(lambda result: self.apply(item, result),
+                                              lambda failure: self.crashed(item, failure))
+
+    @staticmethod
+    def apply(item, result: tuple):
+        """Fill *item* from :func:`pipelines.pool.extract_pages`'s result, or reject it."""
+        if result[0] == "reject":
+            _, kind, reason, line = result
+            logger.warning("%s", line)
+            raise Rejected(kind, reason)
+        _, fields, texts = result
+        for name, value in fields.items():
+            setattr(item, name, value)
         item.page_texts = texts
         return item
+
+    @staticmethod
+    def crashed(item, failure):
+        """The worker died on this item (or the pool was shut down under it): a failure row, not a loss."""
+        logger.warning("extraction failed for %s: %s", item.url, failure.getErrorMessage())
+        raise Rejected("unparsable", f"extraction failed ({failure.type.__name__})")
+
+
+def _deferred(future):
+    """A Deferred firing with the result of a concurrent.futures *future*, on the reactor thread."""
+    from twisted.internet import reactor
+    from twisted.internet.defer import Deferred
+
+    d = Deferred()
+
+    def done(f):
+        if f.cancelled():  # the pool was shut down under it (the crawl is stopping)
+            from concurrent.futures import CancelledError
+
+            reactor.callFromThread(d.errback, CancelledError())
+            return
+        exc = f.exception()
+        if exc is None:
+            reactor.callFromThread(d.callback, f.result())
+        else:
+            reactor.callFromThread(d.errback, exc)
+
+    future.add_done_callback(done)
+    return d

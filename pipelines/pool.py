@@ -1,0 +1,139 @@
+"""Extraction on every core: a pool of worker processes shared by the crawls of one process.
+
+The CPU-heavy part of an article (decoding and extracting each of its pages) runs in a
+``concurrent.futures.ProcessPoolExecutor`` so that the Twisted reactor thread keeps
+downloading while pages are extracted. What is order-sensitive (dedup, near-dup, the one
+SQLite writer) stays in the crawl's process.
+
+``EXTRACT_WORKERS`` sizes the pool (empty: ``os.cpu_count()``; 0 or 1: extraction runs in the
+crawl's process, as a plain function call). One pool serves every spider of a process: it is
+started when the first spider opens, and shut down when the last one closes (and, at the
+latest, when the process exits: the workers are children of the crawl and end with it).
+
+:func:`extract_pages` is the one extraction function of the stage, run the same in a worker
+or in-process, so that both give the same output. It returns plain data (no exceptions cross
+the process boundary): ``("ok", fields, texts)`` or ``("reject", kind, reason, log_line)``.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+logger = logging.getLogger(__name__)
+
+# what the first page gives the item
+FIRST_PAGE_FIELDS = ("title", "published_at", "source", "author", "editor", "keywords", "encoding",
+                     "fallback", "document")
+
+
+def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None) -> tuple:
+    """Decode and extract an article's pages ``[(body, url, charset), …]`` (first page first)."""
+    from archive.extract import extract
+    from archive.extract.decode import DecodeError
+
+    texts: list[str] = []
+    fields: dict = {}
+    replaced = 0
+    for i, (body, url, charset) in enumerate(pages):
+        try:
+            result = extract(body, url, charset=charset, rules=rules)
+        except DecodeError as exc:  # the reason groups; the details go to the log
+            if i == 0:
+                return ("reject", "charset", "cannot decode the page (binary data or an unknown charset)",
+                        f"cannot decode {url}: {exc}")
+            return ("reject", "incomplete", "a page of the article cannot be decoded", f"cannot decode {url}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - a page the parser cannot take: recorded, never stored
+            name = type(exc).__name__
+            line = f"extraction failed for {url}: {exc!r}"
+            if i == 0:
+                return ("reject", "unparsable", f"extraction failed ({name})", line)
+            return ("reject", "incomplete", f"a page of the article cannot be extracted ({name})", line)
+        if i == 0:
+            fields = {
+                "title": result.get("title"),
+                "published_at": result.get("published_at"),
+                "source": result.get("source"),
+                "author": result.get("author"),
+                "editor": result.get("editor"),
+                "keywords": list(result.get("keywords") or []),
+                "encoding": result.get("encoding"),
+                "fallback": list(result.get("fallback") or []),
+                "document": bool(result.get("document")),
+                "document_facts": result.get("document"),  # the facts table's fields (the documents table)
+            }
+        replaced += result.get("replaced_bytes") or 0
+        texts.append(result.get("text") or "")
+    fields["replaced_bytes"] = replaced
+    return ("ok", fields, texts)
+
+
+def _warm_up() -> None:
+    """Run in each worker as it starts: import the extractor once, not with the first article."""
+    import archive.extract  # noqa: F401
+
+
+def pool_size(configured) -> int:
+    """Worker processes for the setting's value (None or "": one per core)."""
+    if configured in (None, ""):
+        return os.cpu_count() or 1
+    return max(0, int(configured))
+
+
+class ExtractPool:
+    """The process's one pool, counted by the spiders using it."""
+
+    _lock = threading.Lock()
+    _executor: ProcessPoolExecutor | None = None
+    _users = 0
+    _size = 0
+
+    @classmethod
+    def acquire(cls, size: int) -> bool:
+        """A spider opens: start the pool if it is the first (True when a pool of >1 workers runs)."""
+        if size <= 1:
+            return False
+        with cls._lock:
+            if cls._executor is None:
+                cls._executor = cls._start(size)
+                cls._size = size
+            cls._users += 1
+            return True
+
+    @classmethod
+    def _start(cls, size: int) -> ProcessPoolExecutor:
+        # spawn: a clean interpreter per worker, never a fork of the reactor's threads and sockets
+        ctx = multiprocessing.get_context("spawn")
+        logger.debug("starting %d extraction worker processes", size)
+        return ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_warm_up)
+
+    @classmethod
+    def release(cls) -> None:
+        """A spider closes: the last one shuts the pool down (its workers exit)."""
+        with cls._lock:
+            cls._users = max(0, cls._users - 1)
+            if cls._users == 0 and cls._executor is not None:
+                executor, cls._executor = cls._executor, None
+                executor.shutdown(wait=True, cancel_futures=True)
+
+    @classmethod
+    def submit(cls, pages, rules):
+        """A future of :func:`extract_pages`; a pool broken by a dead worker is started again."""
+        with cls._lock:
+            executor = cls._executor
+            if executor is None:
+                return None
+            try:
+                return executor.submit(extract_pages, pages, rules)
+            except BrokenProcessPool:
+                logger.error("an extraction worker died: starting the pool again")
+                executor.shutdown(wait=False, cancel_futures=True)
+                cls._executor = cls._start(cls._size)
+                return cls._executor.submit(extract_pages, pages, rules)
+
+    @classmethod
+    def running(cls) -> bool:
+        return cls._executor is not None
