@@ -60,6 +60,10 @@ SETTINGS: list[Setting] = [
     Setting("MIRROR_RETRY_AFTER_MAX", 1.0, "Seconds: the longest `Retry-After` honoured in mirror mode."),
     Setting("MIRROR_CONCURRENT_REQUESTS_PER_DOMAIN", 16,
             "Parallel requests per host in mirror mode (the throttle is lifted: the mirror is local)."),
+    # --- all cores, many machines
+    Setting("EXTRACT_WORKERS", None,
+            "Worker processes that decode and extract pages beside the crawl (none: one per core, "
+            "`os.cpu_count()`; 0 or 1: extraction runs in the crawl's process)."),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
