@@ -9,7 +9,10 @@ reason ``reextract`` (the crawl's are ``recrawl``) and writes the new one. The
 full-text index follows through its triggers, the change counter (exports)
 through its own, and the near-duplicate groups are recomputed for an article
 whose text changed. Every article re-extracted records the extractor version
-(``archive.extract.EXTRACTOR_VERSION``). An article whose pages no longer give
+(``archive.extract.EXTRACTOR_VERSION``), its government document row (the facts
+table, ``documents``: written, changed or removed as the pages now give it) and
+what it cites (``archive.citations``): re-extraction is also how an archive stored
+before documents existed gets them. An article whose pages no longer give
 an article text, or cannot be decoded, is left as it was and counted.
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+from archive import citations
 from archive.db import MAX_TEXT_CHARS, cap_text, decompress, now_iso, transaction
 from archive.extract import EXTRACTOR_VERSION
 from archive.extract.article import charset_of, extract_article
@@ -36,6 +40,8 @@ class Result:
     unchanged: int = 0
     no_text: int = 0  # the pages give no article text now: left as stored
     errors: int = 0  # the pages cannot be extracted now: left as stored
+    documents: int = 0  # articles whose pages give a government document's facts table
+    documents_changed: int = 0  # of those and the others, whose `documents` row was (or would be) written or removed
     changed_fields: dict[str, int] = field(default_factory=dict)
     changed_ids: list[int] = field(default_factory=list)
     sample_diff: str = ""
@@ -187,7 +193,15 @@ def reextract(db, *, rules_by_site: dict | None = None, site: str | None = None,
                 if not result.sample_diff:
                     result.sample_diff = _diff(article_id, old, new)
                 changes.append((article_id, new, full))
-            if not dry_run and changes:
+            for article_id, new, full in changes:
+                result.documents += bool(full.get("document"))
+            if dry_run:
+                for article_id, new, full in changes:
+                    stored_doc = citations._doc_row(db, article_id)
+                    want = ({f: full["document"].get(f) for f in citations.DOC_FIELDS}
+                            if full.get("document") else None)
+                    result.documents_changed += stored_doc != want
+            elif changes:
                 with transaction(db):
                     for article_id, new, full in changes:
                         if new is None:
@@ -195,6 +209,11 @@ def reextract(db, *, rules_by_site: dict | None = None, site: str | None = None,
                                        [EXTRACTOR_VERSION, article_id])
                         else:
                             _write(db, article_id, new, full, when, max_text_chars, labels)
+                        title, text = db.execute("SELECT title, text FROM articles WHERE id = ?",
+                                                 [article_id]).fetchone()
+                        result.documents_changed += citations.store_document(
+                            db, article_id, full.get("document"), title)
+                        citations.store_refs(db, article_id, title, text)
             done += len(batch)
             if progress:
                 progress(done, len(selected))

@@ -318,6 +318,97 @@ def _m10_keywords_searched(db: sqlite_utils.Database) -> None:
     rebuild_index(db)
 
 
+def _m12_documents_citations(db: sqlite_utils.Database) -> None:
+    """Government documents and their citations (archive/citations.py): a document's facts table,
+    one row per article (``year`` for faceting); the keys it is known by (its number as
+    ``YEAR-N`` with its issuer prefix, its normalised titles); what each article cites (same
+    keys, the characters before a number's bracket in ``context``); and the links found."""
+    db.execute(
+        """
+        CREATE TABLE documents (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            index_no TEXT,
+            category TEXT,
+            issuer TEXT,
+            doc_number TEXT,
+            written_at TEXT,
+            published_at TEXT,
+            validity TEXT,
+            subject_words TEXT,
+            title TEXT,
+            year INTEGER
+        )"""
+    )
+    for col in ("issuer", "category", "year", "doc_number"):
+        db.execute(f"CREATE INDEX idx_documents_{col} ON documents({col})")
+    db.execute(
+        """
+        CREATE TABLE document_keys (
+            document_id INTEGER NOT NULL REFERENCES documents(article_id),
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            prefix TEXT,
+            UNIQUE (document_id, kind, key)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_document_keys_key ON document_keys(kind, key)")
+    db.execute(
+        """
+        CREATE TABLE citation_refs (
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            kind TEXT NOT NULL,
+            key TEXT NOT NULL,
+            context TEXT,
+            matched TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX idx_citation_refs_key ON citation_refs(kind, key)")
+    db.execute("CREATE INDEX idx_citation_refs_article ON citation_refs(article_id)")
+    db.execute(
+        """
+        CREATE TABLE citations (
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            document_id INTEGER NOT NULL REFERENCES documents(article_id),
+            matched_by TEXT NOT NULL,
+            matched TEXT NOT NULL,
+            PRIMARY KEY (article_id, document_id, matched_by)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_citations_document ON citations(document_id)")
+
+
+def _m11_attachments(db: sqlite_utils.Database) -> None:
+    """Attachments downloaded (archive/attachments.py): the file itself, compressed like a raw page
+    (``archive.db.compress``), its SHA-1, its kind by its bytes (``pdf``, ``docx``, ``html``…),
+    its extracted text (NULL for a DOC/WPS/OFD file, a scan, a garbage text layer, a corrupt
+    file: ``reason`` says why; also why a file was not downloaded: HTTP 404, over the size cap),
+    its PDF pages; and ``attachments_fts``, the full-text index of the attachments' names and
+    texts in the articles' shadow form (archive/search.py), kept by triggers."""
+    from archive.search import ATTACHMENTS_FTS
+
+    for col, decl in (("kind", "TEXT"), ("body", "BLOB"), ("sha1", "TEXT"), ("text", "TEXT"),
+                      ("text_full_length", "INTEGER"), ("pages", "INTEGER"), ("status", "INTEGER"),
+                      ("reason", "TEXT"), ("fetched_at", "TEXT")):
+        db.execute(f"ALTER TABLE attachments ADD COLUMN {col} {decl}")
+    db.execute("CREATE INDEX IF NOT EXISTS idx_attachments_article ON attachments(article_id)")
+    db.execute("CREATE INDEX idx_attachments_sha1 ON attachments(sha1)")
+    db.execute(f"""CREATE VIRTUAL TABLE {ATTACHMENTS_FTS} USING fts5(
+                     name, text, content='', tokenize='unicode61 remove_diacritics 2')""")
+    ins = (f"INSERT INTO {ATTACHMENTS_FTS} (rowid, name, text) "
+           f"VALUES (new.id, {shadow_sql('new.name')}, {shadow_sql('new.text')});")
+    dele = (f"INSERT INTO {ATTACHMENTS_FTS} ({ATTACHMENTS_FTS}, rowid, name, text) "
+            f"VALUES ('delete', old.id, {shadow_sql('old.name')}, {shadow_sql('old.text')});")
+    db.execute(f"CREATE TRIGGER attachments_fts_ai AFTER INSERT ON attachments BEGIN {ins} END")
+    db.execute(f"CREATE TRIGGER attachments_fts_ad AFTER DELETE ON attachments BEGIN {dele} END")
+    db.execute(
+        f"""CREATE TRIGGER attachments_fts_au AFTER UPDATE OF name, text ON attachments
+            WHEN old.name IS NOT new.name OR old.text IS NOT new.text
+            BEGIN {dele} {ins} END"""
+    )
+    db.execute(f"INSERT INTO {ATTACHMENTS_FTS} (rowid, name, text) "
+               f"SELECT id, {shadow_sql('name')}, {shadow_sql('text')} FROM attachments")
+
+
 # (version it brings the file to, function), in version order. Add at the end, never edit.
 MIGRATIONS: list[tuple[int, callable]] = [
     (1, _m1_core),
@@ -330,6 +421,8 @@ MIGRATIONS: list[tuple[int, callable]] = [
     (8, _m8_run_quality),
     (9, _m9_archive_over_years),
     (10, _m10_keywords_searched),
+    (11, _m11_attachments),
+    (12, _m12_documents_citations),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -69,6 +69,7 @@ class ArticleItem:
     page_texts: list[str] = field(default_factory=list)
     fallback: list[str] = field(default_factory=list)  # declared selectors that missed on the first page
     document: bool = False  # the first page holds a government document's facts table
+    document_facts: dict | None = None  # its fields (archive.extract.facts.find_document), stored in `documents`
     # refreshes: the archived article this fetch re-checks, and whether it is unchanged
     recheck_id: int | None = None
     not_modified: bool = False  # 304, or the same bytes as the stored page: nothing to extract

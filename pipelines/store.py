@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from scrapy import signals
 
-from archive import statkeys
+from archive import citations, statkeys
 from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, transaction
 from archive.extract import EXTRACTOR_VERSION
 from archive.settings import value as setting
@@ -72,6 +72,7 @@ def retract_url(db, url: str, since: str) -> bool:
         except ImportError:  # pragma: no cover - the near-duplicate index is optional here
             pass
         db.execute("UPDATE articles SET duplicate_of = NULL WHERE duplicate_of = ?", [aid])
+        citations.forget(db, aid)
         for table in ("article_urls", "raw_pages", "attachments", "revisions"):
             db.execute(f"DELETE FROM {table} WHERE article_id = ?", [aid])
         db.execute("DELETE FROM articles WHERE id = ?", [aid])
@@ -96,6 +97,7 @@ def insert_article(db, item: ArticleItem, when: str, max_text_chars: int | None 
     }).last_rowid
     insert_pages(db, article_id, item)
     insert_attachments(db, article_id, item, when)
+    citations.store(db, article_id, item.document_facts, item.title, item.text)
     db.execute("DELETE FROM failures WHERE url = ?", [item.url])
     # a URL that had only the same text as another article is now an article of its own
     db.execute("DELETE FROM article_urls WHERE url = ? AND reason != 'alias'", [item.url])
@@ -129,6 +131,7 @@ def update_article(db, article_id: int, item: ArticleItem, when: str,
     )
     insert_pages(db, article_id, item)
     insert_attachments(db, article_id, item, when)
+    citations.store(db, article_id, item.document_facts, item.title, item.text)
 
 
 def touch_article(db, article_id: int, item: ArticleItem | None, when: str) -> None:
@@ -278,6 +281,8 @@ class StorePipeline:
                     self.count(statkeys.UPDATED)
                 else:
                     touch_article(db, item.existing_id, item, when)
+                    # same text and title; the facts table (its validity) may still have changed
+                    citations.store_document(db, item.existing_id, item.document_facts, item.title)
                     self.count(statkeys.UNCHANGED)
                 return
             if item.duplicate_of is not None:

@@ -54,7 +54,8 @@ def extract_article(pages: list[tuple[bytes, str, str | None]], rules=None) -> d
     """Extract an article from its pages ``[(body, url, charset), …]`` (first page first).
 
     Returns the stored fields ``title, published_at, source, author, editor, keywords,
-    text, text_hash, encoding, replaced_bytes``; ``text`` is "" when the pages hold no
+    text, text_hash, encoding, replaced_bytes`` and ``document`` (the first page's facts table,
+    or None); ``text`` is "" when the pages hold no
     article (:func:`is_article_text` false). Raises what :func:`archive.extract.extract` raises.
     """
     from archive.extract import extract
@@ -67,6 +68,7 @@ def extract_article(pages: list[tuple[bytes, str, str | None]], rules=None) -> d
         if i == 0:
             out = {k: result.get(k) for k in ("title", "published_at", "source", "author", "editor", "encoding")}
             out["keywords"] = list(result.get("keywords") or [])
+            out["document"] = result.get("document")  # the facts table's fields, or None
         replaced += result.get("replaced_bytes") or 0
         texts.append(result.get("text") or "")
     text = join_pages(texts)

@@ -10,6 +10,8 @@ import click
 from archive import termsafe
 from archive.db import DEFAULT_DB
 
+DB_ENV = "ARCHIVE_DB"  # the archive file when no --db is given
+
 
 
 def _replica_root() -> Path:
@@ -28,8 +30,77 @@ _ROOT_OPTION = click.option(
 
 
 def _require_archive(db_path) -> None:
-    if not Path(db_path).exists():
-        raise click.ClickException(f"no archive at {db_path}; run `archive crawl` first")
+    """An existing archive file at --db, or exit 2 (creating nothing)."""
+    from archive.db import ArchiveOpenError, check_archive_file
+
+    try:
+        check_archive_file(db_path)
+    except ArchiveOpenError as exc:
+        raise click.BadParameter(str(exc), param_hint="--db")
+
+
+def _reading_db(db_path):
+    """The archive for a command that only reads: migrated when this user may write it, else opened
+    read-only (nothing written or created; see :func:`archive.db.open_readonly`)."""
+    from archive.db import open_for_reading
+
+    _require_archive(db_path)
+    return open_for_reading(db_path)
+
+
+def _date_arg(value: str | None, hint: str, *, utc: bool = False) -> str | None:
+    """A --since/--until DATE (YYYY-MM-DD, or an ISO time such as 2026-01-31T08:00 or with +08:00):
+    the date as YYYY-MM-DD, a time in ISO form (in UTC with *utc*), or exit 2 naming the argument."""
+    if value is None:
+        return None
+    from datetime import date, datetime, timezone
+
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return (datetime(day.year, day.month, day.day, tzinfo=timezone.utc).isoformat() if utc
+                    else day.isoformat())
+        when = datetime.fromisoformat(text)
+        if len(text) < 16 or text[10] not in "T ":  # YYYY-MM-DDTHH:MM at least, in the extended form
+            raise ValueError(text)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date: give YYYY-MM-DD or an ISO time "
+                                 "(YYYY-MM-DDTHH:MM[:SS][+08:00])", param_hint=hint)
+    if utc:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc).isoformat()
+    return when.isoformat()
+
+
+def _output_path(output: str | None, hint: str = "--output") -> None:
+    """A file to write: its folder must exist and it must not be a folder (checked before anything is written)."""
+    if output is None or output == "-":
+        return
+    out = Path(output)
+    if out.is_dir():
+        raise click.BadParameter(f"{output} is a folder; give a file name", param_hint=hint)
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"no folder {out.parent} to write {out.name} in; create it first", param_hint=hint)
+
+
+def _port_free(host: str, port: int) -> None:
+    """Exit 2 when *port* cannot be listened on (busy, or a bad address), before anything says it is served."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise click.BadParameter(f"cannot listen on {host!r}: {exc.strerror}", param_hint="--host")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                                     "(another server is there? choose another --port)", param_hint="--port")
 
 
 def _settings_option(values: tuple[str, ...]) -> dict:
@@ -43,13 +114,24 @@ def _settings_option(values: tuple[str, ...]) -> dict:
 
 
 class _Cli(click.Group):
+    """Every usage error (a bad argument or option, a missing or unreadable archive) is one line
+    on stderr and exit status 2, never a traceback or a usage screen."""
+
     def invoke(self, ctx):
+        from archive.db import ArchiveOpenError
         from crawler.registry import SiteFileError
 
         try:
             return super().invoke(ctx)
         except SiteFileError as exc:  # a bad site file: one line naming the file and the field
             click.echo(f"error: site file {exc}", err=True)
+            sys.exit(2)
+        except click.UsageError as exc:
+            see = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            click.echo(termsafe.clean(f"Error: {exc.format_message()}{see}", one_line=True), err=True)
+            sys.exit(2)
+        except ArchiveOpenError as exc:
+            click.echo(termsafe.clean(f"Error: {exc}", one_line=True), err=True)
             sys.exit(2)
 
 
@@ -58,8 +140,19 @@ class _Cli(click.Group):
 @click.option("--sites", "sites_dir", type=click.Path(), default=None,
               help="Directory of declarative site files (*.toml), or one such file, to use beside the "
                    "Python ones (default: the SITES_DIR setting, ./sites).")
-def cli(sites_dir):
-    """Crawl Chinese news and policy sites into a clean SQLite archive."""
+@click.pass_context
+def cli(ctx, sites_dir):
+    """Crawl Chinese news and policy sites into a clean SQLite archive.
+
+    Every --db defaults to the ARCHIVE_DB environment variable when it is set
+    (e.g. /var/lib/cn-news-archive/archive.db), else ./archive.db.
+    """
+    import os
+
+    if os.environ.get(DB_ENV):
+        # the default of every command's --db (an explicit --db still wins)
+        ctx.default_map = {name: {"db_path": os.environ[DB_ENV]} for name, cmd in ctx.command.commands.items()
+                           if any(p.name == "db_path" for p in cmd.params)}
     if sites_dir:
         import os
 
@@ -143,14 +236,19 @@ def demo(db_path, root, as_json):
 
 @cli.command()
 @_ROOT_OPTION
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="0: any free port (printed).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 def mirror(root, port, host):
     """Serve a HOST/PATH tree (the bundled replica by default) for `crawl --mirror`."""
     from archive.tooling.mirror_server import make_server
 
     root = root or str(_replica_root())
-    server = make_server(root, host, port)
+    try:
+        server = make_server(root, host, port)
+    except OSError as exc:  # busy port, unknown address: before any "serving" line
+        raise click.BadParameter(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                                 "(another server is there? choose another --port)", param_hint="--port")
     click.echo(f"serving {root} at http://{host}:{server.server_address[1]} (Ctrl-C stops)")
     try:
         server.serve_forever()
@@ -213,7 +311,7 @@ def sites_check(key, mirror, max_pages, as_json):
 
 @cli.command()
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
-@click.option("--quiet-days", type=float, default=7.0, show_default=True,
+@click.option("--quiet-days", type=click.FloatRange(min=0, min_open=True), default=7.0, show_default=True,
               help="Flag a site with no new article for longer than this.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.option("--check", is_flag=True,
@@ -223,7 +321,7 @@ def stats(db_path, quiet_days, as_json, check):
     """Articles, failures, the last run, its extraction quality and quiet sites, per site."""
     from archive.faces.stats import archive_stats, check_problems, format_stats
 
-    _require_archive(db_path)
+    _require_archive(db_path)  # never creates it; a file this user cannot write is read read-only
     data = archive_stats(db_path, quiet_days=quiet_days)
     if check:
         problems = check_problems(data)
@@ -246,10 +344,36 @@ def extract(file, url, charset):
     from archive.extract import extract as run_extract
 
     body = Path(file).read_bytes()
+    problem = _not_a_page(body)
+    if problem:
+        raise click.BadParameter(f"{file} {problem}; extract takes a saved HTML page", param_hint="FILE")
     spider = site_for_url(url) if url else None
     result = run_extract(body, url, charset=charset, rules=spider.selectors if spider else None)
     fields = ("url", "title", "published_at", "source", "author", "editor", "keywords", "document", "text")
     click.echo(termsafe.json_dumps({k: result.get(k) for k in fields}, indent=2))
+
+
+# Magic numbers of files that are no web page (the ones a crawl meets: documents, archives, images).
+_BINARY_MAGIC = {b"%PDF": "is a PDF", b"PK\x03\x04": "is a ZIP file (or DOCX/XLSX)",
+                 b"\xd0\xcf\x11\xe0": "is an Office (DOC/XLS) file", b"\x89PNG": "is a PNG image",
+                 b"\xff\xd8\xff": "is a JPEG image", b"GIF8": "is a GIF image", b"\x1f\x8b": "is gzip-compressed",
+                 b"Rar!": "is a RAR archive", b"7z\xbc\xaf": "is a 7-Zip archive"}
+
+
+def _not_a_page(body: bytes) -> str | None:
+    """Why *body* is not a web page (empty, a known binary format, binary bytes), or None."""
+    if not body.strip():
+        return "is empty"
+    head = body.lstrip()[:8]
+    for magic, what in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            return what
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte order mark: text
+        return None
+    sample = body[:8192]
+    if b"\x00" in sample:
+        return "is binary (NUL bytes), not text"
+    return None
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
@@ -283,19 +407,24 @@ def eval_(pages_dir, gold_dir, meta_dir):
 
 @cli.command(name="serve")
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
-@click.option("--port", type=int, default=8001, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--immutable", is_flag=True, help="The file will not change while served (faster counts).")
 def serve_cmd(db_path, port, host, immutable):
     """Browse the archive in Datasette (read-only), with Chinese full-text search.
 
+    Works as a user who may only read the file (see docs/deployment.md).
     JSON API, search syntax and export fields: docs/datasette.md.
     """
-    from archive.faces.serve import serve
+    from archive.faces.serve import prepare, serve
 
     _require_archive(db_path)
+    _port_free(host, port)
+    mode = prepare(db_path, immutable=immutable)
+    if mode.note:
+        click.echo(f"note: {mode.note}", err=True)
     click.echo(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    sys.exit(serve(db_path, host=host, port=port, immutable=immutable))
+    sys.exit(serve(db_path, host=host, port=port, immutable=mode.immutable, prepared=True))
 
 
 @cli.command(name="search")
@@ -305,21 +434,24 @@ def serve_cmd(db_path, port, host, immutable):
 @click.option("--since", metavar="DATE", help="Only articles published on or after DATE (YYYY-MM-DD).")
 @click.option("--until", metavar="DATE", help="Only articles published on or before DATE (YYYY-MM-DD).")
 @click.option("--originals", is_flag=True, help="Leave out reposts (articles that duplicate another).")
-@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one array of results; each has its url).")
 def search_cmd(query, db_path, site, since, until, originals, limit, as_json):
     """Full-text search of titles, keywords and texts, best match first.
 
-    Words separated by spaces must all appear (储能 氢能); "quoted phrases"
-    must appear as written; Latin words and numbers match whole words
-    (100kW), word* matches a prefix. Each result shows its URL and a snippet
-    with the hits marked; the last line says how many articles match.
+    Words separated by spaces must all appear (储能 氢能); OR between words
+    finds either (储能 OR 氢能; AND binds tighter: 储能 电池 OR 氢能); "quoted
+    phrases" must appear as written; Latin words and numbers match whole words
+    (100kW), word* matches a prefix. NOT is not supported. Each result shows
+    its URL and a snippet with the hits marked; the last line says how many
+    articles match.
     """
-    from archive.db import open_db
     from archive.search import count, search
 
-    _require_archive(db_path)
-    db = open_db(db_path)
+    since, until = _date_arg(since, "--since"), _date_arg(until, "--until")
+    _check_query(query)
+    db = _reading_db(db_path)
+    _known_site(site, db)
     kw = dict(site=site, since=since, until=until, originals=originals)
     results = search(db, query, limit=limit, **kw)
     if as_json:
@@ -374,13 +506,22 @@ def export_cmd(db_path, fmt, since, site, cursor_file, output, originals, bom):
         if cursor_file or originals:
             raise click.BadParameter("--cursor-file and --originals are for jsonl and csv", param_hint="--format")
         return _write_warc(output, db_path, site, since)
-    from archive.db import open_db
-    from archive.export import export, read_cursor_file, write_cursor_file
+    from archive.export import export, write_cursor_file
 
-    _require_archive(db_path)
+    if since is not None:
+        since = since.strip()
+        if not since.isdigit():  # a cursor, else a time
+            try:
+                since = _date_arg(since, "--since", utc=True)
+            except click.BadParameter:
+                raise click.BadParameter(f"{since!r} is neither a cursor (a whole number, as printed by the "
+                                         "last export) nor a date (YYYY-MM-DD or ISO time)", param_hint="--since")
+    _output_path(output)
+    _output_path(cursor_file, "--cursor-file")
     if cursor_file and since is None:
-        since = read_cursor_file(cursor_file)
-    db = open_db(db_path)
+        since = _read_cursor(cursor_file)
+    db = _reading_db(db_path)
+    _known_site(site, db)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
             cursor = export(db, out, fmt=fmt, since=since, site=site, originals=originals, bom=bom)
@@ -449,24 +590,54 @@ def dedup(db_path, rebuild, eval_dir, as_json):
 
 def _since_date(value: str | None) -> str | None:
     """--since DATE (YYYY-MM-DD or an ISO time) as a UTC ISO time comparable with stored times."""
-    if value is None:
+    return _date_arg(value, "--since", utc=True)
+
+
+def _read_cursor(cursor_file) -> int | None:
+    """The cursor stored by the last export (None: no file yet, or an empty one); exit 2 on anything else."""
+    p = Path(cursor_file)
+    if not p.exists():
         return None
-    from datetime import datetime, timezone
-
     try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD) or ISO time", param_hint="--since")
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).isoformat()
+        value = p.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"cannot read {cursor_file}: {exc}", param_hint="--cursor-file")
+    if value and not value.isdigit():
+        raise click.BadParameter(f"{cursor_file} holds {value[:40]!r}, not a cursor (a whole number written by "
+                                 "the last export); fix or delete it", param_hint="--cursor-file")
+    return int(value) if value else None
 
 
-def _known_site(site: str | None) -> None:
+def _known_site(site: str | None, db=None) -> None:
+    """--site names a site of the registry (or, given *db*, one that has articles there); else exit 2
+    listing the known ones."""
     from archive.faces.crawl import site_spiders
 
-    if site is not None and site not in site_spiders():
-        raise click.BadParameter(f"no site {site!r} (see `archive sites`)", param_hint="--site")
+    if site is None:
+        return
+    known = set(site_spiders())
+    if site in known:
+        return
+    if db is not None:
+        if db.execute("SELECT 1 FROM articles WHERE site = ? LIMIT 1", [site]).fetchone():
+            return
+        known |= {name for (name,) in db.execute("SELECT DISTINCT site FROM articles")}
+    raise click.BadParameter(f"no site {site!r}; known sites: {', '.join(sorted(known))}", param_hint="--site")
+
+
+def _check_query(query: str) -> None:
+    """A search query with something to find, and no operator the search does not have."""
+    from archive.search import fts_query, parse_query
+
+    words = query.split()
+    if "NOT" in words:
+        raise click.BadParameter("NOT is not supported: words separated by spaces must all appear, "
+                                 "OR between words finds either", param_hint="QUERY")
+    if words and words[0] in ("OR", "AND") or words and words[-1] in ("OR", "AND"):
+        raise click.BadParameter(f"{words[0] if words[0] in ('OR', 'AND') else words[-1]} needs a word on "
+                                 "each side (储能 OR 氢能)", param_hint="QUERY")
+    if not parse_query(query) or fts_query(query) is None:
+        raise click.BadParameter(f"{query!r} has no word to search for", param_hint="QUERY")
 
 
 @cli.command()
@@ -482,17 +653,24 @@ def reextract(db_path, site, since, dry_run, workers, as_json):
 
     Articles whose text or metadata come out different are updated; the stored
     version is kept in `revisions` with reason `reextract`. The full-text index,
-    the export change counter and the near-duplicate groups follow. Progress goes
-    to stderr.
+    the export change counter and the near-duplicate groups follow, and so do the
+    government documents (their facts tables) and the citations of them: this is how
+    an archive stored before documents existed gets them. Progress goes to stderr.
     """
     _require_archive(db_path)
     since = _since_date(since)
     _known_site(site)
-    from archive.db import open_db
+    from archive.db import open_db, open_readonly, writable
     from archive.faces.crawl import site_labels, site_spiders
     from archive.reextract import reextract as run
 
-    db = open_db(db_path, migrate_schema=not dry_run)
+    if dry_run and not writable(db_path):
+        db = open_readonly(db_path)  # a look needs no write access
+    elif not writable(db_path):
+        raise click.BadParameter(f"{db_path} is not writable by this user; --dry-run only looks",
+                                 param_hint="--db")
+    else:
+        db = open_db(db_path, migrate_schema=not dry_run)
     from archive.schema import SCHEMA_VERSION, schema_version
 
     if dry_run and schema_version(db) < SCHEMA_VERSION:
@@ -517,6 +695,8 @@ def reextract(db_path, site, since, dry_run, workers, as_json):
     click.echo(f"{result.selected} article(s) re-extracted: {result.changed} {verb} (fields: {fields}), "
                f"{result.unchanged} unchanged, {result.no_text} give no text now (kept), "
                f"{result.errors} cannot be extracted (kept)")
+    click.echo(f"government documents: {result.documents}, rows {'to write' if dry_run else 'written'} or removed: "
+               f"{result.documents_changed}")
     if result.sample_diff:
         click.echo("sample:\n" + termsafe.clean(result.sample_diff))
 
@@ -540,13 +720,13 @@ def _write_warc(file, db_path, site, since) -> None:
     _require_archive(db_path)
     since = _since_date(since)
     _known_site(site)
-    from archive.db import open_db
     from archive.warc import export_warc
 
     out = Path(file)
     if out.exists():
         raise click.BadParameter(f"{file} exists; choose a new file", param_hint="FILE")
-    db = open_db(db_path)
+    _output_path(file, "FILE")
+    db = _reading_db(db_path)
     part = out.with_name(out.name + ".part")
     try:
         with open(part, "wb") as fh:
@@ -572,6 +752,8 @@ def backup(dest, db_path, as_json):
     a copy that fails is deleted and the command exits with status 1.
     """
     _require_archive(db_path)
+    if not Path(dest).is_dir():
+        _output_path(dest, "DEST")
     from archive.backup import BackupError, backup as run
 
     try:
@@ -586,6 +768,39 @@ def backup(dest, db_path, as_json):
                    f"{result['articles']} articles, integrity ok")
 
 
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+def migrate(db_path):
+    """Bring the archive to this program's schema version (and print it).
+
+    Any command that may write the archive does this when it opens it; run it
+    after an upgrade (take a backup first: `archive backup`) so that users who
+    may only read the file (`archive serve` as its own user) can open it.
+    """
+    _require_archive(db_path)
+    from archive.db import open_db, writable
+    from archive.schema import SCHEMA_VERSION, schema_version
+
+    if not writable(db_path):
+        raise click.BadParameter(f"{db_path} is not writable by this user; run it as the archive's owner",
+                                 param_hint="--db")
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        before = conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+    try:
+        db = open_db(db_path)
+    except RuntimeError as exc:  # newer than this program
+        raise click.BadParameter(str(exc), param_hint="--db")
+    after = schema_version(db)
+    db.conn.close()
+    click.echo(f"{db_path}: schema version {after}" + (f" (migrated from {before})" if before != after
+                                                       else f", up to date (this program: {SCHEMA_VERSION})"))
+
+
 @cli.command(name="import-warc")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file (created if needed).")
@@ -598,8 +813,13 @@ def import_warc_cmd(file, db_path, as_json):
     """
     from dataclasses import asdict
 
+    from archive.db import ArchiveOpenError, check_archive_file
     from archive.faces.warc_import import import_warc
 
+    try:
+        check_archive_file(db_path, must_exist=False)
+    except ArchiveOpenError as exc:
+        raise click.BadParameter(str(exc), param_hint="--db")
     try:
         with open(file, "rb") as fh:
             result = import_warc(fh, db_path)
