@@ -455,6 +455,21 @@ def test_consecutive_byline_lines_give_one_list_of_names():
     assert meta(one)["author"] == "己庚 辛壬癸"  # one line: as the page shows it
 
 
+def test_dispatch_byline_names_run_together_or_separated():
+    page = ("<html><body><h1>经济学人分析中国经济热度</h1><p>2005-04-25</p><p>本报记者罗科苏盈发自北京</p>"
+            + PROSE + "</body></html>")
+    assert meta(page)["author"] == "罗科、苏盈"
+    spaced = page.replace("罗科苏盈", " 张三 李四 ")
+    assert meta(spaced)["author"] == "张三 李四"  # separated: as the page shows it
+    assert meta(page.replace("罗科苏盈", "王明"))["author"] == "王明"
+    # four characters that are not two surnamed names, or a compound surname: never split
+    assert meta(page.replace("罗科苏盈", "欧阳小明"))["author"] == "欧阳小明"
+    assert meta(page.replace("罗科苏盈", "一二三四"))["author"] is None
+    # a dispatch phrase inside a sentence is no byline
+    prose = page.replace("<p>本报记者罗科苏盈发自北京</p>", "<p>据本报记者罗科苏盈发自北京的消息，会议于昨日召开，多位专家出席并发言。</p>")
+    assert meta(prose)["author"] is None
+
+
 def test_writer_credit_closing_a_paragraph():
     page = ("<html><body><h1>社区开展金融知识宣传活动</h1><p>2019-09-23</p>" + PROSE +
             "<p>活动中，志愿者们向市民普及了防范电信诈骗的基本知识。(文/图 张小三 李小四)</p></body></html>")

@@ -21,7 +21,7 @@ __all__ = ["EXTRACTOR_VERSION", "extract", "parse_html", "DecodeError", "decode"
 # The extractor's version, stored with every article it produced (``articles.extractor_version``).
 # Raise it with any change that alters what is extracted; ``archive reextract`` then brings
 # stored articles up to date from their raw pages.
-EXTRACTOR_VERSION = "2026.11.1"
+EXTRACTOR_VERSION = "2026.11.2"
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _SELECTOR_FIELDS = ("title", "body", "date", "source", "author", "editor", "keywords")

@@ -9,7 +9,7 @@ from .dates import parse_datetime
 from .lines import _AUTHOR_RX, _EDITOR_RX, _POSTED_BY, _SOURCE_RX, _WS, _by_id, _jsonld, _merge_labels, _meta, _page_text, _squash, _text
 from .render import select
 from .title import _NOT_TITLE, _RELATED_RX, _page_titles, _site_names
-from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, COLON_CHARS, EDITOR_NAME_LABELS, CREDIT_LINE_RX, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS
+from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, COMMON_SURNAMES, COMPOUND_SURNAMES, COLON_CHARS, EDITOR_NAME_LABELS, CREDIT_LINE_RX, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS
 
 _TRAILING_DATE = re.compile(r"\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}.*$")
 
@@ -209,6 +209,12 @@ def _lines_author(lines: list[str] | None) -> str | None:
             if v and not _PUBLISHER.search(v):
                 return v
     for line in lines or ():
+        m = _DISPATCH.match(line.strip())
+        if m and len(line) <= 40:
+            v = _run_names(m.group("v"))
+            if v:
+                return v
+    for line in lines or ():
         m = _POSTED_BY.search(line) or _NAME_POSTED.match(line)
         if m and len(line) <= 120:
             return m.group("v")
@@ -222,6 +228,30 @@ def _lines_author(lines: list[str] | None) -> str | None:
         m = _REPORTED.search(line) or _CREDIT_END.search(line)
         if m and len(line) >= 20:
             return m.group("v")
+    return None
+
+
+# a dispatch byline on a line of its own: "本报记者 张三 李四 发自北京", "本报记者罗科苏盈发自北京"
+_DISPATCH = re.compile(
+    r"^[\u4e00-\u9fff]{0,10}?(?:记者|通讯员|实习生)\s*[:：]?\s*"
+    r"(?P<v>[\u4e00-\u9fff·]{2,6}(?:[ 、，,]+[\u4e00-\u9fff·]{2,4}){0,3})\s*发自\s*[\u4e00-\u9fff]{2,8}$"
+)
+
+
+def _run_names(v: str) -> str | None:
+    """The names of a byline: as written when separated; a run of two to three characters is one
+    name; a run of four is two names ("罗科苏盈" -> "罗科、苏盈") only when both halves start with a
+    common surname and the first two characters are not a compound surname; anything else is
+    ambiguous (None)."""
+    if re.search(r"[ 、，,]", v):
+        return v
+    if len(v) <= 3:
+        return v
+    if len(v) == 4:
+        if v[:2] in COMPOUND_SURNAMES:
+            return v
+        if v[0] in COMMON_SURNAMES and v[2] in COMMON_SURNAMES:
+            return f"{v[:2]}、{v[2:]}"
     return None
 
 
@@ -330,6 +360,12 @@ def _byline_author(tree, head: list[str] | None) -> str | None:
             r"^(?:本报讯|本报|[^\s，。]{0,8}讯)\s*[（(]\s*记者\s*" + names + r"\s*[）)]", t)
         if m:
             return m.group(1)
+        m = _DISPATCH.match(t)
+        if m and len(t) <= 40:
+            v = _run_names(m.group("v"))
+            if v:
+                return v
+            continue
         m = _ROLE_BYLINE.fullmatch(t)
         if m and len(t) <= 40:
             # consecutive byline lines ("本报实习生 甲 乙" / "本报记者 丙"):

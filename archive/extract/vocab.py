@@ -89,6 +89,17 @@ EDITOR_NAME_LABELS = r"责任编辑|责编|编辑"
 AUTHOR_LABELS = r"作者|撰文|撰稿|文|记者|通讯员|摄影|供稿"
 # the labels of an author byline ("作者：X", "执笔人：Y") in the metadata
 BYLINE_AUTHOR_LABELS = r"作者|撰文|撰稿|采写|执笔人|执笔"
+# the commonest single-character Chinese surnames, and the compound ones: a byline that runs two
+# names together with no separator ("本报记者罗科苏盈发自北京") is split only where each part
+# starts with one of these
+COMMON_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜"
+    "崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊"
+    "葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆"
+    "蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿"
+    "桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝")
+COMPOUND_SURNAMES = frozenset({"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
+                               "司徒", "令狐", "夏侯", "端木", "宇文", "轩辕", "澹台", "濮阳", "呼延", "南宫"})
 DATE_LABELS = r"发布时间|発表時間|発表日|发布日期|发表时间|发稿时间|时间|日期|更新时间"
 # metadata fields (archive.extract.metadata): a source also comes labelled
 # 来自/出处/出自; 转载文章 and the like name no outlet; a closing credit line
