@@ -54,6 +54,7 @@ import re
 from dataclasses import dataclass
 
 FTS_TABLE = "articles_fts"
+ATTACHMENTS_FTS = "attachments_fts"  # attachments' names and texts (schema version 11)
 SEQ_TABLE = "archive_seq"
 CHANGES_TABLE = "article_changes"
 # The shadow-form SQL cuts the text's UTF-8 bytes into chunks of BYTE_CHUNK
@@ -366,6 +367,60 @@ def search(db, query: str, *, site: str | None = None, since: str | None = None,
     out = []
     for row in cur.fetchall():
         rec = dict(zip(cols, row))
+        rec["snippet"] = snippet(rec.pop("text"), query, width=width)
+        out.append(rec)
+    return out
+
+
+# ----------------------------------------------------------- attachment hits
+
+# The attachments whose name or extracted text match (``attachments_fts``, schema version 11),
+# best first, each with the article it belongs to; same filters as the article search.
+ATTACHMENT_SEARCH_SQL = f"""
+SELECT a.id, a.url, a.site, a.title, a.published_at, a.source, a.duplicate_of, a.duplicate_score,
+       t.id AS attachment_id, t.url AS attachment_url, t.name AS attachment_name, t.kind AS attachment_kind,
+       coalesce(t.text, t.name) AS text, hits.rank
+FROM (SELECT {ATTACHMENTS_FTS}.rowid AS id, {ATTACHMENTS_FTS}.rank AS rank
+      FROM {ATTACHMENTS_FTS} JOIN attachments t ON t.id = {ATTACHMENTS_FTS}.rowid
+      JOIN articles a ON a.id = t.article_id
+      WHERE {ATTACHMENTS_FTS} MATCH :match {{where}}
+      ORDER BY {ATTACHMENTS_FTS}.rank LIMIT :limit OFFSET :offset) hits
+JOIN attachments t ON t.id = hits.id
+JOIN articles a ON a.id = t.article_id
+ORDER BY hits.rank, t.id
+"""
+
+
+def count_attachments(db, query: str, *, site: str | None = None, since: str | None = None,
+                      until: str | None = None, originals: bool = False) -> int:
+    """How many attachments match *query* (their name or text), with the article filters."""
+    if fts_query(query) is None:
+        return 0
+    conn = getattr(db, "conn", db)
+    where = _filters(bool(site), bool(since), bool(until), originals)
+    sql = (f"SELECT count(*) FROM {ATTACHMENTS_FTS} JOIN attachments t ON t.id = {ATTACHMENTS_FTS}.rowid "
+           f"JOIN articles a ON a.id = t.article_id WHERE {ATTACHMENTS_FTS} MATCH :match {where}")
+    return conn.execute(sql, _params(query, site, since, until)).fetchone()[0]
+
+
+def search_attachments(db, query: str, *, site: str | None = None, since: str | None = None,
+                       until: str | None = None, originals: bool = False, limit: int = 20, offset: int = 0,
+                       width: int = 80) -> list[dict]:
+    """Attachments whose name or extracted text match ``query``, best first: the article's id, url,
+    site, title, published_at, source, duplicate_of, duplicate_score, then ``attachment`` (``id``,
+    ``url``, ``name``, ``kind``: where the hit is), snippet (of the attachment's text) and rank.
+    The filters are the article search's (:func:`search`)."""
+    if fts_query(query) is None:
+        return []
+    conn = getattr(db, "conn", db)
+    where = _filters(bool(site), bool(since), bool(until), originals)
+    cur = conn.execute(ATTACHMENT_SEARCH_SQL.format(where=where), _params(query, site, since, until, limit, offset))
+    cols = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        rec = dict(zip(cols, row))
+        rec["attachment"] = {"id": rec.pop("attachment_id"), "url": rec.pop("attachment_url"),
+                             "name": rec.pop("attachment_name"), "kind": rec.pop("attachment_kind")}
         rec["snippet"] = snippet(rec.pop("text"), query, width=width)
         out.append(rec)
     return out

@@ -31,6 +31,9 @@ SETTINGS: list[Setting] = [
     Setting("MAX_LIST_PAGES", 5,
             "List pages followed per start URL (stops earlier at a page without article links)."),
     Setting("MAX_ATTACHMENTS", 10, "Attachments looked at per article."),
+    Setting("ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024,
+            "Largest attachment downloaded, in bytes: a larger one is cancelled, not downloaded, and recorded "
+            "with its reason (0: no cap)."),
     Setting("INCREMENTAL", True, "Skip archived URLs; re-check young ones with conditional requests."),
     Setting("RECHECK_DAYS", 3.0, "Known articles published less than this many days ago are re-checked."),
     Setting("REVISIT_INTERVALS", "1h,6h,1d,3d,7d,30d",

@@ -146,6 +146,7 @@ class SiteSpider(scrapy.Spider):
         self.max_list_pages: int = default("MAX_LIST_PAGES")
         self.backfill_max_pages: int = default("BACKFILL_MAX_PAGES")
         self.max_attachments: int = default("MAX_ATTACHMENTS")
+        self.attachment_max_bytes: int = default("ATTACHMENT_MAX_BYTES")
         self.incomplete_shorter_than: float = default("INCOMPLETE_SHORTER_THAN")
         self.start_override: list[str] = []
         self.sitemap_max_bytes: int = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
@@ -158,6 +159,7 @@ class SiteSpider(scrapy.Spider):
         spider.max_list_pages = setting(settings, "MAX_LIST_PAGES")
         spider.backfill_max_pages = setting(settings, "BACKFILL_MAX_PAGES")
         spider.max_attachments = setting(settings, "MAX_ATTACHMENTS")
+        spider.attachment_max_bytes = setting(settings, "ATTACHMENT_MAX_BYTES")
         spider.incomplete_shorter_than = setting(settings, "INCOMPLETE_SHORTER_THAN")
         if cls.start_setting and settings.get(cls.start_setting):
             spider.start_override = settings.getlist(cls.start_setting)
@@ -456,7 +458,7 @@ class SiteSpider(scrapy.Spider):
         todo = []
         if decoded is not None:  # an undecodable page is the extract stage's to record
             todo = [(meta_.PAGE, u) for u in self.continuation_pages(decoded, canonical)]
-            todo += [(meta_.ATTACHMENT, u) for u in self.attachment_links(decoded)]
+            todo += [(meta_.ATTACHMENT, link) for link in self.attachment_links(decoded)]
         yield from self.next_step(item, todo)
 
     def page_problem(self, response, decoded=False) -> tuple[str, str] | None:
@@ -499,12 +501,22 @@ class SiteSpider(scrapy.Spider):
             last_modified=_header(response, b"Last-Modified"),
         )
 
-    def attachment_links(self, response) -> list[str]:
+    def attachment_links(self, response) -> list[tuple[str, str]]:
+        """``(url, name)`` of the files the page links to (by extension), the name being the
+        link's text (else the file name), at most MAX_ATTACHMENTS."""
+        names = {}
+        for a in response.css("a[href]"):
+            href = (a.attrib.get("href") or "").strip()
+            if href and not href.startswith(("javascript:", "mailto:", "#")):
+                url = urldefrag(urljoin(response.url, href))[0]
+                text = " ".join("".join(a.css("::text").getall()).split())
+                if text and not names.get(url):
+                    names[url] = text
         out = []
         for url in self.links(response):
             if ATTACHMENT_EXT.search(urlsplit(url).path) and url not in out:
                 out.append(url)
-        return out[: self.max_attachments]
+        return [(url, names.get(url) or urlsplit(url).path.rsplit("/", 1)[-1]) for url in out[: self.max_attachments]]
 
     def next_step(self, item, todo):
         """Fetch the item's remaining pages and attachments one by one, then emit it.
@@ -522,10 +534,12 @@ class SiteSpider(scrapy.Spider):
         if kind == meta_.PAGE:
             yield scrapy.Request(url, callback=self.parse_continuation, errback=self.on_step_error,
                                  cb_kwargs=kwargs, meta={meta_.KIND: meta_.PAGE}, dont_filter=True)
-        else:
-            yield scrapy.Request(url, method="HEAD", callback=self.parse_attachment,
+        else:  # downloaded like a page (same downloader, politeness, mirror), up to the size cap
+            kwargs["link"] = url  # (url, name)
+            yield scrapy.Request(url[0], callback=self.parse_attachment,
                                  errback=self.on_step_error, cb_kwargs=kwargs,
-                                 meta={meta_.KIND: meta_.ATTACHMENT}, dont_filter=True)
+                                 meta={meta_.KIND: meta_.ATTACHMENT, "download_maxsize": self.attachment_max_bytes,
+                                       "download_warnsize": 0}, dont_filter=True)
 
     def parse_continuation(self, response, item, todo):
         problem = self.page_problem(response)
@@ -535,17 +549,40 @@ class SiteSpider(scrapy.Spider):
             item.pages.append(self.page(response))
         yield from self.next_step(item, todo)
 
-    def parse_attachment(self, response, item, todo):
-        size = response.headers.get(b"Content-Length")
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip()
-        item.attachments.append({
-            "url": response.url,
-            "name": urlsplit(response.url).path.rsplit("/", 1)[-1],
-            "type": ctype or None,
-            "size": int(size) if size and size.isdigit() else None,
-        })
+    def parse_attachment(self, response, item, todo, link):
+        """The file, downloaded: its bytes go with the item (the extract stage reads its kind and text,
+        the store stage keeps it compressed). A failed attachment never holds the article back:
+        it is recorded on its row with the reason, and the article is stored complete."""
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        m = re.search(r"charset=([\w.:-]+)", ctype, re.I)
+        att = {
+            "url": link[0],
+            "name": link[1],
+            "type": ctype.split(";")[0].strip() or None,
+            "size": len(response.body),
+            "status": response.status,
+            "body": response.body,
+            "charset": m.group(1) if m else None,
+            "fetched_at": now_iso(),
+        }
+        if "dataloss" in response.flags:
+            att["reason"] = "body shorter than its Content-Length (truncated): not kept"
+            att["body"] = None
+        item.attachments.append(att)
         self.crawler.stats.inc_value(statkeys.ATTACHMENTS)
         yield from self.next_step(item, todo)
+
+    def attachment_failed(self, item, link, failure) -> None:
+        """An attachment that gave no file (HTTP 404, over ATTACHMENT_MAX_BYTES, a timeout…): its row
+        says why; the article goes on (it is not ``incomplete``: a dead link on a page must not keep
+        the page out of the archive). It is fetched again whenever the article is."""
+        found = classify(failure)
+        kind, reason, status = found if found is not None else ("ignored", "request ignored", None)
+        if kind == "too_large":
+            reason = "larger than ATTACHMENT_MAX_BYTES: not downloaded"
+        item.attachments.append({"url": link[0], "name": link[1], "type": None, "size": None, "status": status,
+                                 "body": None, "reason": f"{reason} ({kind})", "fetched_at": now_iso()})
+        self.crawler.stats.inc_value(statkeys.ATTACHMENTS_FAILED)
 
     def on_step_error(self, failure):
         request = failure.request
@@ -556,9 +593,7 @@ class SiteSpider(scrapy.Spider):
                 item = kwargs["item"]
                 item.incomplete = item.incomplete or f"a page of the article failed: {found[1]}"
         else:
-            result = self.failure_from(failure)
-            if result is not None:
-                yield result
+            self.attachment_failed(kwargs["item"], kwargs["link"], failure)
         yield from self.next_step(kwargs["item"], kwargs["todo"])
 
     def on_error(self, failure):

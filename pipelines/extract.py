@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from archive.attachments import fill as fill_attachment
 from archive.settings import value as setting
 from crawler.items import ArticleItem, Rejected
 from pipelines.pool import ExtractPool, extract_pages, pool_size
@@ -61,6 +62,8 @@ class ExtractPipeline:
         for name, value in fields.items():
             setattr(item, name, value)
         item.page_texts = texts
+        for att in item.attachments:  # downloaded files: kind by their bytes, text (archive/attachments.py)
+            fill_attachment(att)
         return item
 
     @staticmethod

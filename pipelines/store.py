@@ -96,7 +96,7 @@ def insert_article(db, item: ArticleItem, when: str, max_text_chars: int | None 
         "replaced_bytes": item.replaced_bytes, "extractor_version": EXTRACTOR_VERSION,
     }).last_rowid
     insert_pages(db, article_id, item)
-    insert_attachments(db, article_id, item, when)
+    insert_attachments(db, article_id, item, when, max_text_chars)
     citations.store(db, article_id, item.document_facts, item.title, item.text)
     db.execute("DELETE FROM failures WHERE url = ?", [item.url])
     # a URL that had only the same text as another article is now an article of its own
@@ -130,7 +130,7 @@ def update_article(db, article_id: int, item: ArticleItem, when: str,
          when, when, etag, modified, full_length, item.replaced_bytes, EXTRACTOR_VERSION, when, article_id],
     )
     insert_pages(db, article_id, item)
-    insert_attachments(db, article_id, item, when)
+    insert_attachments(db, article_id, item, when, max_text_chars)
     citations.store(db, article_id, item.document_facts, item.title, item.text)
 
 
@@ -156,12 +156,27 @@ def insert_pages(db, article_id: int, item: ArticleItem) -> None:
         )
 
 
-def insert_attachments(db, article_id: int, item: ArticleItem, when: str) -> None:
+def insert_attachments(db, article_id: int, item: ArticleItem, when: str,
+                       max_text_chars: int | None = MAX_TEXT_CHARS) -> None:
+    """The article's attachments: the file compressed like a raw page, its kind, text and reason
+    (``archive.attachments.fill``). A file fetched again replaces the stored one; a fetch that
+    gave no file (404, over the cap) never replaces a file stored before, only says why."""
     for att in item.attachments:
+        body = att.get("body")
+        text, full_length = (None, None) if att.get("text") is None else cap_text(att["text"], max_text_chars)
         db.execute(
-            """INSERT OR IGNORE INTO attachments (article_id, url, name, type, size, first_seen)
-               VALUES (?, ?, ?, ?, ?, ?)""",
-            [article_id, att["url"], att.get("name"), att.get("type"), att.get("size"), when],
+            """INSERT INTO attachments (article_id, url, name, type, size, first_seen, kind, body, sha1, text,
+                                        text_full_length, pages, status, reason, fetched_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(article_id, url) DO UPDATE SET
+                 name = excluded.name, type = excluded.type, size = excluded.size, kind = excluded.kind,
+                 body = excluded.body, sha1 = excluded.sha1, text = excluded.text,
+                 text_full_length = excluded.text_full_length, pages = excluded.pages,
+                 status = excluded.status, reason = excluded.reason, fetched_at = excluded.fetched_at
+               WHERE excluded.body IS NOT NULL OR attachments.body IS NULL""",
+            [article_id, att["url"], att.get("name"), att.get("type"), att.get("size"), when, att.get("kind"),
+             compress(body) if body is not None else None, att.get("sha1"), text, full_length, att.get("pages"),
+             att.get("status"), att.get("reason"), att.get("fetched_at")],
         )
 
 
