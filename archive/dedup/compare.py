@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,11 +24,20 @@ class Doc:
 
     @classmethod
     def of(cls, text: str) -> "Doc":
-        return cls(shingle_hashes(normalise(text)), identity(text))
+        return cls(*_parts(text))
 
     @property
     def size(self) -> int:
         return len(self.shingles)
+
+
+@lru_cache(maxsize=1024)
+def _parts(text: str) -> tuple[np.ndarray, tuple[frozenset, str | None]]:
+    """Shingles and identity tokens of *text*, kept for the texts seen last: a stored article is a
+    candidate of many that come after it, and its shingles are computed once, not once per candidate."""
+    shingles = shingle_hashes(normalise(text))
+    shingles.flags.writeable = False  # shared between the Docs of one text
+    return shingles, identity(text)
 
 
 def shared(a: np.ndarray, b: np.ndarray) -> int:
