@@ -43,6 +43,7 @@ _ISSUING = re.compile(r"(?:印发|转发|发布|公布|颁布|出台|修订|修�
 _SPACE = re.compile(r"\s+")
 _DASHES = str.maketrans({c: "-" for c in "—–－‐‑‒―"})
 _QUOTES = str.maketrans({c: "" for c in "“”‘’\"'「」『』"})
+_INNER = str.maketrans({"〈": "《", "〉": "》", "<": "《", ">": "》"})  # a title inside a title: 《…〈…〉…》
 
 
 def _digits(s: str) -> str:
@@ -62,9 +63,9 @@ def parse_number(value: str | None) -> tuple[str, str] | None:
 
 def normalise_title(title: str | None) -> str:
     """The form titles are compared in: NFKC (full-width letters, digits and brackets as
-    half-width), no whitespace, no quotation marks, one kind of dash."""
+    half-width), no whitespace, no quotation marks, one kind of dash, 〈〉 as 《》."""
     t = unicodedata.normalize("NFKC", title or "")
-    return _SPACE.sub("", t).translate(_DASHES).translate(_QUOTES)
+    return _SPACE.sub("", t).translate(_DASHES).translate(_QUOTES).translate(_INNER)
 
 
 def title_keys(title: str | None) -> list[str]:

@@ -328,13 +328,23 @@ def test_bjx_legacy_page_is_a_gbk_table_layout(records):
 def test_government_documents_show_their_facts_table(records):
     docs = [r for r in records if r.get("document")]
     assert {r["site"] for r in docs} == {"shanghai_gov", "jiangmen_kjj"}
+    layouts = set()
     for r in docs:
         page = html.unescape((SITE / B.url_to_path(r["url"])).read_text(encoding="utf-8"))
+        layout = r.get("facts_layout")
+        layouts.add(layout)
+        for key in ("index_no", "issuer", "doc_number", "validity"):
+            if r["document"][key] is not None:
+                assert r["document"][key] in page, (r["url"], key)
+        if layout == "cells":  # the older layout: label and value in one cell
+            assert "<label>索引号：</label>" in page, r["url"]
+            continue
         # the labels are spaced out as on the real portals
         assert re.search(r"索\s+引\s+号", page), r["url"]
-        for key in ("index_no", "issuer", "doc_number", "validity"):
-            assert r["document"][key] in page, (r["url"], key)
         assert r["attachments"], r["url"]
+        if layout == "dl":
+            assert "<dt>" in page and "<dd>" in page, r["url"]
+    assert layouts == {None, "cells", "dl"}
 
 
 def test_shanghai_pubdate_uses_ratio(records):

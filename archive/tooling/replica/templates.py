@@ -536,11 +536,18 @@ def shanghai_article(record, related=()) -> str:
     d = _dt(record)
     url = record["url"]
     is_doc = _sh_is_document(record)
-    facts = None
-    if is_doc:
+    doc = record.get("document")
+    facts = None  # the facts printed label and value in one cell ("cells" layout)
+    if doc and record.get("facts_layout") == "cells":
+        facts = doc
+    elif is_doc and not doc:  # a policy document without recorded facts: a facts table made up from its URL
         facts = {
             "index_no": f"31000{_num(url, 2000000, 2999999)}/{d.year}-{_num(url + 'i', 100, 999):05d}",
+            "category": "科技、教育\\科技",
+            "issuer": record.get("source") or "上海市人民政府",
             "doc_number": f"沪府发〔{d.year}〕{_num(url + 'n', 5, 30)}号",
+            "written_at": d.date().isoformat(),
+            "published_at": d.date().isoformat(),
         }
     return render(
         "shanghai/article.html",
@@ -551,7 +558,7 @@ def shanghai_article(record, related=()) -> str:
             column_url="/nw12344/index.html" if is_doc else "/nw4411/index.html",
             pubdate=_sh_pubdate(record),
             day=f"{d.year}年{d.month}月{d.day}日",
-            doc=record.get("document"),
+            doc=doc,
             facts=facts,
             attachments=_attachments(record),
             lines=_lines(record["text"]),
@@ -610,6 +617,7 @@ def jiangmen_article(record, prev=None, next_=None) -> str:
             **_jm_vars(_jm_base(record["url"])),
             source=record.get("source") or JIANGMEN_DEPT,
             doc=record.get("document"),
+            facts_layout=record.get("facts_layout") or "divs",
             attachments=_attachments(record),
             lines=_lines(record["text"]),
             prev=prev,

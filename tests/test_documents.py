@@ -1,0 +1,192 @@
+"""Government documents (their facts tables) and the articles that cite them (issue #14).
+
+The replica is crawled (the session's crawl, and one more with the news sites first and the
+government sites after) and every field of every document is checked against the recorded
+records, and the citations against the records' ``cites``: present where a number or a title
+matches, absent where they do not (a number that is not archived, another issuer's number, a
+《title》 of nothing archived, a short generic title)."""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+import pytest
+
+from archive import citations
+from archive.db import open_db
+from conftest import crawl, load_expected, q
+
+EXPECTED = load_expected()
+DOCS = {r["url"]: r["document"] for r in EXPECTED if r.get("document")}
+CITES = {(r["url"], c["document"], c["by"], c["matched"]) for r in EXPECTED for c in r.get("cites") or ()}
+DOC_COLUMNS = ", ".join(f"d.{f}" for f in citations.DOC_FIELDS)
+
+
+def documents_of(db) -> dict[str, dict]:
+    rows = q(db, f"SELECT a.url, {DOC_COLUMNS}, d.year FROM documents d JOIN articles a ON a.id = d.article_id")
+    return {r[0]: dict(zip((*citations.DOC_FIELDS, "year"), r[1:])) for r in rows}
+
+
+def citations_of(db) -> set[tuple]:
+    return set(q(db, """SELECT c.url, d.url, x.matched_by, x.matched FROM citations x
+                        JOIN articles c ON c.id = x.article_id JOIN articles d ON d.id = x.document_id"""))
+
+
+@pytest.fixture(scope="module")
+def archive_db(crawled):
+    db, code, summary, err = crawled
+    assert code == 0, f"crawl of the replica failed: {summary}\n{err[-2000:]}"
+    return db
+
+
+def test_the_replica_records_documents_and_citations_worth_checking():
+    assert {r["site"] for r in EXPECTED if r.get("document")} == {"shanghai_gov", "jiangmen_kjj"}
+    assert {r.get("facts_layout") for r in EXPECTED if r.get("document")} == {None, "cells", "dl"}
+    citing = {r["site"] for r in EXPECTED if r.get("cites")}
+    assert citing == {"bjx", "chinanews"}
+    assert all(c["document"] in DOCS for r in EXPECTED for c in r.get("cites") or ())
+    assert {by for _, _, by, _ in CITES} == {"doc_number", "title"}
+
+
+def test_every_field_of_every_document_is_stored(archive_db):
+    got = documents_of(archive_db)
+    assert set(got) == set(DOCS)  # no page without a facts table became a document
+    for url, doc in DOCS.items():
+        want = dict(doc, year=int((doc["written_at"] or doc["published_at"])[:4]))
+        assert got[url] == want, url
+
+
+def test_citations_link_exactly_what_the_records_say(archive_db):
+    assert citations_of(archive_db) == CITES
+    # the references the negatives make are recorded, they just match nothing archived
+    refs = [r[0] for r in q(archive_db, "SELECT context || matched FROM citation_refs WHERE kind = 'doc_number'")]
+    for number in ("粤府发〔2021〕25号", "沪府发〔2024〕88号", "江科〔2023〕5号"):
+        assert any(r.endswith(number) for r in refs), number
+    assert q(archive_db, "SELECT count(*) FROM citation_refs WHERE key = ?",
+             [citations.normalise_title("上海市氢能产业高质量发展三年行动计划")])[0][0] == 1
+
+
+def test_a_document_does_not_cite_itself(archive_db):
+    assert q(archive_db, "SELECT count(*) FROM citations WHERE article_id = document_id")[0][0] == 0
+
+
+def test_news_crawled_before_the_documents_are_linked_when_the_documents_come(tmp_path, mirror):
+    db = tmp_path / "a.db"
+    code, summary, err = crawl(db, mirror, "bjx", "chinanews")
+    assert code == 0, err[-2000:]
+    assert q(db, "SELECT count(*) FROM citations")[0][0] == 0
+    assert q(db, "SELECT count(*) FROM citation_refs")[0][0] > len(CITES)
+    code, summary, err = crawl(db, mirror, "shanghai_gov", "jiangmen_kjj")
+    assert code == 0, err[-2000:]
+    assert citations_of(db) == CITES
+    assert set(documents_of(db)) == set(DOCS)
+
+
+def test_reextract_backfills_documents_and_citations(archive_db, tmp_path):
+    from archive.faces.crawl import site_spiders
+    from archive.reextract import reextract
+
+    path = tmp_path / "old.db"
+    shutil.copy(archive_db, path)
+    db = open_db(path)
+    for table in ("citations", "citation_refs", "document_keys", "documents"):  # an archive from before
+        db.execute(f"DELETE FROM {table}")
+    db.conn.commit()
+    rules = {name: cls.selectors for name, cls in site_spiders().items()}
+    dry = reextract(db, rules_by_site=rules, dry_run=True, workers=0)
+    assert dry.documents == dry.documents_changed == len(DOCS)
+    assert q(path, "SELECT count(*) FROM documents")[0][0] == 0
+    result = reextract(db, rules_by_site=rules, workers=0)
+    db.conn.close()
+    assert result.changed == 0 and result.documents == result.documents_changed == len(DOCS)
+    assert documents_of(path) == documents_of(archive_db)
+    assert citations_of(path) == CITES
+
+
+# --- the library on its own: matching rules, arrival orders, updates ------------------------------
+
+@pytest.fixture()
+def lib_db(tmp_path):
+    db = open_db(tmp_path / "lib.db")
+    yield db
+    db.conn.close()
+
+
+def _article(db, aid, title, text):
+    db.execute("INSERT INTO articles (id, url, site, title, text, text_hash, first_seen, last_seen) "
+               "VALUES (?, ?, 's', ?, ?, 'h', 't', 't')", [aid, f"https://example.org/{aid}", title, text])
+
+
+DOC = {"index_no": "X-1", "category": "综合政务", "issuer": "某市人民政府", "doc_number": "某府发〔2021〕11号",
+       "written_at": "2021-03-02", "published_at": "2021-03-05", "validity": "有效", "subject_words": None,
+       "title": "某市人民政府关于印发《某市促进新能源产业发展若干措施》的通知"}
+
+
+@pytest.mark.parametrize("cited", ["某府发〔2021〕11号", "某府发[2021]11号", "某府发［２０２１］１１号", "某府发(2021)11号",
+                                   "某府发（2021）11号", "某府发 〔2021〕 11 号", "根据某府发〔2021〕11号"])
+def test_number_variants_link(lib_db, cited):
+    _article(lib_db, 1, "新闻", f"{cited}文件提出。")
+    citations.store(lib_db, 1, None, "新闻", f"{cited}文件提出。")
+    _article(lib_db, 2, DOC["title"], "正文")
+    citations.store(lib_db, 2, DOC, DOC["title"], "正文")
+    assert q_lib(lib_db) == [(1, 2, "doc_number")]
+
+
+@pytest.mark.parametrize("text", [
+    "另府发〔2021〕11号文件",  # another issuer's number
+    "某府发〔2022〕11号文件",  # another year
+    "某府发〔2021〕111号文件",  # another number
+    "《某市促进新能源产业》",  # part of the title only
+    "《若干措施》和《通知》",  # short generic titles
+    "某市促进新能源产业发展若干措施",  # the title without 《》
+])
+def test_near_misses_do_not_link(lib_db, text):
+    _article(lib_db, 2, DOC["title"], "正文")
+    citations.store(lib_db, 2, DOC, DOC["title"], "正文")
+    _article(lib_db, 1, "新闻", text)
+    citations.store(lib_db, 1, None, "新闻", text)
+    assert q_lib(lib_db) == []
+
+
+def q_lib(db):
+    return [tuple(r) for r in db.execute("SELECT article_id, document_id, matched_by FROM citations ORDER BY 1, 2, 3")]
+
+
+def test_titles_link_in_both_orders_and_after_normalisation(lib_db):
+    text = "《某市促进新能源产业发展 若干措施》发布"  # a space inside: normalised away
+    _article(lib_db, 1, "新闻", text)
+    citations.store(lib_db, 1, None, "新闻", text)
+    _article(lib_db, 2, DOC["title"], "正文")
+    citations.store(lib_db, 2, DOC, DOC["title"], "正文")  # document after the news
+    quoted = "《某市人民政府关于印发〈某市促进新能源产业发展若干措施〉的通知》"  # the notice's own title
+    _article(lib_db, 3, "评论", quoted)
+    citations.store(lib_db, 3, None, "评论", quoted)
+    _article(lib_db, 4, "又一篇", "《某市促进新能源产业发展若干措施》")
+    citations.store(lib_db, 4, None, "又一篇", "《某市促进新能源产业发展若干措施》")  # news after the document
+    assert q_lib(lib_db) == [(1, 2, "title"), (3, 2, "title"), (4, 2, "title")]
+
+
+def test_a_refreshed_document_updates_its_row_and_keys(lib_db):
+    _article(lib_db, 1, "新闻", "某府发〔2021〕11号")
+    citations.store(lib_db, 1, None, "新闻", "某府发〔2021〕11号")
+    _article(lib_db, 2, DOC["title"], "正文")
+    assert citations.store_document(lib_db, 2, DOC, DOC["title"])
+    assert not citations.store_document(lib_db, 2, DOC, DOC["title"])  # the same facts: nothing written
+    changed = dict(DOC, validity="失效", doc_number="某府发〔2021〕12号")
+    assert citations.store_document(lib_db, 2, changed, DOC["title"])
+    row = lib_db.execute("SELECT validity, doc_number, year FROM documents WHERE article_id = 2").fetchone()
+    assert tuple(row) == ("失效", "某府发〔2021〕12号", 2021)
+    assert q_lib(lib_db) == []  # the news cites number 11, no longer this document's
+    assert citations.store_document(lib_db, 2, None, DOC["title"])  # no facts table any more: the row goes
+    assert lib_db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+    assert lib_db.execute("SELECT count(*) FROM document_keys").fetchone()[0] == 0
+
+
+def test_relink_recomputes_references_from_stored_texts(lib_db):
+    _article(lib_db, 2, DOC["title"], "正文")
+    citations.store_document(lib_db, 2, DOC, DOC["title"])
+    _article(lib_db, 1, "新闻", "据某府发〔2021〕11号")  # stored without its references
+    assert citations.relink(lib_db) == 1
+    citations.forget(lib_db, 2)
+    assert lib_db.execute("SELECT count(*) FROM citations").fetchone()[0] == 0
