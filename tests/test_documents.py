@@ -190,3 +190,87 @@ def test_relink_recomputes_references_from_stored_texts(lib_db):
     assert citations.relink(lib_db) == 1
     citations.forget(lib_db, 2)
     assert lib_db.execute("SELECT count(*) FROM citations").fetchone()[0] == 0
+
+
+# --- Datasette: documents with facets, a document's facts and citers, a news article's documents --------
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def served(archive_db, tmp_path_factory):
+    """A real Datasette on a copy of the crawled archive, one article given a hostile document row."""
+    from archive.faces.serve import free_port, start
+
+    tmp = tmp_path_factory.mktemp("docserve")
+    path = tmp / "archive.db"
+    shutil.copy(archive_db, path)
+    conn = sqlite3.connect(path)
+    ids = dict(conn.execute("SELECT url, id FROM articles").fetchall())
+    zgm = next(r["url"] for r in EXPECTED if r["site"] == "zgm")
+    conn.execute("INSERT INTO documents (article_id, issuer, doc_number, title, year) VALUES (?, ?, ?, ?, 2020)",
+                 [ids[zgm], HOSTILE, "x〔2020〕1号", HOSTILE])
+    conn.commit()
+    conn.close()
+    log = open(tmp / "datasette.log", "w")
+    proc, url = start(path, port=free_port(), log=log)
+    yield url, ids
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+def _get(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return resp.read().decode("utf-8")
+
+
+def test_datasette_lists_documents_with_facets(served):
+    url, ids = served
+    data = json.loads(_get(url + "/archive/documents.json?_shape=objects&_size=100"))
+    assert {r["article_id"] for r in data["rows"]} == {ids[u] for u in DOCS} | {ids[next(
+        r["url"] for r in EXPECTED if r["site"] == "zgm")]}
+    facets = data["facet_results"]
+    assert {"issuer", "category", "year"} <= set(facets)
+    issuers = {v["value"]: v["count"] for v in facets["issuer"]["results"]}
+    assert issuers["江门市科学技术局"] == sum(d["issuer"] == "江门市科学技术局" for d in DOCS.values())
+    years = {v["value"]: v["count"] for v in facets["year"]["results"]}
+    assert years[2024] == sum((d["written_at"] or "")[:4] == "2024" for d in DOCS.values())
+
+
+def test_document_page_shows_its_facts_and_the_news_citing_it(served):
+    url, ids = served
+    sh6 = "https://www.shanghai.gov.cn/nw12344/20250114/a44cf6f6a717287dc9fd35a62d376665.html"
+    page = _get(f"{url}/archive/articles/{ids[sh6]}")
+    for value in ("沪府规〔2025〕2号", "310000000000/2025-00007", "综合政务\\其他", "有效", "2025-01-08"):
+        assert value in page, value
+    citing = {c for c, d, _, _ in CITES if d == sh6}
+    assert citing
+    for c in citing:
+        assert f'href="/archive/articles/{ids[c]}"' in page
+        assert next(r["title"] for r in EXPECTED if r["url"] == c) in page
+    assert "沪府规［２０２５］２号" in page  # what the news wrote
+    assert "Documents cited" not in page
+
+
+def test_news_page_shows_the_documents_it_cites_and_only_those(served):
+    url, ids = served
+    for citer in {c for c, _, _, _ in CITES}:
+        page = _get(f"{url}/archive/articles/{ids[citer]}")
+        cited = {d for c, d, _, _ in CITES if c == citer}
+        assert "Documents cited (%d)" % len(cited) in page
+        linked = {int(m) for m in __import__("re").findall(r'href="/archive/articles/(\d+)"', page.split(
+            'id="cites"', 1)[1].split("</section>", 1)[0])}
+        assert linked == {ids[d] for d in cited}
+        assert "Government document" not in page
+
+
+def test_document_values_are_escaped(served):
+    url, ids = served
+    zgm = next(r["url"] for r in EXPECTED if r["site"] == "zgm")
+    page = _get(f"{url}/archive/articles/{ids[zgm]}")
+    assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    listing = _get(url + "/archive/documents")
+    assert HOSTILE not in listing

@@ -351,13 +351,49 @@ async def _article_extras(datasette, database: str, pk: str) -> dict | None:
                   "ORDER BY id != :root, published_at, id", {"root": root, "id": aid})]
     revisions = [dict(r) for r in await db.execute(
         "SELECT id, replaced_at, title FROM revisions WHERE article_id = ? ORDER BY replaced_at DESC, id DESC", [aid])]
+    document, cited_by, cites = await _document_extras(db, base, aid)
     return {
         "id": aid, "title": row["title"], "site_label": site_label(row["site"]), "url": row["url"],
         "href": web_href(row["url"]),
         "repost_of": row["duplicate_of"], "attachments": attachments, "copies": copies, "revisions": revisions,
+        "document": document, "cited_by": cited_by, "cites": cites,
+        "documents_url": datasette.urls.table(database, "documents"),
         "revisions_url": datasette.urls.table(database, "revisions") + f"?article_id={aid}",
         "group_url": datasette.urls.database(database) + f"/article_group?id={aid}",
     }
+
+
+# facts of a government document, as the article page lists them: (column, label)
+DOCUMENT_FACTS = (("doc_number", "发文字号"), ("issuer", "发文机关"), ("index_no", "索引号"), ("category", "主题分类"),
+                  ("written_at", "成文日期"), ("published_at", "发布日期"), ("validity", "有效性"),
+                  ("subject_words", "主题词"))
+
+
+async def _document_extras(db, base: str, aid: int) -> tuple[list | None, list, list]:
+    """An article's government document facts (``[(label, value)]``, None when it is no document),
+    the articles that cite it, and the documents it cites (archive/citations.py)."""
+    tables = set(await db.table_names())
+    if "documents" not in tables:  # an archive from before documents
+        return None, [], []
+    row = (await db.execute(f"SELECT {', '.join(c for c, _ in DOCUMENT_FACTS)} FROM documents WHERE article_id = ?",
+                            [aid])).first()
+    document = [(label, row[c]) for c, label in DOCUMENT_FACTS if row[c]] if row else None
+
+    def links(rows):
+        out = {}
+        for r in rows:
+            item = out.setdefault(r["id"], dict(r, href=f"{base}/{r['id']}", label=site_label(r["site"]), matched=[]))
+            item["matched"].append(r["matched"])
+        return list(out.values())
+
+    cited_by = links(await db.execute(
+        "SELECT a.id, a.site, a.title, a.published_at, c.matched FROM citations c JOIN articles a ON a.id = c.article_id "
+        "WHERE c.document_id = ? ORDER BY a.published_at DESC, a.id, c.matched_by", [aid]))
+    cites = links(await db.execute(
+        "SELECT a.id, a.site, a.title, d.doc_number, a.published_at, c.matched FROM citations c "
+        "JOIN articles a ON a.id = c.document_id JOIN documents d ON d.article_id = c.document_id "
+        "WHERE c.article_id = ? ORDER BY a.published_at DESC, a.id, c.matched_by", [aid]))
+    return document, cited_by, cites
 
 
 # ------------------------------------------------------- search page, feeds
