@@ -199,25 +199,50 @@ def tidy(text: str) -> str:
 
 # --------------------------------------------------------------------------- extractors
 def pdf_text(body: bytes, max_pages: int = 0) -> tuple[str, int]:
-    """(text, pages read) of a PDF's text layer; one form feed between pages."""
-    from pdfminer.converter import TextConverter
-    from pdfminer.layout import LAParams
+    """(text, pages read) of a PDF's text layer; one form feed between pages.
+
+    Lines come from pdfminer's layout analysis, in its reading order. A line that reaches the
+    right edge of the page's text (within two characters' width) was wrapped by the layout, not
+    ended by the writer: it is joined to the next one (with a space between two Latin letters or
+    digits), so a sentence or a two-character word cut by the line end comes out whole."""
+    from pdfminer.converter import PDFPageAggregator
+    from pdfminer.layout import LAParams, LTTextBox, LTTextLine
     from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
     from pdfminer.pdfpage import PDFPage
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # per-glyph font warnings: the reason says it
-    out = io.StringIO()
     rsrc = PDFResourceManager(caching=True)
-    device = TextConverter(rsrc, out, laparams=LAParams())
+    device = PDFPageAggregator(rsrc, laparams=LAParams())
     interp = PDFPageInterpreter(rsrc, device)
-    pages = 0
-    try:
-        for page in PDFPage.get_pages(io.BytesIO(body), maxpages=max_pages or 0):
-            interp.process_page(page)
-            pages += 1
-    finally:
-        device.close()
-    return out.getvalue(), pages
+    out, pages = [], 0
+    for page in PDFPage.get_pages(io.BytesIO(body), maxpages=max_pages or 0):
+        interp.process_page(page)
+        pages += 1
+        lines = []
+        for box in device.get_result():
+            if isinstance(box, LTTextBox):
+                lines.extend(ln for ln in box if isinstance(ln, LTTextLine))
+        out.append(_join_wrapped(lines))
+    return "\f".join(out), pages
+
+
+def _join_wrapped(lines) -> str:
+    items = [(ln.get_text().rstrip("\n"), ln.x1, ln.height) for ln in lines]
+    items = [(t, x1, h) for t, x1, h in items if t.strip()]
+    if not items:
+        return ""
+    right = max(x1 for _, x1, _ in items)
+    parts = []
+    for i, (text, x1, height) in enumerate(items):
+        parts.append(text.strip())
+        if i == len(items) - 1:
+            break
+        wrapped = x1 >= right - 2 * max(height, 1.0)
+        if not wrapped:
+            parts.append("\n")
+        elif parts[-1][-1:].isascii() and parts[-1][-1:].isalnum() and items[i + 1][0].strip()[:1].isascii():
+            parts.append(" ")
+    return "".join(parts)
 
 
 def docx_text(body: bytes) -> str:

@@ -15,7 +15,9 @@ its middle but kept its closing tags), ``gzip_bomb``,
 ``offsite_redirect``, ``ctype`` (the page under another Content-Type),
 ``charset`` (the page under a wrong charset label), ``garbage`` (random bytes
 as HTML), ``soft404`` (an HTTP 200 error page), ``soft_shared`` (an error page
-without any known phrase), ``notfound`` (404).
+without any known phrase), ``notfound`` (404), ``body`` (the fault's ``body`` bytes under its
+``content_type``: an attachment of the test's making), ``append`` (the page with the fault's
+``extra`` HTML inserted before ``</body>``: links of the test's making).
 """
 from __future__ import annotations
 
@@ -59,6 +61,8 @@ class Fault:
     content_type: str = "application/json"
     charset: str = "utf-16"
     size: int = 4 * 1024 * 1024
+    body: bytes = b""
+    extra: str = ""
     hits: int = field(default=0, compare=False)
 
 
@@ -183,6 +187,16 @@ class FaultHandler(MirrorHandler):
 
     def _fault_soft404(self, fault, path):
         self._send(200, SOFT_404, {"Content-Type": "text/html; charset=utf-8"}, length=len(SOFT_404))
+
+    def _fault_body(self, fault, path):
+        self._send(200, fault.body, {"Content-Type": fault.content_type}, length=len(fault.body))
+
+    def _fault_append(self, fault, path):
+        body = self._file(path)
+        at = body.rfind(b"</body>")
+        at = len(body) if at < 0 else at
+        body = body[:at] + fault.extra.encode("utf-8") + body[at:]
+        self._send(200, body, {"Content-Type": "text/html; charset=utf-8"}, length=len(body))
 
     def _fault_soft_shared(self, fault, path):
         self._send(200, SOFT_SHARED, {"Content-Type": "text/html; charset=utf-8"}, length=len(SOFT_SHARED))

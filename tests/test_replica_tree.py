@@ -152,7 +152,7 @@ def test_record_schema(records):
             assert a != r["url"] and a not in seen
             seen.add(a)
         for att in r["attachments"]:
-            assert set(att) == {"url", "type", "size"}
+            assert {"url", "type", "size"} <= set(att) <= {"url", "type", "size", "text"}  # text: what the file holds
     by_site = {s: [r for r in records if r["site"] == s] for s in SITES}
     for s, rs in by_site.items():
         assert 1 <= len(rs) <= 8, (s, len(rs))  # every site keeps a recorded page; the replica stays small
@@ -212,7 +212,9 @@ def test_attachments(records):
             assert att["size"] == len(data)
             if att["type"] == "application/pdf":
                 assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
-                assert 200 <= len(data) <= 2000
+                assert 200 <= len(data) <= (20000 if att.get("text") else 2000)
+            elif att["url"].endswith(".docx"):
+                assert data.startswith(b"PK\x03\x04") and att.get("text")
             page = (SITE / B.url_to_path(r["url"])).read_text(encoding="utf-8")
             assert att["url"] in page
     assert found >= 1

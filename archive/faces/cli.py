@@ -446,7 +446,7 @@ def search_cmd(query, db_path, site, since, until, originals, limit, as_json):
     its URL and a snippet with the hits marked; the last line says how many
     articles match.
     """
-    from archive.search import count, search
+    from archive.search import count, count_attachments, search, search_attachments
 
     since, until = _date_arg(since, "--since"), _date_arg(until, "--until")
     _check_query(query)
@@ -454,15 +454,16 @@ def search_cmd(query, db_path, site, since, until, originals, limit, as_json):
     _known_site(site, db)
     kw = dict(site=site, since=since, until=until, originals=originals)
     results = search(db, query, limit=limit, **kw)
+    in_files = search_attachments(db, query, limit=limit, **kw)  # hits inside attachments (their "attachment")
     if as_json:
-        click.echo(termsafe.json_dumps(results, indent=2))
+        click.echo(termsafe.json_dumps(results + in_files, indent=2))
         return
     hits = count(db, query, **kw)
     import html
 
     # Crawled text reaches the terminal only through termsafe.clean: no escape
     # sequence or control character in a title or a text gets through.
-    for r in results:
+    for r in results + in_files:
         parts = r["snippet"].replace("</mark>", "<mark>").split("<mark>")
         snip = "".join(click.style(termsafe.clean(html.unescape(p), one_line=True), bold=bool(i % 2))
                        for i, p in enumerate(parts))
@@ -472,8 +473,17 @@ def search_cmd(query, db_path, site, since, until, originals, limit, as_json):
         click.echo(line)
         click.echo(f"{'':>9}{termsafe.clean(r['url'] or '', one_line=True)}{repost}")
         click.echo(f"{'':>9}{snip}")
+        if r.get("attachment"):
+            att = r["attachment"]
+            click.echo(f"{'':>9}in attachment: {termsafe.clean(att['name'] or '', one_line=True)}  "
+                       f"{termsafe.clean(att['url'] or '', one_line=True)}")
+    if in_files:
+        found = count_attachments(db, query, **kw)
+        shown = f"showing {len(in_files)}" if len(in_files) < found else "all shown"
+        click.echo(f"{found} hit{'s' if found != 1 else ''} in attachments ({shown})")
     shown = f"showing {len(results)}" if len(results) < hits else "all shown"
-    click.echo(f"{hits} hit{'s' if hits != 1 else ''} ({shown})" if hits else "no results", err=not hits)
+    click.echo(f"{hits} hit{'s' if hits != 1 else ''} ({shown})" if hits else "no results",
+               err=not hits and not in_files)
 
 
 @cli.command(name="export")

@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import templates as T
+from .attachments import attachment_bytes
 
 __all__ = [
     "build",
@@ -210,7 +211,7 @@ def _shanghai(tree: _Tree, records, specials, per_page):
         for alias in r.get("aliases") or ():
             tree.put(alias, tree.files[url_to_path(r["url"])])
         for k, att in enumerate(r.get("attachments") or (), 1):
-            tree.put(att["url"], T.attachment_pdf(att["url"], f"Shanghai Municipal People's Government, attachment {k}"))
+            tree.put(att["url"], attachment_bytes(att, f"Shanghai Municipal People's Government, attachment {k}"))
     pages = _chunks(_newest_first(list(records) + list(specials)), per_page)
     total = len(pages)
     for n, chunk in enumerate(pages, 1):
@@ -243,7 +244,7 @@ def _jiangmen(tree: _Tree, records, specials, per_page):
 
 
 def _attachment_bytes(att, k: int) -> bytes:
-    return T.attachment_pdf(att["url"], f"Jiangmen Science and Technology Bureau, attachment {k}")
+    return attachment_bytes(att, f"Jiangmen Science and Technology Bureau, attachment {k}")
 
 
 def _generic(tree: _Tree, records, specials, per_page, site_class):
