@@ -84,6 +84,99 @@ def open_db(path: str | Path = DEFAULT_DB, *, migrate_schema: bool = True) -> sq
     return db
 
 
+class ArchiveOpenError(Exception):
+    """The archive cannot be opened as asked; the message is one line for the user."""
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_archive_file(path: str | Path, *, must_exist: bool = True) -> Path:
+    """*path* as an archive file to open: an existing SQLite file (or, with ``must_exist`` False, a
+    file still to be created in an existing directory); else :class:`ArchiveOpenError`."""
+    p = Path(path)
+    if p.is_dir():
+        raise ArchiveOpenError(f"{path} is a directory, not an archive file")
+    if not p.exists():
+        if must_exist:
+            raise ArchiveOpenError(f"no archive at {path}; run `archive crawl` first")
+        if not p.parent.is_dir():
+            raise ArchiveOpenError(f"cannot create {path}: no directory {p.parent}")
+        return p
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise ArchiveOpenError(f"cannot read {path}: {exc.strerror or exc}")
+    if head and head != SQLITE_MAGIC:  # an empty file is a new SQLite database
+        raise ArchiveOpenError(f"{path} is not an archive (not an SQLite file)")
+    return p
+
+
+def writable(path: str | Path) -> bool:
+    """This process may write the file (and create its ``-wal``/``-shm`` beside it)."""
+    import os
+
+    p = Path(path)
+    return os.access(p, os.W_OK) and os.access(p.parent if str(p.parent) else ".", os.W_OK | os.X_OK)
+
+
+def open_readonly(path: str | Path, *, check_schema: bool = True) -> sqlite_utils.Database:
+    """Open an existing archive for reading only: no migration, nothing written or created.
+
+    A writer at work keeps the ``-wal`` and ``-shm`` files beside the archive; the
+    connection then reads through them (SQLite ``mode=ro``, which needs no write access
+    when they exist, the ``-shm`` readable). Without a ``-wal`` every commit is in the
+    file itself, which is read as it is (``immutable=1``): a ``mode=ro`` connection would
+    have to create the ``-wal``/``-shm`` itself, which a user who cannot write the
+    directory cannot, and which would be left behind owned by the wrong user by one who can.
+
+    *check_schema*: an archive at an older schema than this program's is refused
+    (:class:`ArchiveOpenError`, saying how to migrate it), as is a newer one.
+    """
+    p = check_archive_file(path)
+    from urllib.parse import quote
+
+    uri = "file:" + quote(str(p.resolve()))
+    wal = Path(f"{p}-wal")
+    try:
+        if wal.exists():
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None)
+        else:
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=30000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if wal.exists():
+            raise ArchiveOpenError(
+                f"cannot read {path} with its write-ahead log ({exc}): its -wal and -shm files must be "
+                "readable by this user (they take the archive file's permissions)")
+        raise ArchiveOpenError(f"cannot read {path}: {exc}")
+    db = sqlite_utils.Database(conn)
+    if check_schema:
+        from archive.schema import SCHEMA_VERSION
+
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise ArchiveOpenError(f"{path} is at schema version {version}, newer than this program "
+                                   f"understands ({SCHEMA_VERSION}); upgrade the program")
+        if version < SCHEMA_VERSION:
+            conn.close()
+            raise ArchiveOpenError(
+                f"{path} is at schema version {version}, this program needs {SCHEMA_VERSION} and cannot "
+                f"migrate a file it may not write: run `archive migrate --db {path}` as a user who can write it")
+    return db
+
+
+def open_for_reading(path: str | Path) -> sqlite_utils.Database:
+    """Open an existing archive for a command that only reads: as :func:`open_db` (migrating an
+    older schema) when this process may write it, else :func:`open_readonly`."""
+    p = check_archive_file(path)
+    if writable(p):
+        return open_db(p)
+    return open_readonly(p)
+
+
 class transaction:
     """``with transaction(db): ...`` — one atomic write (BEGIN IMMEDIATE … COMMIT)."""
 

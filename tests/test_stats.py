@@ -30,5 +30,6 @@ def test_stats_show_last_run_and_flag_quiet_sites(crawled):
 
 def test_stats_on_a_missing_archive_is_a_clear_error(tmp_path):
     proc = run_archive("stats", "--db", tmp_path / "none.db")
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # a usage error, like every bad argument (tests/test_bad_input.py)
     assert "no archive" in proc.stderr
+    assert not (tmp_path / "none.db").exists()

@@ -5,6 +5,15 @@ a file passed as an argument) so a crawl may keep writing to it while it is
 served; ``--immutable`` is for a copy that never changes (faster counts). No
 write access exists in either mode: Datasette 0.65 has no write API and the
 connections it reads through cannot write.
+
+As a user who may only read the file (Datasette as its own user, see
+docs/deployment.md): nothing is migrated (an archive at an older schema is
+refused with one line: run ``archive migrate`` as its owner) and nothing is
+created beside it. While a writer works on the archive its ``-wal``/``-shm``
+exist and Datasette reads through them (``mode=ro``, live). When there is no
+``-wal`` SQLite would have to create those files to read in ``mode=ro``; a
+reader that may not write the folder cannot, so the file is served as it is,
+``immutable``, with a note saying so (new articles then show after a restart).
 """
 from __future__ import annotations
 
@@ -16,6 +25,7 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 TEMPLATE_DB = "archive"  # the database key used in the shipped metadata
 
@@ -60,20 +70,36 @@ def datasette_args(db_path: str | Path, metadata_path: str | Path, *, host: str 
     return args
 
 
-def prepare(db_path: str | Path) -> None:
-    """Bring the archive to the newest schema (index and all) before serving it read-only."""
-    from archive.db import open_db
+class ServeMode(NamedTuple):
+    immutable: bool   # serve with Datasette's --immutable
+    note: str = ""    # one line for the operator, when the mode was chosen for them
 
-    db = open_db(db_path)
-    db.conn.close()
+
+def prepare(db_path: str | Path, *, immutable: bool = False) -> ServeMode:
+    """Before serving: bring an archive this user may write to the newest schema (index and all);
+    check that one it may only read is at that schema (:class:`archive.db.ArchiveOpenError` if
+    not) and choose how Datasette can read it (see the module's note)."""
+    from archive.db import open_db, open_readonly, writable
+
+    if writable(db_path):
+        open_db(db_path).conn.close()
+        return ServeMode(immutable)
+    open_readonly(db_path).conn.close()
+    if immutable or Path(f"{db_path}-wal").exists():
+        return ServeMode(immutable)
+    return ServeMode(True, f"{db_path} is read-only for this user and no writer has it open (no -wal): "
+                           "serving the file as it is now; restart to show what later crawls add")
 
 
 def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001,
-          immutable: bool = False) -> int:
-    """Run Datasette in this process until it stops (Ctrl-C, SIGTERM); returns an exit status."""
+          immutable: bool = False, prepared: bool = False) -> int:
+    """Run Datasette in this process until it stops (Ctrl-C, SIGTERM); returns an exit status.
+
+    *prepared*: :func:`prepare` has run and *immutable* is its choice."""
     from datasette.cli import cli as datasette_cli
 
-    prepare(db_path)
+    if not prepared:
+        immutable = prepare(db_path, immutable=immutable).immutable
     with tempfile.TemporaryDirectory(prefix="archive-serve-") as tmp:
         meta_path = Path(tmp) / "metadata.json"
         meta_path.write_text(json.dumps(metadata_for(db_path), ensure_ascii=False, indent=2), "utf-8")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from archive.db import open_db
+from archive.db import open_for_reading
 from archive.extract import EXTRACTOR_VERSION
 from archive.revisit import due_at, parse_intervals
 from archive.settings import default as setting_default
@@ -15,7 +15,7 @@ def archive_stats(db_path, quiet_days: float = 7.0, now: datetime | None = None)
     (no new article for more than *quiet_days*)."""
     now = now or datetime.now(timezone.utc)
     quiet_before = (now - timedelta(days=quiet_days)).isoformat(timespec="seconds")
-    db = open_db(db_path)
+    db = open_for_reading(db_path)  # read-only when this user may not write the file
     try:
         sites: dict[str, dict] = {}
 
