@@ -315,3 +315,33 @@ def test_a_word_only_in_an_attachment_is_found_with_the_attachment(crawled):
     as_json = json.loads(run_archive("search", "--db", db, "--json", "数据沙箱").stdout)
     assert [h["attachment"]["url"] for h in as_json if h.get("attachment")] == [
         a["url"] for _, a in WITH_TEXT if "数据沙箱" in a["text"]]
+
+
+def test_datasette_searches_attachments_and_shows_them_on_the_article(crawled):
+    import urllib.parse
+    import urllib.request
+
+    from archive.faces.serve import free_port, start as serve
+
+    db, code, err, _ = crawled
+    record, att = next((r, a) for r, a in WITH_TEXT if "星火积分" in a["text"])
+    proc, url = serve(db, port=free_port(), log=open(db.parent / "datasette.log", "w"))
+    name = db.stem
+
+    def get(path, **params):
+        with urllib.request.urlopen(url + path + "?" + urllib.parse.urlencode(params), timeout=30) as resp:
+            body = resp.read().decode("utf-8")
+        return json.loads(body) if ".json" in path else body
+
+    try:
+        rows = get(f"/{name}/attachments.json", _search="星火积分", _shape="array", _col="url")
+        assert [r["url"] for r in rows] == [att["url"]]
+        hits = get(f"/{name}/search_attachments.json", q="星火积分", site="", _shape="array")
+        assert [(h["attachment_url"], h["url"]) for h in hits] == [(att["url"], record["url"])]
+        assert "<mark>星火积分</mark>" in hits[0]["snippet"]
+        aid = q(db, "SELECT id FROM articles WHERE url = ?", [record["url"]])[0][0]
+        page = get(f"/{name}/articles/{aid}")
+        assert att["url"] in page and "HTTP 404" in page and "garbage" in page  # the faulty ones say why
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

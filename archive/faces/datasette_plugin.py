@@ -40,7 +40,7 @@ from datasette import hookimpl
 from datasette.filters import FilterArguments
 from markupsafe import Markup
 
-from archive.search import FTS_TABLE, count as search_count, fts_query, search as run_search, snippet
+from archive.search import ATTACHMENTS_FTS, FTS_TABLE, count as search_count, fts_query, search as run_search, snippet
 
 _ARCHIVE_DBS: set[str] = set()
 
@@ -84,14 +84,15 @@ def filters_from_request(request, database, table, datasette):
     # "supports_search" (false: the index is not an FTS table of `articles`
     # that Datasette can use as it is) is replaced by ours.
     async def inner():
-        if table != "articles" or not await _is_archive(datasette, database):
+        if table not in ("articles", "attachments") or not await _is_archive(datasette, database):
             return None
+        index = FTS_TABLE if table == "articles" else ATTACHMENTS_FTS  # attachments: their names and texts
         query = request.args.get("_search", "")
         extra = {"supports_search": True, "search": query}
         if not query.strip():
             return FilterArguments([], extra_context=extra)
         return FilterArguments(
-            [f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH archive_fts_query(:archive_search))"],
+            [f"id IN (SELECT rowid FROM {index} WHERE {index} MATCH archive_fts_query(:archive_search))"],
             {"archive_search": query},
             [f'search matches "{query}"'],
             extra,
@@ -341,8 +342,9 @@ async def _article_extras(datasette, database: str, pk: str) -> dict | None:
     if row is None:
         return None
     base = datasette.urls.table(database, "articles")
-    attachments = [dict(r, href=web_href(r["url"])) for r in await db.execute(
-        "SELECT url, name, type, size FROM attachments WHERE article_id = ? ORDER BY id", [aid])]
+    attachments = [dict(r, href=web_href(r["url"]), row_href=f"{datasette.urls.table(database, 'attachments')}/{r['id']}")
+                   for r in await db.execute("SELECT id, url, name, type, size, kind, pages, reason, text IS NOT NULL "
+                                             "AS has_text FROM attachments WHERE article_id = ? ORDER BY id", [aid])]
     root = row["duplicate_of"] or aid
     copies = [dict(r, href=f"{base}/{r['id']}", label=site_label(r["site"]), canonical=r["id"] == root)
               for r in await db.execute(
