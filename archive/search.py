@@ -27,7 +27,9 @@ How it works:
   in place of the first ones (the index they write is the same).
 * A query is translated to an FTS5 expression with the same rules
   (:func:`fts_query`): each word or "quoted phrase" becomes an FTS5 phrase of
-  its bigrams; words are ANDed. A two-character word is one token; a longer
+  its bigrams; words are ANDed, and a capital ``OR`` between words joins two
+  alternatives (``储能 电池 OR 氢能``: AND binds tighter; a quoted "OR" is a
+  word; there is no NOT). A two-character word is one token; a longer
   one is a phrase of consecutive bigrams, which matches exactly where the
   characters appear in that order.
 * The ``title`` column of the index holds the title followed by the article's
@@ -185,18 +187,33 @@ class Term:
 _TERM_RE = re.compile(r'"([^"]*)"?|(\S+)')
 
 
-def parse_query(query: str) -> list[Term]:
-    """Words separated by spaces (ANDed), "quoted phrases", word* for a prefix."""
-    terms = []
+# Operators, written in capitals between words: OR (either side), AND (the default between words).
+_OPERATORS = ("OR", "AND")
+
+
+def parse_groups(query: str) -> list[list[Term]]:
+    """The query as alternatives (separated by a bare ``OR``), each a list of terms that must all
+    appear: words separated by spaces (ANDed; a bare ``AND`` says the same), "quoted phrases",
+    word* for a prefix. ``储能 电池 OR 氢能`` is [[储能, 电池], [氢能]]."""
+    groups: list[list[Term]] = [[]]
     for m in _TERM_RE.finditer(query or ""):
         phrase = m.group(1) is not None
         raw = m.group(1) if phrase else m.group(2)
+        if not phrase and raw in _OPERATORS:
+            if raw == "OR" and groups[-1]:
+                groups.append([])
+            continue
         prefix = raw.endswith("*")
         raw = " ".join(raw.rstrip("*").split())
         if not raw or not any(ch.isalnum() for ch in raw):
             continue
-        terms.append(Term(raw, phrase, prefix))
-    return terms
+        groups[-1].append(Term(raw, phrase, prefix))
+    return [g for g in groups if g]
+
+
+def parse_query(query: str) -> list[Term]:
+    """Every term of the query, in order (operators left out): see :func:`parse_groups`."""
+    return [t for group in parse_groups(query) for t in group]
 
 
 def _term_fts(term: Term) -> str:
@@ -224,8 +241,10 @@ def fts_query(query: str) -> str | None:
 
     Returns None when the query has no searchable term.
     """
-    parts = [_term_fts(t) for t in parse_query(query)]
-    return " AND ".join(parts) if parts else None
+    groups = [" AND ".join(_term_fts(t) for t in group) for group in parse_groups(query)]
+    if len(groups) > 1:
+        return " OR ".join(f"({g})" for g in groups)
+    return groups[0] if groups else None
 
 
 # ------------------------------------------------------------------ snippet

@@ -286,3 +286,20 @@ def test_an_archive_before_version_10_gets_its_keywords_indexed(tmp_path):
     db.execute("DELETE FROM articles WHERE id = 2")  # the rebuilt row deletes cleanly
     assert search(db, "钙钛矿叠层") == []
     db.execute(f"INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 0)")
+
+
+def test_or_finds_either_side_and_binds_looser_than_and(db):
+    """`储能 OR 氢能` finds the articles of either word (their union, brute force), AND binds tighter."""
+    for a, b in [("储能", "氢能"), ("江门", "100kW")]:
+        left, right = truth(db, a), truth(db, b)
+        assert left - right and right - left, "each side should add articles of its own"
+        assert {r["id"] for r in search(db, f"{a} OR {b}", limit=1000)} == left | right
+        assert count(db, f"{a} OR {b}") == len(left | right)
+    assert {r["id"] for r in search(db, "储能 中试 OR 江门", limit=1000)} == truth(db, "储能 中试") | truth(db, "江门")
+    assert fts_query("储能 AND 氢能") == fts_query("储能 氢能")
+    assert fts_query("OR 储能") == fts_query("储能")  # an operator with nothing on one side is dropped
+    assert [t.text for t in parse_query('"OR" 储能 or')] == ["OR", "储能", "or"]  # quoted or lower case: words
+    both = min(truth(db, "储能 氢能"))
+    text = db.execute("SELECT text FROM articles WHERE id = ?", [both]).fetchone()[0]
+    marked = snippet(text, "储能 OR 氢能", width=len(text))
+    assert "<mark>储能</mark>" in marked and "<mark>氢能</mark>" in marked
