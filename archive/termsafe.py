@@ -11,6 +11,8 @@ neutralised by :func:`csv_cell`.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 
@@ -59,3 +61,17 @@ def csv_cell(value):
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_document(text: str) -> str:
+    """A whole CSV document (rows separated by CRLF, as Python's csv module and Datasette write
+    it) with every cell passed through :func:`csv_cell`; a cell that is a plain number ("-3",
+    "+1.5") stays as it is, since a spreadsheet reads it as that number."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([c if _NUMBER.fullmatch(c) else csv_cell(c) for c in row])
+    return out.getvalue()

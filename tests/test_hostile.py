@@ -134,6 +134,36 @@ def test_datasette_sql_named_snippet_is_not_html(tmp_path):
         log.close()
 
 
+def test_datasette_csv_downloads_neutralise_formulas(tmp_path):
+    """Datasette's own CSV (a table's .csv and a query's .csv) is as inert as ``archive export``'s."""
+    from archive.faces.serve import free_port, start
+
+    db = _archive(tmp_path)
+    log = open(tmp_path / "datasette.log", "w")
+    proc, url = start(db, port=free_port(), log=log)
+    try:
+        sql = urllib.parse.quote("select id, url, title, text, -3 as n from articles order by id")
+        for path in ("/archive/articles.csv?_size=max&_dl=1", f"/archive.csv?sql={sql}"):
+            status, body = _get(url + path)
+            assert status == 200, path
+            rows = list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
+            by_url = {r["url"]: r for r in rows}
+            assert by_url["https://a.cn/2.html"]["title"] == "'" + FORMULA, path
+            assert by_url["https://a.cn/3.html"]["text"].startswith("'-2+3"), path
+            assert by_url["https://a.cn/4.html"]["title"] == "普通标题 储能", path  # ordinary cells untouched
+            for r in rows:
+                for name, value in r.items():
+                    assert not value.startswith(("=", "+", "@", "\t", "\r")), (path, name, value)
+                    assert not value.startswith("-") or value == "-3", (path, name, value)
+        status, body = _get(url + "/archive/articles.json?_shape=array")  # JSON is left as it is
+        assert status == 200 and FORMULA in {r["title"] for r in json.loads(body)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+    assert termsafe.csv_document('a,b\r\n=1+1,-3\r\n"x\r\ny",@z\r\n') == 'a,b\r\n\'=1+1,-3\r\n"x\r\ny",\'@z\r\n'
+
+
 def test_archive_pages_and_feed_keep_hostile_content_inert(tmp_path):
     """The article list, article page, search page and Atom feed show crawled markup as text and
     never link a javascript: URL; the feed stays well-formed XML with control characters in a text."""
