@@ -35,6 +35,10 @@ How it works:
 * The ``title`` column of the index holds the title followed by the article's
   keywords (the site's own tags; schema version 10), so a keyword finds its
   articles even where the text never uses it.
+* Attachments (schema version 11): ``attachments_fts`` indexes each attachment's name and
+  extracted text (``archive/attachments.py``) in the same shadow form, kept by triggers on
+  ``attachments``; :func:`search_attachments` / :func:`count_attachments` find the files
+  (and their articles) with the same query syntax and filters.
 * Ranking is FTS5's bm25 with the title weighted 5 to 1 over the text; the
   snippet (:func:`snippet`) is cut from the original text around the hits,
   which are wrapped in ``<mark>`` … ``</mark>`` (the rest is HTML-escaped).
