@@ -110,3 +110,181 @@ def test_broken_pages_are_recorded_not_archived(tmp_path):
     assert kinds[empty] == "empty"
     assert kinds[broken] in ("charset", "empty", "unparsable")
     assert all("\ufffd" not in t for (t,) in conn.execute("SELECT text FROM articles"))
+
+
+# ------------------------------------------------------------- bad arguments
+# Each case: argv ({db} an archive, {tmp} a fresh folder, {file:NAME} a prepared file), a fragment the
+# one-line message must hold, and paths (under {tmp}) that must not exist afterwards. Run in-process
+# with Click's runner (the real commands; none of these gets as far as a crawl).
+
+def _files(tmp):
+    (tmp / "page.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+    (tmp / "empty.html").write_bytes(b"")
+    (tmp / "blob.html").write_bytes(bytes(range(256)) * 8)
+    (tmp / "text.db").write_text("not a database at all, just words\n", "utf-8")
+    (tmp / "cursor.txt").write_text("yesterday\n", "utf-8")
+    (tmp / "folder").mkdir()
+
+
+BAD = [
+    (["export", "--since", "garbage"], "--since", ["out.jsonl"]),
+    (["export", "--since", "2026-13-45", "-o", "{tmp}/out.jsonl"], "--since", ["out.jsonl"]),
+    (["export", "--since", "-5"], "--since", []),
+    (["export", "--site", "nosuch", "-o", "{tmp}/out.jsonl"], "known sites: ", ["out.jsonl"]),
+    (["export", "-o", "{tmp}/missing/out.jsonl"], "no folder", ["missing"]),
+    (["export", "--format", "csv", "-o", "{tmp}/folder"], "is a directory", []),
+    (["export", "--cursor-file", "{tmp}/cursor.txt", "-o", "{tmp}/out.jsonl"], "not a cursor", ["out.jsonl"]),
+    (["export", "--format", "warc", "-o", "{tmp}/p.warc.gz", "--since", "soon"], "--since", ["p.warc.gz", "p.warc.gz.part"]),
+    (["export-warc", "{tmp}/missing/p.warc", "--site", "nosuch"], "--site", ["missing"]),
+    (["search", "储能", "--since", "yesterday"], "--since", []),
+    (["search", "储能", "--until", "x"], "--until", []),
+    (["search", "储能", "--since", "2026-02-30"], "YYYY-MM-DD", []),
+    (["search", "储能", "--site", "nosuch"], "known sites: ", []),
+    (["search", "储能 NOT 氢能"], "NOT is not supported", []),
+    (["search", "储能 OR"], "OR needs a word on each side", []),
+    (["search", " ，。 "], "no word to search for", []),
+    (["search", "储能", "--limit", "0"], "--limit", []),
+    (["search", "储能", "--limit", "-3"], "--limit", []),
+    (["search", "储能", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
+    (["stats", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
+    (["stats", "--check", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
+    (["stats", "--db", "{tmp}/folder"], "is a directory", []),
+    (["stats", "--db", "{tmp}/text.db"], "not an SQLite file", []),
+    (["export", "--db", "{tmp}/text.db"], "not an SQLite file", []),
+    (["dedup", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
+    (["reextract", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
+    (["reextract", "--since", "last week"], "--since", []),
+    (["reextract", "--site", "nosuch"], "--site", []),
+    (["migrate", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
+    (["backup", "{tmp}/missing/copy.db"], "no folder", ["missing"]),
+    (["backup", "{tmp}/b.db", "--db", "{tmp}/none.db"], "no archive at", ["b.db", "none.db"]),
+    (["import-warc", "{tmp}/page.pdf", "--db", "{tmp}/folder"], "is a directory", []),
+    (["import-warc", "{tmp}/page.pdf", "--db", "{tmp}/missing/a.db"], "no directory", ["missing"]),
+    (["serve", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
+    (["serve", "--port", "0"], "--port", []),
+    (["mirror", "--port", "70000"], "--port", []),
+    (["extract", "{tmp}/page.pdf"], "is a PDF", []),
+    (["extract", "{tmp}/empty.html"], "is empty", []),
+    (["extract", "{tmp}/blob.html"], "is binary", []),
+    (["extract", "{tmp}/nothere.html"], "does not exist", ["nothere.html"]),
+    (["sites", "check", "nosuch"], "no site 'nosuch'", []),
+    (["crawl", "--db", "{tmp}/a.db", "--set", "NOEQUALS"], "NAME=VALUE", ["a.db"]),
+    (["nosuchcommand"], "No such command", []),
+]
+
+
+@pytest.fixture(scope="module")
+def archive_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bad-input") / "archive.db"
+    open_db(path).conn.close()
+    return path
+
+
+@pytest.mark.parametrize("argv,fragment,absent", BAD, ids=[" ".join(a) for a, _, _ in BAD])
+def test_bad_argument_is_one_line_exit_2_and_writes_nothing(argv, fragment, absent, archive_file, tmp_path):
+    from click.testing import CliRunner
+
+    from archive.faces.cli import cli
+
+    _files(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    if "--db" not in args and args[0] not in ("extract", "sites", "mirror", "nosuchcommand"):
+        args += ["--db", str(archive_file)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert fragment in lines[0], lines[0]
+    assert result.stdout == "", result.stdout  # nothing printed as if it had worked
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing created
+    for name in absent:
+        assert not (tmp_path / name).exists()
+
+
+def test_unknown_site_error_names_the_known_sites(archive_file):
+    from click.testing import CliRunner
+
+    from archive.faces.cli import cli
+    from archive.faces.crawl import site_spiders
+
+    result = CliRunner().invoke(cli, ["search", "储能", "--site", "bjx2", "--db", str(archive_file)])
+    assert result.exit_code == 2
+    assert all(name in result.stderr for name in site_spiders())
+
+
+def _held_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
+
+
+@pytest.mark.parametrize("command", ["mirror", "serve"])
+def test_a_busy_port_fails_before_saying_it_serves(command, archive_file):
+    from conftest import run_archive
+
+    with _held_port() as sock:
+        port = sock.getsockname()[1]
+        args = [command, "--port", port] + (["--db", archive_file] if command == "serve" else [])
+        proc = run_archive(*args, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "serving" not in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr
+
+
+SCHEDULER_BAD = [
+    (["--interval", "bjx=5x"], "not a duration"),
+    (["--interval", "nosuch=5m"], "unknown site"),
+    (["--config", "{tmp}/missing.toml"], "cannot read"),
+    (["--config", "{tmp}/typo.toml"], "unknown key(s) interval"),
+]
+
+
+@pytest.mark.parametrize("argv,fragment", SCHEDULER_BAD, ids=[" ".join(a) for a, _ in SCHEDULER_BAD])
+def test_scheduler_bad_options_are_one_line_exit_2(argv, fragment, tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    (tmp_path / "typo.toml").write_text('[interval]\nbjx = "15m"\n', "utf-8")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    proc = subprocess.run([sys.executable, str(ROOT / "scheduler.py"), *args, "--list", "--db", str(tmp_path / "a.db")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert fragment in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not (tmp_path / "a.db").exists()
+
+
+def _commands(group, prefix=()):
+    import click
+
+    for name, cmd in sorted(group.commands.items()):
+        yield (*prefix, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*prefix, name))
+
+
+def test_every_command_documents_itself():
+    """`archive COMMAND --help` works for every command and says what it does and what it takes."""
+    from click.testing import CliRunner
+
+    from archive.faces.cli import cli
+
+    seen = 0
+    for path, cmd in _commands(cli):
+        result = CliRunner().invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output, result.exception)
+        text = result.stdout
+        assert "sage:" in text, (path, text)  # usage line (the scheduler's argparse writes "usage:")
+        assert len(text.split()) >= 15, (path, text)  # more than a bare usage line
+        for param in cmd.params:  # every option of a click command is listed
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--") and not getattr(param, "hidden", False):
+                    assert opt in text, (path, opt)
+        seen += 1
+    assert seen >= 15
