@@ -4,7 +4,8 @@ Scrapy drops a redirect off the site, or back to a URL already visited (its
 duplicate filter), without calling the request's errback: the URL would vanish
 from the run. This middleware sits before Scrapy's redirect middleware and
 turns both into ``IgnoreRequest`` errors that the spider records
-(``offsite_redirect``, ``redirect_loop``).
+(``offsite_redirect``, ``redirect_loop``). A redirect it lets through skips the duplicate filter: a
+target the run requests anyway is fetched again, so the redirected URL is stored with it.
 """
 from __future__ import annotations
 
@@ -41,4 +42,8 @@ class RedirectGuardMiddleware:
         visited = {urldefrag(u)[0] for u in request.meta.get("redirect_urls", [])} | {urldefrag(request.url)[0]}
         if target in visited:
             raise IgnoreRequest("max redirections: a redirect loop")
+        # followed: the redirected request must not meet the duplicate filter, which would drop it
+        # without a word when the run requests the target anyway (the store then keeps this URL
+        # as another URL of the target's article)
+        request.dont_filter = True
         return response

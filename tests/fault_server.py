@@ -12,7 +12,7 @@ reset before any byte), ``timeout`` (no answer for ``seconds``, then close),
 close-delimited body cut after a fraction of the page), ``shrink`` (one that lost
 its middle but kept its closing tags), ``gzip_bomb``,
 ``large`` (a page larger than the crawl's DOWNLOAD_MAXSIZE), ``redirect_loop``, ``redirect_self``,
-``offsite_redirect``, ``ctype`` (the page under another Content-Type),
+``offsite_redirect``, ``redirect_to`` (a redirect to the fault's ``location``, a path of this server), ``ctype`` (the page under another Content-Type),
 ``charset`` (the page under a wrong charset label), ``garbage`` (random bytes
 as HTML), ``soft404`` (an HTTP 200 error page), ``soft_shared`` (an error page
 without any known phrase), ``notfound`` (404), ``body`` (the fault's ``body`` bytes under its
@@ -63,6 +63,7 @@ class Fault:
     size: int = 4 * 1024 * 1024
     body: bytes = b""
     extra: str = ""
+    location: str = ""
     hits: int = field(default=0, compare=False)
 
 
@@ -172,6 +173,9 @@ class FaultHandler(MirrorHandler):
 
     def _fault_offsite_redirect(self, fault, path):
         self._send(302, b"", {"Location": "https://offsite.invalid/landing.html"}, length=0)
+
+    def _fault_redirect_to(self, fault, path):
+        self._send(302, b"", {"Location": fault.location}, length=0)
 
     def _fault_ctype(self, fault, path):
         body = self._file(path)

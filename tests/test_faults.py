@@ -233,6 +233,21 @@ def test_same_text_url_is_fetched_again_while_its_article_is_young(server, tmp_p
     assert not got["missing"], got
 
 
+def test_redirect_to_a_url_already_requested_is_not_dropped(server, tmp_path):
+    """An article URL redirected to another article the run requests anyway: Scrapy's duplicate
+    filter would drop the redirected request without a word; the URL is kept as another URL of that
+    article instead, and the run is clean."""
+    db = tmp_path / "a.db"
+    server.set_faults({ZGM[0]: Fault("redirect_to", location=ZGM[1])})
+    code, summary, err = crawl(db, server.url, "zgm", extra=FAST)
+    assert server.injected
+    moved, target = url_of(ZGM[0]), url_of(ZGM[1])
+    kept = q(db, "SELECT a.url FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.url = ?", [moved])
+    assert kept == [(target,)] or failures(db, [moved]), "the redirected URL vanished from the run"
+    assert kept == [(target,)], failures(db, [moved])
+    assert code == 0 and summary[0]["status"] == "ok", (summary, err[-2000:])
+
+
 def test_recheck_much_shorter_than_the_last_fetch_is_incomplete(server, tmp_path):
     """A young article re-checked over a close-delimited body that lost its middle (its closing tags
     intact) is recorded incomplete, the archived text stays, and a clean run clears the failure."""
