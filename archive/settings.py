@@ -67,6 +67,12 @@ SETTINGS: list[Setting] = [
     Setting("EXTRACT_WORKERS", None,
             "Worker processes that decode and extract pages beside the crawl (none: one per core, "
             "`os.cpu_count()`; 0 or 1: extraction runs in the crawl's process)."),
+    Setting("REDIS_URL", None,
+            "e.g. `redis://127.0.0.1:6379/0`: this crawl is a worker of a distributed crawl (`archive crawl --redis`): "
+            "the frontier is shared in Redis (scrapy-redis) and finished items go to Redis for `archive ingest`."),
+    Setting("REDIS_WORKER_TTL", 30,
+            "Seconds: a distributed worker's heartbeat lives this long; the in-flight requests of a worker "
+            "silent for longer are queued again."),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

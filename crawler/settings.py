@@ -50,6 +50,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.retry.RetryAfterMiddleware": 550,
     "crawler.redirects.RedirectGuardMiddleware": 610,  # before Scrapy's RedirectMiddleware (600)
 }
+# REDIS_URL set: a worker of a distributed crawl (shared frontier, items to Redis): crawler/frontier.py
+ADDONS = {"crawler.frontier.Frontier": 0}
 EXTENSIONS = {
     "crawler.runlog.RunLog": 500,
     "crawler.backfill.ListWalks": 510,

@@ -170,7 +170,10 @@ def cli(ctx, sites_dir):
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--backfill", is_flag=True,
               help="Walk every list to its end (past pages of known articles), up to BACKFILL_MAX_PAGES.")
-def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill):
+@click.option("--redis", "redis_url", metavar="URL",
+              help="Be one worker of a distributed crawl: share the frontier in Redis (redis://HOST:PORT) and "
+                   "hand finished items to `archive ingest` through it.")
+def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill, redis_url=None):
     """Crawl SITES (all when none given) into the archive.
 
     Prints, per site, the articles new / duplicate / known (already archived,
@@ -185,6 +188,8 @@ def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill):
         extra["MAX_LIST_PAGES"] = max_pages
     if backfill:
         extra["BACKFILL"] = True
+    if redis_url:
+        extra["REDIS_URL"] = _redis_url(redis_url)
     try:
         results = run_crawl(sites, db_path=db_path, mirror=mirror, extra_settings=extra)
     except ValueError as exc:
@@ -843,6 +848,61 @@ def import_warc_cmd(file, db_path, as_json):
                    f"{len(result.errors)} failed")
         for line in result.errors[:10]:
             click.echo(termsafe.clean(line, one_line=True), err=True)
+
+
+
+def _redis_url(url: str) -> str:
+    """*url* when a Redis server answers there; else a usage error (one line, exit 2)."""
+    from crawler.distributed import connect
+
+    try:
+        connect(url).close()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--redis")
+    return url
+
+
+@cli.command(name="ingest")
+@click.option("--redis", "redis_url", required=True, metavar="URL", help="The Redis of the distributed crawl.")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file (created if needed).")
+@click.option("--until-done", is_flag=True,
+              help="Stop once every run it saw has finished and no item waits (default: run until stopped).")
+@click.option("--json", "as_json", is_flag=True, help="Print each finished run's summary as one JSON line.")
+def ingest_cmd(redis_url, db_path, until_done, as_json):
+    """Store what the workers of a distributed crawl (`archive crawl --redis URL`) fetched.
+
+    The one writer of the archive: pops finished items from Redis and stores them with the
+    same dedup, store and near-duplicate stages as a single-process crawl; completes each
+    site's crawl_runs row when its last worker stops. An item leaves Redis only once stored.
+    """
+    from archive.db import Archive, ArchiveOpenError, check_archive_file
+    from archive.faces.crawl import project_settings, site_spiders
+    from crawler.distributed import Writer
+
+    try:
+        check_archive_file(db_path, must_exist=False)
+    except ArchiveOpenError as exc:
+        raise click.BadParameter(str(exc), param_hint="--db")
+    url = _redis_url(redis_url)
+    settings = project_settings(ARCHIVE_DB=str(db_path))
+    Archive(db_path).open().close()  # created and migrated before the stages open it
+
+    def report(outcome):
+        if not outcome:
+            return
+        if as_json:
+            click.echo(json.dumps(outcome, ensure_ascii=False))
+        else:
+            click.echo(f"{outcome['site']}: run finished: {outcome['new']} new, {outcome['updated']} updated, "
+                       f"{outcome['unchanged']} unchanged, {outcome['duplicate']} duplicate, "
+                       f"{outcome['errors']} errors ({outcome['status']})")
+
+    writer = Writer(url, settings, site_spiders(settings), until_done=until_done, report=report)
+    try:
+        stored = writer.run()
+    except KeyboardInterrupt:
+        stored = writer.stored
+    click.echo(f"{stored} item(s) stored", err=True)
 
 
 if __name__ == "__main__":

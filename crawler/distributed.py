@@ -1,0 +1,552 @@
+"""Many machines: workers share one frontier in Redis (scrapy-redis); one writer stores.
+
+``archive crawl --redis redis://HOST:PORT`` (setting ``REDIS_URL``) makes the crawl a *worker*:
+Scrapy's scheduler and duplicate filter become scrapy-redis's (:class:`Scheduler`, a subclass
+of ``scrapy_redis.scheduler.Scheduler``, with ``scrapy_redis.dupefilter.RFPDupeFilter``), so
+every worker of a site pops requests from one queue and no URL is fetched twice. A worker
+fetches, extracts and cleans (the stages before dedup), then pushes each finished item onto
+one Redis list (:class:`PushPipeline`) instead of storing it. One writer,
+``archive ingest --redis URL`` (:class:`Writer`), pops them and runs the archive's own dedup,
+store and near-dup stages on them: SQLite keeps one writer.
+
+What nothing loses
+------------------
+* **Items**: the writer moves an item to a processing list (``LMOVE``) and removes it from
+  there only after its SQLite transaction committed. A writer killed mid-item takes the item
+  up again on restart; storing it twice is harmless (the same URL is the same article: the
+  dedup stage finds it). Items wait in Redis while no writer runs.
+* **Requests**: scrapy-redis pops a request from the shared queue and keeps it only in the
+  worker's memory, so a worker killed with SIGKILL would lose what it was fetching. Here each
+  popped request is also written to the worker's *in-flight* hash in Redis and removed once
+  its response (or failure) has been handled whole: its items pushed, the requests it yields
+  queued (a retry or redirect of it, once queued, releases it too). Every worker keeps a
+  heartbeat key with a time-to-live (``REDIS_WORKER_TTL``); a worker that starts, or one about
+  to go idle, puts the in-flight requests of workers whose heartbeat has expired back into the
+  queue. A request a killed worker had half done is fetched again: its items may reach the
+  writer twice, which the dedup stage absorbs.
+* **The frontier** persists (``SCHEDULER_PERSIST``) when a worker stops before the queue is
+  empty (Ctrl-C, a kill): the next worker goes on from it. When the last worker of a site finds
+  the queue empty and nothing in flight, the run is over: it clears the site's queue and
+  duplicate filter, so the next run fetches the lists afresh.
+
+How a distributed run is recorded
+---------------------------------
+Each worker pushes an ``open`` message when it starts on a site and a ``close`` message (with
+its crawl stats) when it stops, on the same list as its items. The writer opens the site's
+``crawl_runs`` row at the first ``open`` (marking a run of the site still ``running`` as
+``interrupted``, as a single-process crawl does) and keeps the run's state in Redis, so that a
+restarted writer goes on with it. It completes the row when the *last* worker of the run
+closes, with the workers' stats added up and its own store counts (new, updated, duplicate,
+failures), through the same run log (``crawler/runlog.py``) as a single-process crawl; the
+run's ``run_quality`` row judges the articles the writer stored in that run. The stats of a
+worker killed before it could close are not in the counts (its URLs are).
+
+The single-machine crawl never imports this module, nor ``redis``.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import pickle
+import socket
+import time
+
+import redis
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+
+from archive.settings import value as setting
+from crawler import meta as meta_
+from crawler.items import ArticleItem, Rejected
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "archive"
+ITEMS = f"{PREFIX}:items"  # finished items (and open/close messages), oldest at the right
+PROCESSING = f"{PREFIX}:items:processing"  # the one the writer is storing
+INFLIGHT = "archive_inflight"  # request meta: the in-flight key of a popped request
+
+
+def queue_key(site: str) -> str:
+    return f"{PREFIX}:{site}:requests"
+
+
+def dupefilter_key(site: str) -> str:
+    return f"{PREFIX}:{site}:dupefilter"
+
+
+def workers_key(site: str) -> str:
+    return f"{PREFIX}:{site}:workers"
+
+
+def heartbeat_key(worker: str) -> str:
+    return f"{PREFIX}:worker:{worker}"
+
+
+def inflight_key(site: str, worker: str) -> str:
+    return f"{PREFIX}:{site}:inflight:{worker}"
+
+
+def idle_key(site: str) -> str:
+    return f"{PREFIX}:{site}:idle"
+
+
+def run_key(site: str) -> str:
+    return f"{PREFIX}:run:{site}"
+
+
+def connect(url: str):
+    """A Redis client for *url*; ``ValueError`` with one line when it cannot be reached."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        client.ping()
+    except ValueError as exc:
+        raise ValueError(f"bad Redis URL {url!r}: {exc}") from None
+    except redis.RedisError as exc:
+        raise ValueError(f"cannot reach Redis at {url}: {exc}") from None
+    return client
+
+
+def worker_settings(settings) -> None:
+    """Turn a crawl's *settings* into a worker's: scrapy-redis frontier, items pushed to Redis."""
+    settings.set("SCHEDULER", "crawler.distributed.Scheduler", priority="cmdline")
+    settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="cmdline")
+    settings.set("SCHEDULER_PERSIST", True, priority="cmdline")
+    settings.set("SCHEDULER_QUEUE_KEY", queue_key("%(spider)s"), priority="cmdline")
+    settings.set("SCHEDULER_DUPEFILTER_KEY", dupefilter_key("%(spider)s"), priority="cmdline")
+    pipelines = dict(settings.getwithbase("ITEM_PIPELINES"))
+    cut = pipelines.get("pipelines.dedup.DedupPipeline", 300)
+    worker = {k: v for k, v in pipelines.items() if v is not None and v < cut}
+    worker["crawler.distributed.PushPipeline"] = cut
+    settings.set("ITEM_PIPELINES", worker, priority="cmdline")
+    extensions = dict(settings.getdict("EXTENSIONS"))
+    extensions["crawler.runlog.RunLog"] = None  # the writer records the run
+    settings.set("EXTENSIONS", extensions, priority="cmdline")
+
+
+def writer_stage_names(settings) -> list[str]:
+    """The item pipelines the writer runs: dedup and every stage after it, in order."""
+    pipelines = dict(settings.getwithbase("ITEM_PIPELINES"))
+    cut = pipelines.get("pipelines.dedup.DedupPipeline", 300)
+    return [k for k, v in sorted(pipelines.items(), key=lambda kv: kv[1]) if v is not None and v >= cut
+            and k != "crawler.distributed.PushPipeline"]
+
+
+def _message(kind: str, **fields) -> bytes:
+    return pickle.dumps({"type": kind, **fields}, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _numeric_stats(stats: dict) -> dict:
+    return {k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+# ------------------------------------------------------------------------ the worker
+
+
+class Scheduler(RedisScheduler):
+    """scrapy-redis's scheduler, plus: popped requests kept in Redis until handled (see the module
+    doc), start pages fetched once per run by all workers together, and the run's end."""
+
+    _serial = itertools.count(1)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        instance = super().from_crawler(crawler)
+        instance.crawler = crawler
+        instance.worker = f"{socket.gethostname()}:{os.getpid()}:{int(time.time() * 1000) % 10**8}"
+        instance.ttl = setting(crawler.settings, "REDIS_WORKER_TTL")
+        instance.heartbeat = None
+        instance.idle = False  # marked idle in Redis: waiting for the others to finish
+        crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
+        return instance
+
+    # --- bookkeeping keys
+    @property
+    def site(self) -> str:
+        return self.spider.name
+
+    def open(self, spider):
+        super().open(spider)
+        site, server = spider.name, self.server
+        server.set(heartbeat_key(self.worker), "1", ex=self.ttl)
+        server.sadd(workers_key(site), self.worker)
+        self._beat()
+        requeued = self.requeue_dead()
+        others = [w for w in self.live_workers() if w != self.worker]
+        if not others and not requeued and not len(self.queue):
+            self.df.clear()  # no run under way: what an earlier, killed run saw is forgotten
+        elif len(self.queue):
+            logger.info("%s: joining a run under way (%d requests queued)", site, len(self.queue))
+        server.lpush(ITEMS, _message("open", site=site, worker=self.worker))
+        # the engine looks for requests every 5 s when it has none: another worker may queue some
+        # any moment, and an idle worker should take them up sooner (Scrapy's own attribute)
+        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = 1.0
+        scraper = self.crawler.engine.scraper
+        handle = scraper.enqueue_scrape
+
+        def enqueue_scrape(result, request):  # released once the scraper handled it whole
+            d = handle(result, request)
+            d.addBoth(self._released, request)
+            return d
+
+        scraper.enqueue_scrape = enqueue_scrape
+
+    def _beat(self):
+        from twisted.internet import task
+
+        def beat():
+            try:
+                self.server.set(heartbeat_key(self.worker), "1", ex=self.ttl)
+            except redis.RedisError as exc:
+                logger.error("Redis heartbeat failed: %s", exc)
+
+        self.heartbeat = task.LoopingCall(beat)
+        self.heartbeat.start(max(self.ttl / 3, 0.2), now=False)
+
+    def _released(self, result, request):
+        self.release(request.meta.get(INFLIGHT))
+        return result
+
+    def release(self, key) -> None:
+        if key:
+            self.server.hdel(inflight_key(self.site, self.worker), key)
+
+    def enqueue_request(self, request):
+        key = request.meta.pop(INFLIGHT, None)  # a retry or redirect of a popped request
+        # start pages are dont_filter (fetched on every run); here every worker yields them, and
+        # the run fetches them once; a retry or redirect of a popped request keeps its dont_filter
+        filtered = not request.dont_filter or (key is None and request.meta.get(meta_.KIND) == meta_.LIST)
+        try:
+            if filtered and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            if self.stats:
+                self.stats.inc_value("scheduler/enqueued/redis")
+            self.queue.push(request)
+            return True
+        finally:
+            self.release(key)
+
+    def next_request(self):
+        request = self.queue.pop(self.idle_before_close)
+        if request is None:
+            return None
+        if self.idle:
+            self.idle = False
+            self.server.srem(idle_key(self.site), self.worker)
+        key = f"{self.worker}:{next(self._serial)}"
+        request.meta[INFLIGHT] = key
+        self.server.hset(inflight_key(self.site, self.worker), key, self.queue._encode_request(request))
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    # --- other workers
+    def live_workers(self) -> list[str]:
+        members = [m.decode() for m in self.server.smembers(workers_key(self.site))]
+        return [m for m in members if m == self.worker or self.server.exists(heartbeat_key(m))]
+
+    def requeue_dead(self) -> int:
+        """Put the in-flight requests of this site's dead workers back into the queue; how many."""
+        n = 0
+        for member in self.server.smembers(workers_key(self.site)):
+            other = member.decode()
+            if other == self.worker or self.server.exists(heartbeat_key(other)):
+                continue
+            claimed = f"{inflight_key(self.site, other)}:claimed:{self.worker}"
+            try:  # one worker takes them: RENAME fails when another did first
+                self.server.rename(inflight_key(self.site, other), claimed)
+            except redis.ResponseError:
+                self.server.srem(workers_key(self.site), other)
+                continue
+            for encoded in self.server.hvals(claimed):
+                request = self.queue._decode_request(encoded)
+                request.meta.pop(INFLIGHT, None)
+                self.queue.push(request)
+                n += 1
+            self.server.delete(claimed)
+            self.server.srem(workers_key(self.site), other)
+            logger.warning("%s: %d in-flight requests of stopped worker %s queued again", self.site, n, other)
+        return n
+
+    def spider_idle(self, spider):
+        """Idle here is not the run's end while the queue has requests, or another live worker
+        is not idle yet (it may yield more requests): the run ends when all are idle together."""
+        if self.requeue_dead():
+            raise DontCloseSpider
+        server, site = self.server, self.site
+        server.delete(inflight_key(site, self.worker))  # nothing is in progress here: nothing in flight
+        if not self.idle:
+            self.idle = True
+            server.sadd(idle_key(site), self.worker)
+        if len(self.queue):
+            raise DontCloseSpider
+        idle = {m.decode() for m in server.smembers(idle_key(site))}
+        for other in self.live_workers():
+            if other not in idle or server.hlen(inflight_key(site, other)):
+                raise DontCloseSpider
+
+    def has_pending_requests(self):
+        return len(self) > 0
+
+    def close(self, reason):
+        site, server = self.site, self.server
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
+        mine = inflight_key(site, self.worker)
+        left = server.hvals(mine)
+        for encoded in left:  # stopped before they were handled: back to the queue
+            request = self.queue._decode_request(encoded)
+            request.meta.pop(INFLIGHT, None)
+            self.queue.push(request)
+        server.delete(mine)
+        self.requeue_dead()  # a dead worker in the set would keep the run open for ever
+        pipe = server.pipeline(transaction=True)  # atomic: of two workers closing at once, one is last
+        pipe.srem(workers_key(site), self.worker).srem(idle_key(site), self.worker).scard(workers_key(site))
+        remaining = pipe.execute()[-1]
+        server.delete(heartbeat_key(self.worker))
+        last = reason == "finished" and not remaining and not len(self.queue)
+        if last:  # the run is over: the next run starts from the lists again
+            self.flush()
+        stats = _numeric_stats(self.crawler.stats.get_stats())
+        server.lpush(ITEMS, _message("close", site=site, worker=self.worker, reason=reason, last=last,
+                                     stats=stats))
+        # this worker's own outcome (the run's is the writer's): what it fetched and handed on
+        from archive import statkeys
+        from archive.runs import SiteResult
+
+        pushed = int(stats.get("redis/items_pushed", 0))
+        self.crawler.stats.set_value(statkeys.OUTCOME, SiteResult(
+            site, pages_fetched=int(stats.get("response_received_count", 0)),
+            status="ok" if reason == "finished" else "interrupted",
+            reason=f"worker: {pushed} item(s) handed to the writer" + ("" if reason == "finished" else f" ({reason})"),
+        ).as_dict())
+
+
+class PushPipeline:
+    """The worker's last stage: each finished item (and each rejected one, with its reason) goes
+    onto the Redis list the writer pops."""
+
+    def __init__(self, crawler, server):
+        self.crawler = crawler
+        self.server = server
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        pipe = cls(crawler, connect(crawler.settings.get("REDIS_URL")))
+        crawler.signals.connect(pipe.item_dropped, signal=signals.item_dropped)
+        return pipe
+
+    def process_item(self, item):
+        self.server.lpush(ITEMS, _message("item", site=item.site, item=item))
+        self.crawler.stats.inc_value("redis/items_pushed")
+        return item
+
+    def item_dropped(self, item, response=None, spider=None, exception=None):
+        if isinstance(exception, Rejected):
+            self.server.lpush(ITEMS, _message("rejected", site=item.site, item=item, kind=exception.kind,
+                                              reason=exception.reason))
+            self.crawler.stats.inc_value("redis/items_pushed")
+
+
+# ------------------------------------------------------------------------ the writer
+
+
+class _SiteRun:
+    """The writer's side of one site: a crawler (settings, stats, signals) for the stages and the
+    run log, without an engine."""
+
+    def __init__(self, spidercls, settings, server):
+        from scrapy.crawler import Crawler
+        from scrapy.utils.misc import build_from_crawler, load_object
+
+        from crawler.runlog import RunLog
+
+        self.spidercls = spidercls
+        self.site = spidercls.name
+        self.server = server
+        settings = settings.copy()
+        settings.set("TWISTED_REACTOR_ENABLED", False, priority="cmdline")  # no engine: no reactor either
+        self.crawler = Crawler(spidercls, settings)
+        self.crawler._apply_settings()
+        self.stages = [build_from_crawler(load_object(path), self.crawler) for path in writer_stage_names(settings)]
+        self.runlog = RunLog(self.crawler, self._archive())
+        self.opened = False
+
+    def _archive(self):
+        from crawler.archive import crawl_archive
+
+        return crawl_archive(self.crawler)
+
+    def open_stages(self):
+        if not self.opened:
+            for stage in self.stages:
+                if hasattr(stage, "open_spider"):
+                    stage.open_spider(self.spidercls)
+            self.opened = True
+
+    def close_stages(self):
+        if self.opened:
+            for stage in self.stages:
+                if hasattr(stage, "close_spider"):
+                    stage.close_spider(self.spidercls)
+            self.opened = False
+        self._archive().close()
+
+    def resume_or_open(self) -> None:
+        """The run's ``crawl_runs`` row: the one a writer before this one opened, or a new one."""
+        state = self.server.hgetall(run_key(self.site))
+        if state:
+            self.runlog.run_id = int(state[b"run_id"])
+            self.runlog.started = state[b"started"].decode()
+        else:
+            self.runlog.spider_opened(self.spidercls)
+            self.server.hset(run_key(self.site), mapping={"run_id": self.runlog.run_id,
+                                                          "started": self.runlog.started})
+        for stage in self.stages:  # the stages that count "this run" count from the run's start
+            if hasattr(stage, "since"):
+                stage.since = self.runlog.started
+
+    def store(self, msg: dict) -> None:
+        item = msg["item"]
+        if msg["type"] == "rejected":
+            exc = Rejected(msg["kind"], msg["reason"])
+            self.crawler.signals.send_catch_log(signals.item_dropped, item=item, response=None, spider=None,
+                                                exception=exc)
+            self._count()
+            return
+        try:
+            for stage in self.stages:
+                item = stage.process_item(item)
+        except Rejected as exc:
+            self.crawler.signals.send_catch_log(signals.item_dropped, item=item, response=None, spider=None,
+                                                exception=exc)
+        else:
+            if isinstance(item, ArticleItem):
+                self.runlog.item_scraped(item, self.spidercls)
+        self._count()
+
+    def _count(self) -> None:
+        """The writer's counts since the last item, added to the run's in Redis (a restarted
+        writer goes on counting)."""
+        stats = self.crawler.stats
+        counts = _numeric_stats(stats.get_stats())
+        if counts:
+            pipe = self.server.pipeline()
+            for k, v in counts.items():
+                pipe.hincrbyfloat(run_key(self.site) + ":stats", k, v)
+            pipe.execute()
+        stats.set_stats({})
+
+    def finish(self, worker_stats: dict, reason: str):
+        """The last worker closed: add up the counts and complete the run's row."""
+        totals = {k.decode(): float(v) for k, v in self.server.hgetall(run_key(self.site) + ":stats").items()}
+        totals = {k: int(v) if v == int(v) else v for k, v in totals.items()}
+        self.crawler.stats.set_stats(totals)
+        self.crawler.stats.set_value("finish_reason", reason)
+        self.runlog.spider_closed(self.spidercls, reason)
+        outcome = self.crawler.stats.get_value("archive/outcome")
+        self.server.delete(run_key(self.site), run_key(self.site) + ":stats")
+        self.crawler.stats.set_stats({})
+        self.runlog.articles = []
+        return outcome
+
+
+class Writer:
+    """``archive ingest``: pops finished items from Redis and stores them (see the module doc)."""
+
+    def __init__(self, url: str, settings, spiders: dict, *, until_done: bool = False, idle_timeout: float = 0,
+                 report=None):
+        self.server = connect(url)
+        self.settings = settings
+        self.spiders = spiders
+        self.until_done = until_done
+        self.idle_timeout = idle_timeout
+        self.report = report or (lambda outcome: None)
+        self.runs: dict[str, _SiteRun] = {}
+        self.finished: list = []
+        self.stored = 0
+
+    def run_for(self, site: str) -> _SiteRun:
+        run = self.runs.get(site)
+        if run is None:
+            run = self.runs[site] = _SiteRun(self.spiders[site], self.settings, self.server)
+            run.open_stages()
+            if self.server.exists(run_key(site)):
+                run.resume_or_open()
+        return run
+
+    def handle(self, raw: bytes) -> None:
+        msg = pickle.loads(raw)
+        site = msg["site"]
+        if site not in self.spiders:
+            logger.error("an item of unknown site %r: left in the queue's processing list", site)
+            return
+        run = self.run_for(site)
+        kind = msg["type"]
+        if kind == "open":
+            if not self.server.exists(run_key(site)):
+                run.resume_or_open()
+        elif kind == "close":
+            if not self.server.exists(run_key(site)) and not msg["last"]:
+                run.resume_or_open()
+            self._add_worker_stats(site, msg["stats"])
+            if msg["last"] and self.server.exists(run_key(site)):
+                outcome = run.finish(msg["stats"], msg["reason"])
+                self.finished.append(outcome)
+                self.report(outcome)
+        else:
+            if not self.server.exists(run_key(site)):
+                run.resume_or_open()
+            run.store(msg)
+            self.stored += 1
+
+    def _add_worker_stats(self, site: str, stats: dict) -> None:
+        pipe = self.server.pipeline()
+        for k, v in stats.items():
+            if k.startswith(("archive/", "item_")) and k not in ("archive/links_found",):
+                continue  # counted by the writer as it stores (or not a count of the run)
+            pipe.hincrbyfloat(run_key(site) + ":stats", k, v)
+        pipe.execute()
+
+    def recover(self) -> int:
+        """Items a killed writer had taken but maybe not stored: stored (again) first."""
+        n = 0
+        while True:
+            raw = self.server.lindex(PROCESSING, -1)
+            if raw is None:
+                return n
+            self.handle(raw)
+            self.server.rpop(PROCESSING)
+            n += 1
+
+    def active_runs(self) -> bool:
+        return bool(self.server.keys(run_key("*")))
+
+    def run(self) -> int:
+        """Store items until stopped (or, with *until_done*, until no run is open and nothing waits)."""
+        self.recover()
+        idle_since = time.monotonic()
+        seen_any = False
+        try:
+            while True:
+                raw = self.server.blmove(ITEMS, PROCESSING, 1, "RIGHT", "LEFT")
+                if raw is None:
+                    if self.until_done and seen_any and not self.active_runs() and not self.server.llen(ITEMS):
+                        return self.stored
+                    if self.idle_timeout and time.monotonic() - idle_since > self.idle_timeout:
+                        return self.stored
+                    continue
+                seen_any = True
+                idle_since = time.monotonic()
+                self.handle(raw)
+                self.server.lrem(PROCESSING, -1, raw)  # stored and committed: no longer held
+        finally:
+            for run in self.runs.values():
+                run.close_stages()
+
+
+__all__ = ["Scheduler", "PushPipeline", "Writer", "worker_settings", "connect", "json"]
