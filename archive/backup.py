@@ -14,6 +14,8 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+from archive.db import open_readonly, writable
+
 
 class BackupError(Exception):
     """The backup could not be made or failed its integrity check (nothing left at the destination)."""
@@ -39,7 +41,10 @@ def backup(source: str | Path, dest: str | Path) -> dict:
         raise BackupError(f"no directory {target.parent}")
     part = target.with_name(target.name + ".part")
     part.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    if writable(source):
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    else:  # a user who may only read it: nothing may be created beside it (see open_readonly)
+        src = open_readonly(source, check_schema=False).conn
     try:
         src.execute("PRAGMA busy_timeout=30000")
         dst = sqlite3.connect(part)

@@ -39,6 +39,16 @@ def _require_archive(db_path) -> None:
         raise click.BadParameter(str(exc), param_hint="--db")
 
 
+def _require_writable(db_path) -> None:
+    """An existing archive this user may write (a command that changes it), or exit 2."""
+    from archive.db import writable
+
+    _require_archive(db_path)
+    if not writable(db_path):
+        raise click.BadParameter(f"{db_path} (or its folder) is not writable by this user, and this command "
+                                 "changes the archive: run it as the archive's owner", param_hint="--db")
+
+
 def _reading_db(db_path):
     """The archive for a command that only reads: migrated when this user may write it, else opened
     read-only (nothing written or created; see :func:`archive.db.open_readonly`)."""
@@ -225,8 +235,13 @@ def demo(db_path, root, as_json):
     """
     from archive.faces.crawl import run_crawl
     from archive.db import open_db
+    from archive.db import ArchiveOpenError, check_archive_file
     from archive.tooling.mirror_server import serve_in_thread
 
+    try:
+        check_archive_file(db_path, must_exist=False)
+    except ArchiveOpenError as exc:
+        raise click.BadParameter(str(exc), param_hint="--db")
     server, url = serve_in_thread(root or _replica_root())
     click.echo(f"replica served at {url}; crawling every site into {db_path}", err=True)
     try:
@@ -583,7 +598,7 @@ def dedup(db_path, rebuild, eval_dir, as_json):
         click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json
                    else neardup_eval.format_evaluation(result))
         sys.exit(0 if result["passed"] else 1)
-    _require_archive(db_path)
+    _require_writable(db_path)
     from archive.db import open_db
 
     db = open_db(db_path)
