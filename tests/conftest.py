@@ -45,6 +45,28 @@ def crawl(db, mirror, *sites, extra=()) -> tuple[int, list[dict], str]:
     return proc.returncode, summary, proc.stderr
 
 
+def apt_install(*packages: str, what: str | None = None) -> str | None:
+    """Install Debian *packages* with apt-get (as root, or through ``sudo -n``); None on success,
+    else one line saying why not (for the test's skip reason). *what* names them in that line."""
+    import shutil
+
+    what = what or " ".join(packages)
+    if not shutil.which("apt-get"):
+        return f"{what} is not installed and there is no apt-get to install it"
+    prefix = [] if os.geteuid() == 0 else (["sudo", "-n"] if shutil.which("sudo") else None)
+    if prefix is None:
+        return f"{what} is not installed and installing it needs root (no sudo)"
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
+        try:
+            proc = subprocess.run(prefix + cmd, capture_output=True, text=True, timeout=1200, env=env)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"`{' '.join(cmd)}` failed: {exc}"
+        if proc.returncode != 0:
+            return f"`{' '.join(cmd)}` failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-500:]}"
+    return None
+
+
 def q(db, sql, params=()) -> list[tuple]:
     """Rows of one query on the archive file, on a connection of its own."""
     conn = sqlite3.connect(db)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from archive.faces.serve import free_port, start
-from conftest import ROOT, load_expected
+from conftest import ROOT, apt_install, load_expected
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,21 +41,11 @@ def _install_chromium() -> str | None:
         packages.append("fonts-wqy-microhei")
     if not packages:
         return None
-    if not shutil.which("apt-get"):
-        return "chromium is not installed and there is no apt-get to install it"
-    prefix = [] if os.geteuid() == 0 else (["sudo", "-n"] if shutil.which("sudo") else None)
-    if prefix is None:
-        return "chromium is not installed and installing it needs root (no sudo)"
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
-        try:
-            proc = subprocess.run(prefix + cmd, capture_output=True, text=True, timeout=1200, env=env)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"`{' '.join(cmd)}` failed: {exc}"
-        if proc.returncode != 0 and os.path.exists(CHROMIUM):
-            return None  # only the font failed: the screenshots show boxes, the checks still hold
-        if proc.returncode != 0:
-            return f"`{' '.join(cmd)}` failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-500:]}"
+    why = apt_install(*packages, what="chromium")
+    if why and os.path.exists(CHROMIUM):
+        return None  # only the font failed: the screenshots show boxes, the checks still hold
+    if why:
+        return why
     return None if os.path.exists(CHROMIUM) else f"apt-get installed chromium but {CHROMIUM} is missing"
 
 
