@@ -337,18 +337,27 @@ def _error_kind(exc: BaseException) -> str:
     return name
 
 
-def fill(att: dict, max_pages: int = 0) -> dict:
+def describe(body: bytes, url: str | None = None, charset: str | None = None, max_pages: int = 0) -> dict:
+    """What the store keeps about a downloaded file besides its bytes: ``kind``, ``text``, ``pages``,
+    ``sha1`` and ``reason`` (why the text is None; None when there is text). Plain data, so it can
+    come back from an extraction worker process."""
+    result = extract(body, url, charset=charset, max_pages=max_pages)
+    return {"kind": result.kind, "text": result.text, "pages": result.pages,
+            "sha1": hashlib.sha1(body).hexdigest(), "reason": result.reason}
+
+
+def fill(att: dict, described: dict | None = None) -> dict:
     """Complete an attachment record as the spider made it (``url``, ``body`` or None, ``charset``,
-    ``reason`` if it gave no file): ``kind``, ``text``, ``pages``, ``sha1`` and ``reason`` (why the
-    text is None). Returns *att*."""
-    body = att.get("body")
-    if body is None:
+    ``reason`` if it gave no file) with :func:`describe` (computed here unless *described* is
+    given). A record without a body keeps its reason. Returns *att*."""
+    if att.get("body") is None:
         att.setdefault("kind", None)
         att.setdefault("text", None)
         return att
-    att["sha1"] = hashlib.sha1(body).hexdigest()
-    result = extract(body, att.get("url"), charset=att.get("charset"), max_pages=max_pages)
-    att["kind"], att["text"], att["pages"] = result.kind, result.text, result.pages
-    if result.reason:
-        att["reason"] = result.reason
+    if described is None:
+        described = describe(att["body"], att.get("url"), att.get("charset"))
+    reason = described.get("reason")
+    att.update({k: v for k, v in described.items() if k != "reason"})
+    if reason:
+        att["reason"] = reason
     return att

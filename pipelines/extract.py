@@ -45,9 +45,11 @@ class ExtractPipeline:
         spider = self.crawler.spider if self.crawler else None
         rules = getattr(spider, "selectors", None)
         pages = [(page.body, page.url, page.charset) for page in item.pages]
-        future = ExtractPool.submit(pages, rules) if self.pooled else None
+        # downloaded attachments: kind by their bytes, text (archive/attachments.py), in the same worker
+        files = [None if a.get("body") is None else (a["body"], a["url"], a.get("charset")) for a in item.attachments]
+        future = ExtractPool.submit(pages, rules, files) if self.pooled else None
         if future is None:
-            return self.apply(item, extract_pages(pages, rules))
+            return self.apply(item, extract_pages(pages, rules, files))
         return _deferred(future).addCallbacks(lambda result: self.apply(item, result),
                                               lambda failure: self.crashed(item, failure))
 
@@ -59,11 +61,12 @@ class ExtractPipeline:
             logger.warning("%s", line)
             raise Rejected(kind, reason)
         _, fields, texts = result
+        described = fields.pop("attachments", None) or [None] * len(item.attachments)
+        for att, about in zip(item.attachments, described):
+            fill_attachment(att, about)
         for name, value in fields.items():
             setattr(item, name, value)
         item.page_texts = texts
-        for att in item.attachments:  # downloaded files: kind by their bytes, text (archive/attachments.py)
-            fill_attachment(att)
         return item
 
     @staticmethod

@@ -30,8 +30,10 @@ FIRST_PAGE_FIELDS = ("title", "published_at", "source", "author", "editor", "key
                      "fallback", "document")
 
 
-def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None) -> tuple:
-    """Decode and extract an article's pages ``[(body, url, charset), …]`` (first page first)."""
+def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None, attachments=()) -> tuple:
+    """Decode and extract an article's pages ``[(body, url, charset), …]`` (first page first), and
+    its downloaded attachments ``[(body, url, charset) or None, …]``: ``fields["attachments"]`` is
+    :func:`archive.attachments.describe` of each (None where there is no file)."""
     from archive.extract import extract
     from archive.extract.decode import DecodeError
 
@@ -68,6 +70,10 @@ def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None) -> tup
         replaced += result.get("replaced_bytes") or 0
         texts.append(result.get("text") or "")
     fields["replaced_bytes"] = replaced
+    if attachments:
+        from archive.attachments import describe
+
+        fields["attachments"] = [None if a is None else describe(*a) for a in attachments]
     return ("ok", fields, texts)
 
 
@@ -120,19 +126,19 @@ class ExtractPool:
                 executor.shutdown(wait=True, cancel_futures=True)
 
     @classmethod
-    def submit(cls, pages, rules):
+    def submit(cls, pages, rules, attachments=()):
         """A future of :func:`extract_pages`; a pool broken by a dead worker is started again."""
         with cls._lock:
             executor = cls._executor
             if executor is None:
                 return None
             try:
-                return executor.submit(extract_pages, pages, rules)
+                return executor.submit(extract_pages, pages, rules, attachments)
             except BrokenProcessPool:
                 logger.error("an extraction worker died: starting the pool again")
                 executor.shutdown(wait=False, cancel_futures=True)
                 cls._executor = cls._start(cls._size)
-                return cls._executor.submit(extract_pages, pages, rules)
+                return cls._executor.submit(extract_pages, pages, rules, attachments)
 
     @classmethod
     def running(cls) -> bool:

@@ -345,3 +345,22 @@ def test_datasette_searches_attachments_and_shows_them_on_the_article(crawled):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_extract_stage_fills_attachments_in_process():
+    """The stage without a worker pool (EXTRACT_WORKERS 0/1) gives the attachments the same fields."""
+    from crawler.items import ArticleItem, Page
+    from pipelines.extract import ExtractPipeline
+
+    page = ("<html><head><title>关于印发管理办法的通知</title></head><body><h1>关于印发管理办法的通知</h1>"
+            "<div class='content'><p>" + "各有关单位：现将管理办法印发给你们，请认真贯彻执行。" * 6 + "</p></div>"
+            "</body></html>").encode()
+    item = ArticleItem(site="t", url="https://example.gov.cn/a.html",
+                       pages=[Page(url="https://example.gov.cn/a.html", status=200, body=page, fetched_at="t0")],
+                       attachments=[{"url": "https://example.gov.cn/f.docx", "body": docx_bytes(CHINESE)},
+                                    {"url": "https://example.gov.cn/g.pdf", "body": None, "reason": "HTTP 404"}])
+    out = ExtractPipeline(None, workers=0).process_item(item)
+    docx, missing = out.attachments
+    assert docx["kind"] == "docx" and bigram_f1(docx["text"], CHINESE) >= 0.98 and docx.get("reason") is None
+    assert docx["sha1"] == hashlib.sha1(docx_bytes(CHINESE)).hexdigest()
+    assert missing["text"] is None and missing["reason"] == "HTTP 404"
