@@ -296,6 +296,8 @@ class StorePipeline:
                     self.count(statkeys.UPDATED)
                 else:
                     touch_article(db, item.existing_id, item, when)
+                    # the attachments were fetched again: a file that failed before may have come now
+                    insert_attachments(db, item.existing_id, item, when, self.max_text_chars)
                     # same text and title; the facts table (its validity) may still have changed
                     citations.store_document(db, item.existing_id, item.document_facts, item.title)
                     self.count(statkeys.UNCHANGED)
