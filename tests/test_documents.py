@@ -52,8 +52,7 @@ def test_the_replica_records_documents_and_citations_worth_checking():
 def test_every_field_of_every_document_is_stored(archive_db):
     got = documents_of(archive_db)
     assert set(got) == set(DOCS)  # no page without a facts table became a document
-    for url, doc in DOCS.items():
-        want = dict(doc, year=int((doc["written_at"] or doc["published_at"])[:4]))
+    for url, want in documents_of_records().items():
         assert got[url] == want, url
 
 
@@ -71,16 +70,53 @@ def test_a_document_does_not_cite_itself(archive_db):
     assert q(archive_db, "SELECT count(*) FROM citations WHERE article_id = document_id")[0][0] == 0
 
 
-def test_news_crawled_before_the_documents_are_linked_when_the_documents_come(tmp_path, mirror):
+ALL_YOUNG = ("--set", "RECHECK_DAYS=100000")  # every known article is re-checked
+
+
+def test_arrival_order_and_a_refresh_that_changes_the_facts(tmp_path):
+    """News crawled before the documents are linked when the documents come; a document whose
+    facts table changes (validity, number) while its text does not gets its row rewritten on the
+    refresh, and the citations follow its new number."""
+    from archive.tooling.mirror_server import serve_in_thread
+    from archive.tooling.replica import build as B
+    from conftest import REPLICA_SITE
+
+    tree = tmp_path / "site"
+    shutil.copytree(REPLICA_SITE, tree)
+    server, url = serve_in_thread(tree)
     db = tmp_path / "a.db"
-    code, summary, err = crawl(db, mirror, "bjx", "chinanews")
-    assert code == 0, err[-2000:]
-    assert q(db, "SELECT count(*) FROM citations")[0][0] == 0
-    assert q(db, "SELECT count(*) FROM citation_refs")[0][0] > len(CITES)
-    code, summary, err = crawl(db, mirror, "shanghai_gov", "jiangmen_kjj")
-    assert code == 0, err[-2000:]
-    assert citations_of(db) == CITES
-    assert set(documents_of(db)) == set(DOCS)
+    try:
+        code, summary, err = crawl(db, url, "bjx", "chinanews")
+        assert code == 0, err[-2000:]
+        assert q(db, "SELECT count(*) FROM citations")[0][0] == 0
+        assert q(db, "SELECT count(*) FROM citation_refs")[0][0] > len(CITES)
+        code, summary, err = crawl(db, url, "shanghai_gov", "jiangmen_kjj")
+        assert code == 0, err[-2000:]
+        assert citations_of(db) == CITES
+        assert documents_of(db) == documents_of_records()
+
+        sh6 = "https://www.shanghai.gov.cn/nw12344/20250114/a44cf6f6a717287dc9fd35a62d376665.html"
+        jm6 = "https://www.jiangmen.gov.cn/bmpd/jmskjj/zwgk/tzgg/content/post_3101234.html"
+        for page_url, old, new in ((sh6, '<td class="gkml-value">有效</td>', '<td class="gkml-value">失效</td>'),
+                                   (jm6, "江科〔2024〕12号</span>", "江科〔2024〕13号</span>")):
+            path = tree / B.url_to_path(page_url)
+            html = path.read_text("utf-8")
+            assert html.count(old) == 1
+            path.write_text(html.replace(old, new), "utf-8")
+        code, summary, err = crawl(db, url, "shanghai_gov", "jiangmen_kjj", extra=ALL_YOUNG)
+        assert code == 0, err[-2000:]
+    finally:
+        server.shutdown()
+    assert sum(s["updated"] for s in summary) == 0  # the texts did not change
+    want = documents_of_records()
+    want[sh6]["validity"] = "失效"
+    want[jm6]["doc_number"] = "江科〔2024〕13号"
+    assert documents_of(db) == want
+    assert citations_of(db) == {c for c in CITES if not (c[1] == jm6 and c[2] == "doc_number")}
+
+
+def documents_of_records() -> dict[str, dict]:
+    return {url: dict(doc, year=int((doc["written_at"] or doc["published_at"])[:4])) for url, doc in DOCS.items()}
 
 
 def test_reextract_backfills_documents_and_citations(archive_db, tmp_path):
