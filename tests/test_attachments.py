@@ -364,3 +364,26 @@ def test_extract_stage_fills_attachments_in_process():
     assert docx["kind"] == "docx" and bigram_f1(docx["text"], CHINESE) >= 0.98 and docx.get("reason") is None
     assert docx["sha1"] == hashlib.sha1(docx_bytes(CHINESE)).hexdigest()
     assert missing["text"] is None and missing["reason"] == "HTTP 404"
+
+
+def test_a_second_fetch_keeps_files_and_fills_the_missing_ones(crawled):
+    """Run last on the module's archive: the notice is fetched again (INCREMENTAL off) with the faults
+    changed: the file that was 404 is there now and is stored; a file stored before that now fails
+    is kept as it was."""
+    db, code, err, srv = crawled
+    before = {r["url"].rsplit("/", 1)[1]: r for r in _rows(db, "SELECT * FROM attachments WHERE url LIKE ?",
+                                                            ["%999001%"])}
+    page = "/" + B.url_to_path(HOST_ARTICLE["url"])
+    links = "".join(f'<p><a href="/{FAULT_DIR.split("/", 2)[2]}{name}">附件：{name}</a></p>' for name in FAULTS)
+    srv.set_faults({page: Fault("append", extra=f"<div>{links}</div>"),
+                    FAULT_DIR + "missing.pdf": Fault("body", body=pdf_bytes(CHINESE), content_type="application/pdf")})
+    code, summary, err = crawl(db, srv.url, "jiangmen_kjj",
+                               extra=("--set", "INCREMENTAL=False", "--set", "RETRY_TIMES=0"))
+    assert code == 0, err[-3000:]
+    after = {r["url"].rsplit("/", 1)[1]: r for r in _rows(db, "SELECT * FROM attachments WHERE url LIKE ?",
+                                                           ["%999001%"])}
+    assert after["missing.pdf"]["reason"] is None and bigram_f1(after["missing.pdf"]["text"], CHINESE) >= 0.98
+    assert decompress(after["missing.pdf"]["body"]) == pdf_bytes(CHINESE)
+    for name in ("garbage.pdf", "scan.pdf", "error.pdf"):  # now 404: the stored file and its reason stay
+        assert after[name]["body"] == before[name]["body"] and after[name]["reason"] == before[name]["reason"]
+    assert "HTTP 404" in after["huge.pdf"]["reason"]  # had no file: says why now
