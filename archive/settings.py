@@ -30,7 +30,7 @@ SETTINGS: list[Setting] = [
     # --- what a run fetches
     Setting("MAX_LIST_PAGES", 5,
             "List pages followed per start URL (stops earlier at a page without article links)."),
-    Setting("MAX_ATTACHMENTS", 10, "Attachments looked at per article."),
+    Setting("MAX_ATTACHMENTS", 10, "Attachments downloaded per article (the first ones the page links to)."),
     Setting("ATTACHMENT_MAX_BYTES", 50 * 1024 * 1024,
             "Largest attachment downloaded, in bytes: a larger one is cancelled, not downloaded, and recorded "
             "with its reason (0: no cap)."),
