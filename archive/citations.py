@@ -46,6 +46,20 @@ _QUOTES = str.maketrans({c: "" for c in "“”‘’\"'「」『』"})
 _INNER = str.maketrans({"〈": "《", "〉": "》", "<": "《", ">": "》"})  # a title inside a title: 《…〈…〉…》
 
 
+# the links of one side just stored (``?``: its article id), each an index lookup per key:
+# a document's keys against every article's references, an article's references against every
+# document's keys (tests/test_documents.py checks the query plans)
+_MATCH = """SELECT r.article_id, k.document_id, r.kind,
+                  min(CASE WHEN k.kind = 'title' THEN r.matched ELSE k.prefix || r.matched END)
+           FROM {first} JOIN {second} ON r.kind = k.kind AND r.key = k.key
+           WHERE {side} = ? AND r.article_id != k.document_id
+             AND (k.kind = 'title' OR substr(r.context, -length(k.prefix)) = k.prefix)
+           GROUP BY r.article_id, k.document_id, r.kind"""
+_INSERT = "INSERT OR IGNORE INTO citations (article_id, document_id, matched_by, matched) "
+LINK_DOCUMENT = _INSERT + _MATCH.format(first="document_keys k", second="citation_refs r", side="k.document_id")
+LINK_REFS = _INSERT + _MATCH.format(first="citation_refs r", second="document_keys k", side="r.article_id")
+
+
 def _digits(s: str) -> str:
     return unicodedata.normalize("NFKC", s)
 
@@ -148,14 +162,7 @@ def store_document(db, article_id: int, doc: dict | None, title: str | None = No
         db.execute("INSERT OR IGNORE INTO document_keys (document_id, kind, key, prefix) VALUES (?, ?, ?, ?)",
                    [article_id, kind, key, prefix])
     # the articles already stored that cite it
-    db.execute(
-        """INSERT OR IGNORE INTO citations (article_id, document_id, matched_by, matched)
-           SELECT r.article_id, k.document_id, r.kind,
-                  min(CASE WHEN k.kind = 'title' THEN r.matched ELSE k.prefix || r.matched END)
-           FROM document_keys k JOIN citation_refs r ON r.kind = k.kind AND r.key = k.key
-           WHERE k.document_id = ? AND r.article_id != k.document_id
-             AND (k.kind = 'title' OR substr(r.context, -length(k.prefix)) = k.prefix)
-           GROUP BY r.article_id, k.document_id, r.kind""", [article_id])
+    db.execute(LINK_DOCUMENT, [article_id])
     return True
 
 
@@ -178,14 +185,7 @@ def store_refs(db, article_id: int, title: str | None, text: str | None) -> int:
     for kind, key, context, matched in find_refs(title, text):
         db.execute("INSERT INTO citation_refs (article_id, kind, key, context, matched) VALUES (?, ?, ?, ?, ?)",
                    [article_id, kind, key, context, matched])
-    db.execute(
-        """INSERT OR IGNORE INTO citations (article_id, document_id, matched_by, matched)
-           SELECT r.article_id, k.document_id, r.kind,
-                  min(CASE WHEN k.kind = 'title' THEN r.matched ELSE k.prefix || r.matched END)
-           FROM citation_refs r JOIN document_keys k ON k.kind = r.kind AND k.key = r.key
-           WHERE r.article_id = ? AND k.document_id != r.article_id
-             AND (k.kind = 'title' OR substr(r.context, -length(k.prefix)) = k.prefix)
-           GROUP BY r.article_id, k.document_id, r.kind""", [article_id])
+    db.execute(LINK_REFS, [article_id])
     return db.execute("SELECT count(DISTINCT document_id) FROM citations WHERE article_id = ?",
                       [article_id]).fetchone()[0]
 

@@ -310,3 +310,13 @@ def test_document_values_are_escaped(served):
     assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     listing = _get(url + "/archive/documents")
     assert HOSTILE not in listing
+
+
+def test_linking_looks_keys_up_in_indexes(lib_db):
+    """Linking one article costs index lookups, never a scan of either side's table."""
+    for sql, first, second in ((citations.LINK_DOCUMENT, "sqlite_autoindex_document_keys_1", "idx_citation_refs_key"),
+                               (citations.LINK_REFS, "idx_citation_refs_article", "idx_document_keys_key")):
+        steps = [r[-1] for r in lib_db.execute("EXPLAIN QUERY PLAN " + sql, [1])]
+        lookups = [s for s in steps if s.startswith(("SEARCH", "SCAN"))]
+        assert len(lookups) == 2 and all(s.startswith("SEARCH") for s in lookups), steps
+        assert first in lookups[0] and second in lookups[1], steps
