@@ -16,8 +16,11 @@ nothing written), so it never disturbs a running scheduler.
 After a crawl ends the scheduler reads its outcome from the ``crawl_runs`` row
 the crawl wrote (status, counts, error summary): an ``ok`` run is logged in one
 INFO line; a ``partial``, ``failed`` or ``blocked`` run at WARNING with its error
-summary and the first error lines of the crawl's log; a crawl killed, or ended
-without completing its row, at ERROR.
+summary and the first error lines of the crawl's log (one line each, no
+traceback); an ``interrupted`` run (a crawl stopped by SIGTERM) at WARNING; a
+crawl killed, or ended without completing its row, at ERROR. ``--on-failure CMD``
+runs a shell command on a failed run (:class:`Alert`: the site, its status and
+its errors in environment variables, a time limit).
 
 Only one scheduler may run per archive: a second one refuses with a message.
 SIGTERM and SIGINT stop it cleanly: no new crawl starts, a running crawl is
@@ -27,13 +30,14 @@ transaction) and is waited for.
 A crawl never outlives its scheduler: each runs in a process group of its
 own, which is sent SIGTERM when the scheduler stops, and on Linux asks the
 kernel for SIGTERM should the scheduler die without stopping (SIGKILL, a
-crash). And crawls of one site never overlap: a crawl holds the site's lock
-file (``archive.db.crawl-SITE.lock``, with its pid) for as long as it runs,
-even past a scheduler that died; a scheduler that finds it held skips that
-run with a log line and tries again at the next one.
+crash). And crawls of one site never overlap, whoever started them: every crawl
+holds the site's lock file (``archive.db.crawl-SITE.lock``, with its pid;
+``crawler/locks.py``) for as long as it runs, even past a scheduler that died; a
+scheduler that finds it held (or whose crawl was refused it) skips that run with
+a log line and tries again at the next one.
 
     python scheduler.py [--db archive.db] [--interval SITE=30m ...] [--config FILE]
-                        [--mirror URL] [--list] [--once] [SITE ...]
+                        [--mirror URL] [--on-failure CMD] [--list] [--once] [SITE ...]
 """
 from __future__ import annotations
 
@@ -55,6 +59,8 @@ import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from crawler import locks
 
 log = logging.getLogger("scheduler")
 
@@ -243,29 +249,7 @@ def describe_last(run: LastRun | None) -> str:
 
 # ------------------------------------------------------------------------ the job
 
-SKIPPED = 75  # exit status of a run skipped because a crawl of the site is still running (EX_TEMPFAIL)
-
-
-def site_lock_path(db_path: str | Path, site: str) -> Path:
-    return Path(f"{db_path}.crawl-{site}.lock")
-
-
-def lock_site(db_path: str | Path, site: str):
-    """The site's crawl lock, held (open file); None when a running crawl holds it."""
-    handle = open(site_lock_path(db_path, site), "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
-
-
-def _lock_holder(db_path: str | Path, site: str) -> str:
-    try:
-        return site_lock_path(db_path, site).read_text().strip() or "unknown"
-    except OSError:
-        return "unknown"
+SKIPPED = locks.SKIPPED  # exit status of a run skipped because a crawl of the site is still running
 
 
 _PR_SET_PDEATHSIG = 1
@@ -377,39 +361,35 @@ def report_run(site: str, code: int, run: dict | None, stderr: str) -> int:
         log.warning("crawl %s: extraction degraded: %s; e.g. %s", site,
                     clean(run.get("quality_problems") or "", one_line=True), clean(examples, one_line=True))
     if status in ("ok", "partial") and code != 0 or bad and code == 0:
-        log.error("crawl %s: exit %s does not agree with its recorded status %s", site, code, status)
+        log.error("crawl %s: exit %s does not agree with its recorded status %s%s", site, code, status, lines)
         return code or 1
     return code if bad else (0 if status in ("ok", "partial") else 1)
 
 
-def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[str] | None = None) -> int:
+def _skipped(site: str, db_path: str | Path) -> int:
+    log.warning("crawl %s: skipped, a crawl of this site is still running (pid %s, lock %s)",
+                site, locks.holder(db_path, site), locks.site_lock_path(db_path, site))
+    return SKIPPED
+
+
+def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[str] | None = None,
+               on_failure: "Alert | None" = None) -> int:
     """One refresh of one site, in a subprocess; logs its outcome from ``crawl_runs`` and returns
     0 (ok, partial), non-zero (failed, blocked, killed, no run recorded) or SKIPPED (a crawl of the
-    site is still running)."""
+    site is still running). A failed run (not one this scheduler's own stop interrupted) runs
+    *on_failure*."""
     if _stopping.is_set():
         return 0
-    lock = lock_site(db_path, site)
-    if lock is None:
-        log.warning("crawl %s: skipped, a crawl of this site is still running (pid %s, lock %s)",
-                    site, _lock_holder(db_path, site), site_lock_path(db_path, site))
-        return SKIPPED
+    if locks.is_held(db_path, site):  # the crawl itself takes the lock (crawler/locks.py); no process to start
+        return _skipped(site, db_path)
     cmd = [sys.executable, "-m", "archive.faces.cli", "crawl", site, "--db", str(db_path)]
     if mirror:
         cmd += ["--mirror", mirror]
     cmd += list(extra or [])
-    try:
-        before = latest_run_id(db_path)
-        log.info("crawl %s: starting", site)
-        # The child inherits the locked file (pass_fds): the lock lasts as long as the crawl.
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True, pass_fds=(lock.fileno(),),
-                                preexec_fn=_die_with(os.getpid()))
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(proc.pid))
-        lock.flush()
-    finally:
-        lock.close()
+    before = latest_run_id(db_path)
+    log.info("crawl %s: starting", site)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=_die_with(os.getpid()))
     with _children_lock:
         _children.add(proc)
     try:
@@ -419,13 +399,77 @@ def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[s
             _children.discard(proc)
     if out.strip():
         log.debug("crawl %s:\n%s", site, out.rstrip())
-    return report_run(site, proc.returncode, run_written(db_path, site, before), err)
+    if proc.returncode == SKIPPED:  # another crawl took the site's lock first
+        return _skipped(site, db_path)
+    run = run_written(db_path, site, before)
+    code = report_run(site, proc.returncode, run, err)
+    if code and on_failure is not None and not _stopping.is_set():
+        on_failure.run(site, db_path, proc.returncode, run, err)
+    return code
+
+
+# ------------------------------------------------------------------- alerting
+
+@dataclass
+class Alert:
+    """``--on-failure CMD``: a shell command run when a site's crawl fails (failed, blocked,
+    interrupted, killed, or no run recorded), with what went wrong in its environment:
+
+    ``ARCHIVE_SITE`` (bjx), ``ARCHIVE_STATUS`` (failed, blocked, interrupted, killed, unrecorded),
+    ``ARCHIVE_ERRORS`` (the run's error summary, then the first error lines of the crawl's log, one
+    a line), ``ARCHIVE_EXIT`` (the crawl's exit status), ``ARCHIVE_RUN_ID`` (its ``crawl_runs`` id,
+    empty when none) and ``ARCHIVE_DB``. It may run *timeout* seconds, then it is killed; its
+    failure is logged, never the scheduler's."""
+    command: str
+    timeout: float = 60.0
+
+    def environment(self, site, db_path, code, run, stderr) -> dict[str, str]:
+        from archive.termsafe import clean
+
+        if code < 0:
+            status = "killed"
+        elif run is None or run["ended_at"] is None:
+            status = "unrecorded"
+        else:
+            status = run["status"]
+        errors = [clean(run["error_summary"], one_line=True)] if run and run.get("error_summary") else []
+        errors += first_error_lines(stderr)
+        return {"ARCHIVE_SITE": site, "ARCHIVE_STATUS": status, "ARCHIVE_ERRORS": "\n".join(errors),
+                "ARCHIVE_EXIT": str(code), "ARCHIVE_RUN_ID": str(run["id"]) if run else "",
+                "ARCHIVE_DB": str(db_path)}
+
+    def run(self, site, db_path, code, run, stderr) -> int | None:
+        """Run the command; its exit status (None when it was killed at its time limit or could not start)."""
+        env = self.environment(site, db_path, code, run, stderr)
+        try:
+            proc = subprocess.Popen(self.command, shell=True, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    errors="replace", start_new_session=True)
+        except OSError as exc:
+            log.error("crawl %s: --on-failure could not start: %s", site, exc)
+            return None
+        try:
+            out, _ = proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.communicate()
+            log.error("crawl %s: --on-failure killed after %s (its time limit)", site, format_seconds(self.timeout))
+            return None
+        if proc.returncode:
+            tail = " | ".join(line for line in out.strip().splitlines()[-3:])
+            log.error("crawl %s: --on-failure exited %s%s", site, proc.returncode, f": {tail}" if tail else "")
+        else:
+            log.info("crawl %s: --on-failure ran (%s %s)", site, env["ARCHIVE_STATUS"], site)
+        return proc.returncode
 
 
 # ----------------------------------------------------------------- the scheduler
 
 def add_jobs(scheduler, intervals: dict[str, float], plan: dict[str, tuple[datetime, bool]],
-             db_path: str, mirror: str | None, extra=None) -> None:
+             db_path: str, mirror: str | None, extra=None, on_failure: Alert | None = None) -> None:
     """One interval job per site, its first run as planned (``plan_first_runs``)."""
     from apscheduler.triggers.interval import IntervalTrigger
 
@@ -435,7 +479,7 @@ def add_jobs(scheduler, intervals: dict[str, float], plan: dict[str, tuple[datet
             crawl_site,
             trigger=IntervalTrigger(seconds=seconds, start_date=first, timezone=timezone.utc),
             next_run_time=first,  # as planned, even if a moment past by the time the scheduler starts
-            args=[site, str(db_path), mirror, list(extra or [])],
+            args=[site, str(db_path), mirror, list(extra or []), on_failure],
             id=f"crawl-{site}",
             name=f"crawl {site} every {format_seconds(seconds)}",
             coalesce=True,
@@ -481,7 +525,7 @@ def stop_children(sig=signal.SIGTERM) -> None:
                     pass
 
 
-def run(db_path, intervals, mirror=None, extra=None) -> None:
+def run(db_path, intervals, mirror=None, extra=None, on_failure: Alert | None = None) -> None:
     """Run the scheduler until SIGTERM/SIGINT."""
     lock = lock_archive(db_path)
     try:
@@ -494,7 +538,9 @@ def run(db_path, intervals, mirror=None, extra=None) -> None:
         scheduler = BlockingScheduler(jobstores={"default": MemoryJobStore()}, timezone=timezone.utc)
         runs = last_runs(db_path)
         plan = plan_first_runs(intervals, runs, datetime.now(timezone.utc))
-        add_jobs(scheduler, intervals, plan, db_path, mirror, extra)
+        add_jobs(scheduler, intervals, plan, db_path, mirror, extra, on_failure)
+        if on_failure is not None:
+            log.info("on failure: runs %r (time limit %s)", on_failure.command, format_seconds(on_failure.timeout))
         for site, seconds in intervals.items():
             first, overdue = plan[site]
             log.info("job crawl-%s: every %s; last run %s; next run %s%s", site, format_seconds(seconds),
@@ -517,11 +563,11 @@ def run(db_path, intervals, mirror=None, extra=None) -> None:
     log.info("scheduler stopped")
 
 
-def run_once(intervals, db_path, mirror=None, extra=None) -> int:
+def run_once(intervals, db_path, mirror=None, extra=None, on_failure: Alert | None = None) -> int:
     """Every site once, one after another; returns 1 when any site failed."""
     status = 0
     for site in intervals:
-        status |= 1 if crawl_site(site, db_path, mirror, extra) else 0
+        status |= 1 if crawl_site(site, db_path, mirror, extra, on_failure) else 0
     return status
 
 
@@ -559,6 +605,12 @@ def main(argv=None) -> int:
     parser.add_argument("--list", action="store_true",
                         help="print each site's interval, last run and next run (reads only), then exit")
     parser.add_argument("--once", action="store_true", help="crawl every site once, then exit")
+    parser.add_argument("--on-failure", metavar="CMD",
+                        help="shell command run when a site's crawl fails, blocked or interrupted included "
+                             "(environment: ARCHIVE_SITE, ARCHIVE_STATUS, ARCHIVE_ERRORS, ARCHIVE_EXIT, "
+                             "ARCHIVE_RUN_ID, ARCHIVE_DB); e.g. a curl to a webhook")
+    parser.add_argument("--on-failure-timeout", metavar="DURATION", default="60s",
+                        help="time limit of the --on-failure command (default 60s), then it is killed")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -577,12 +629,19 @@ def main(argv=None) -> int:
         for item in args.set:
             if "=" not in item:
                 raise BadInput(f"--set wants NAME=VALUE, got {item!r}")
+        if args.on_failure is not None and not args.on_failure.strip():
+            raise BadInput("--on-failure wants a command (e.g. 'curl -fsS -d \"$ARCHIVE_SITE\" URL')")
+        try:
+            alert_timeout = parse_duration(args.on_failure_timeout)
+        except BadInput as exc:
+            raise BadInput(f"--on-failure-timeout: {exc}") from None
         config = read_config(args.config) if args.config else None
         intervals = resolve_intervals(args.sites, overrides, config)
     except BadInput as exc:
         print(f"scheduler.py: error: {exc}", file=sys.stderr)
         return 2
     extra = [x for s in args.set for x in ("--set", s)]
+    on_failure = Alert(args.on_failure, alert_timeout) if args.on_failure else None
 
     if args.list:
         if not Path(args.db).is_file():
@@ -590,9 +649,9 @@ def main(argv=None) -> int:
         print(list_plan(args.db, intervals))
         return 0
     if args.once:
-        return run_once(intervals, args.db, args.mirror, extra)
+        return run_once(intervals, args.db, args.mirror, extra, on_failure)
     try:
-        run(args.db, intervals, args.mirror, extra)
+        run(args.db, intervals, args.mirror, extra, on_failure)
     except AlreadyRunning as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ class SiteResult:
     blocked: int = 0
     errors: int = 0
     pages_fetched: int = 0
-    status: str = "ok"  # ok, partial, blocked, failed
+    status: str = "ok"  # ok, partial, blocked, failed, interrupted; skipped: another crawl of the site ran
     reason: str = ""
     degraded: list = field(default_factory=list)  # measures of extraction quality that dropped (archive/quality.py)
 
@@ -65,6 +65,9 @@ def summarise(site: str, stats: dict, db, since: str, finish_reason: str | None 
     finish = finish_reason or stats.get("finish_reason", "finished")
     if stats.get(statkeys.STORE_ERROR):
         res.status, res.reason = "failed", f"archive write failed: {stats[statkeys.STORE_ERROR]}"
+    elif finish == "shutdown":  # Ctrl-C or SIGTERM: what was stored stays, the next run goes on from it
+        by = stats.get(statkeys.STOP_SIGNAL)
+        res.status, res.reason = "interrupted", f"interrupted by {by}" if by else "interrupted (shut down)"
     elif got == 0 and (res.blocked or res.errors):
         top = top_failures(db, site, since, 1)
         why = f"{top[0][0]} ({top[0][1]} URL{'s' if top[0][1] > 1 else ''})" if top else "every request failed"

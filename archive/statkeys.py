@@ -34,6 +34,7 @@ WALKS_OPEN = "archive/walks_open"  # list walks left open at the end of a run
 
 # the run's outcome (archive.runs.SiteResult.as_dict()), computed once by crawler.runlog.RunLog
 OUTCOME = "archive/outcome"
+STOP_SIGNAL = "archive/stop_signal"  # SIGINT or SIGTERM: the signal that stopped the crawl (status interrupted)
 
 # the near-duplicate stage
 NEAR_DUPLICATE = "archive/near_duplicate"

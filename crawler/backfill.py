@@ -20,6 +20,7 @@ from scrapy import signals
 from archive import statkeys
 from archive.db import now_iso, transaction
 from archive.settings import value as setting
+from crawler import locks
 from crawler.archive import crawl_archive
 from crawler.failures import PERMANENT_KINDS
 
@@ -50,6 +51,8 @@ class ListWalks:
         return ext
 
     def spider_opened(self, spider):
+        if locks.refused(self.crawler.stats.get_stats()):
+            return  # another crawl of the site runs (crawler/locks.py): its walks are its own
         db = self.archive.db
         ensure_table(db)
         spider.walk_complete = {row["start_url"]: bool(row["complete"]) for row in db.query(

@@ -22,8 +22,9 @@ from scrapy.exceptions import NotConfigured
 
 from archive import quality, statkeys
 from archive.db import now_iso, transaction
-from archive.runs import summarise
+from archive.runs import SiteResult, summarise
 from archive.settings import value as setting
+from crawler import locks
 from crawler.archive import crawl_archive
 from crawler.items import ArticleItem
 
@@ -58,6 +59,8 @@ class RunLog:
 
     def spider_opened(self, spider):
         self.started = now_iso()
+        if locks.refused(self.crawler.stats.get_stats()):
+            return  # another crawl of the site runs: its row stays the site's latest, untouched
         db = self.archive.db
         with transaction(db):
             # a run of this site still marked running was killed before it could finish
@@ -70,6 +73,12 @@ class RunLog:
         """The run's outcome, computed here once: kept in the crawl's stats (``statkeys.OUTCOME``,
         for the runner in this process) and written to the run's ``crawl_runs`` row (for the
         scheduler, ``archive stats`` and the next run)."""
+        stats = self.crawler.stats.get_stats()
+        if (pid := locks.refused(stats)) is not None:  # refused (crawler/locks.py): no row, no quality
+            res = SiteResult(spider.name, status=locks.STATUS,
+                             reason=f"another crawl of this site is running (pid {pid}); skipped")
+            self.crawler.stats.set_value(statkeys.OUTCOME, res.as_dict())
+            return
         db = self.archive.db
         try:
             res = summarise(spider.name, self.crawler.stats.get_stats(), db, self.started or now_iso(), reason)

@@ -50,6 +50,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.retry.RetryAfterMiddleware": 550,
     "crawler.redirects.RedirectGuardMiddleware": 610,  # before Scrapy's RedirectMiddleware (600)
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.locks.SiteLock": 10,  # one crawl per site at a time: a crawl whose site is locked sends nothing
+}
 # REDIS_URL set: a worker of a distributed crawl (shared frontier, items to Redis): crawler/frontier.py
 ADDONS = {"crawler.frontier.Frontier": 0}
 EXTENSIONS = {

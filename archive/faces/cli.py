@@ -183,16 +183,33 @@ def cli(ctx, sites_dir):
 @click.option("--redis", "redis_url", metavar="URL",
               help="Be one worker of a distributed crawl: share the frontier in Redis (redis://HOST:PORT) and "
                    "hand finished items to `archive ingest` through it.")
-def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill, redis_url=None):
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print only problems (a site not ok), no summary; the exit status tells the rest.")
+@click.option("--verbose", "-v", is_flag=True, help="Print Scrapy's whole log (LOG_LEVEL, INFO by default).")
+@click.option("--log-file", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Append the whole log (LOG_LEVEL, with tracebacks) to PATH, whatever is printed.")
+def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill, redis_url=None,
+          quiet=False, verbose=False, log_file=None):
     """Crawl SITES (all when none given) into the archive.
 
-    Prints, per site, the articles new / duplicate / known (already archived,
-    not fetched again) / blocked / errors. Exits with status 1 and one line per
-    site when a site gave nothing because it was unreachable or blocked; what
-    the other sites gave is stored all the same.
-    """
-    from archive.faces.crawl import format_summary, run_crawl
+    While it runs: on a terminal a live line per site (pages, articles, errors,
+    rate); elsewhere one line per site when it ends; Scrapy's own log from
+    WARNING up, an expected failure (DNS, refused, HTTP error) in one line.
+    Then, per site, the articles new / duplicate / known (already archived,
+    not fetched again) / blocked / errors.
 
+    Exit status: 0 when every site is ok or partial; 1, with one line per
+    site, when a site gave nothing because it was unreachable or blocked (what
+    the other sites gave is stored all the same); 75 when a site was skipped
+    because another crawl of it is running; 130 / 143 when stopped by Ctrl-C /
+    SIGTERM (the run is recorded as interrupted; the next run goes on).
+    """
+    from archive.faces.crawl import exit_status, format_summary, problem_lines, run_crawl
+
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose do not go together; choose one")
+    if log_file and not Path(log_file).resolve().parent.is_dir():
+        raise click.BadParameter(f"no folder to write {log_file} in; create it first", param_hint="--log-file")
     extra = _settings_option(settings)
     if max_pages:
         extra["MAX_LIST_PAGES"] = max_pages
@@ -200,11 +217,19 @@ def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill, redis_
         extra["BACKFILL"] = True
     if redis_url:
         extra["REDIS_URL"] = _redis_url(redis_url)
+    loudness = "quiet" if quiet else "verbose" if verbose else "normal"
     try:
-        results = run_crawl(sites, db_path=db_path, mirror=mirror, extra_settings=extra)
+        results = run_crawl(sites, db_path=db_path, mirror=mirror, extra_settings=extra,
+                            loudness=loudness, log_file=log_file)
     except ValueError as exc:
         raise click.UsageError(str(exc))
-    _report(results, as_json)
+    if as_json:
+        click.echo(termsafe.json_dumps([r.as_dict() for r in results], indent=2))
+    elif not quiet:
+        click.echo(termsafe.clean(format_summary(results)))
+    for line in problem_lines(results, loudness):
+        click.echo(termsafe.clean(line, one_line=True), err=True)
+    sys.exit(exit_status(results))
 
 
 def _report(results, as_json: bool, footer: str = "") -> None:

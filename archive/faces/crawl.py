@@ -42,8 +42,68 @@ def site_for_url(url: str):
     return None
 
 
-def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=None) -> list[SiteResult]:
-    """Crawl *sites* (all when empty) into *db_path*; returns one result per site."""
+class _Process(CrawlerProcess):
+    """Scrapy's process, noting in each crawl's stats the signal (Ctrl-C, SIGTERM) that stops it:
+    the run is then recorded as ``interrupted`` (``archive.runs.summarise``)."""
+
+    stop_signal: int | None = None
+
+    def _signal_shutdown(self, signum, frame):
+        import signal
+
+        self.stop_signal = signum
+        for crawler in self.crawlers:
+            try:
+                crawler.stats.set_value(statkeys.STOP_SIGNAL, signal.Signals(signum).name)
+            except Exception:  # noqa: BLE001 - a crawler not started has no stats yet
+                pass
+        super()._signal_shutdown(signum, frame)
+
+
+LOUDNESS = ("quiet", "normal", "verbose")
+
+
+def _console_logging(settings: Settings, loudness: str, log_file, board) -> list:
+    """Scrapy's log: on the console at WARNING (one line per expected failure, no traceback),
+    everything at ``LOG_LEVEL`` with ``verbose``, only CRITICAL with ``quiet``; in full
+    (``LOG_LEVEL``, default INFO, with tracebacks) to *log_file*. Returns the handlers installed."""
+    import logging
+    import sys
+
+    from crawler.progress import DATE_FORMAT, LOG_FORMAT, ConsoleHandler
+
+    full = logging.getLevelName(str(settings.get("LOG_LEVEL") or "INFO").upper())
+    full = full if isinstance(full, int) else logging.INFO
+    console_level = {"quiet": logging.CRITICAL, "normal": logging.WARNING, "verbose": full}[loudness]
+    handlers = [ConsoleHandler(sys.stderr, console_level, board if board.live else None,
+                               tracebacks=loudness == "verbose")]
+    if log_file:
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setLevel(full)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
+        handlers.append(handler)
+    root = logging.getLogger()
+    root.setLevel(min(h.level for h in handlers))
+    for handler in handlers:
+        root.addHandler(handler)
+    return handlers
+
+
+def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=None,
+              loudness: str = "normal", log_file=None) -> list[SiteResult]:
+    """Crawl *sites* (all when empty) into *db_path*; returns one result per site.
+
+    *loudness*: ``normal`` shows a live progress line per site on a terminal and one
+    summary line per site elsewhere, and Scrapy's records from WARNING up; ``quiet``
+    nothing; ``verbose`` Scrapy's whole log (``LOG_LEVEL``). *log_file* gets the whole
+    log whatever the loudness. A site whose crawl is already running elsewhere is
+    refused (``crawler/locks.py``): its result's status is ``skipped``."""
+    import logging
+
+    from crawler.progress import Board
+
+    if loudness not in LOUDNESS:
+        raise ValueError(f"loudness: one of {', '.join(LOUDNESS)}, not {loudness!r}")
     settings = project_settings(ARCHIVE_DB=str(db_path), MIRROR_URL=mirror, **(extra_settings or {}))
     spiders = site_spiders(settings)
     names = list(sites) if sites else list(spiders)
@@ -52,16 +112,24 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
         raise ValueError(f"unknown site(s): {', '.join(unknown)}; known: {', '.join(spiders)}")
     archive = Archive(db_path).open()  # create and migrate the file once, before the spiders open it
     since = now_iso()
-    process = CrawlerProcess(settings)
-    crawlers = []
-    for name in names:
-        crawler = process.create_crawler(spiders[name])
-        crawlers.append((name, crawler))
-        process.crawl(crawler)
-    process.start()
+    board = Board(quiet=loudness == "quiet", live=None if loudness == "normal" else False)
+    handlers = _console_logging(settings, loudness, log_file, board)
     try:
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # the handlers are ours
+        process = _Process(settings)
+        crawlers = []
+        for name in names:
+            crawler = process.create_crawler(spiders[name])
+            crawlers.append((name, crawler))
+            board.watch(name, crawler)
+            process.crawl(crawler)
+        process.start()
+        board.finish()
         return [outcome(name, crawler, archive, since) for name, crawler in crawlers]
     finally:
+        for handler in handlers:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
         archive.close()
 
 
@@ -85,3 +153,36 @@ def format_summary(results: list[SiteResult]) -> str:
             setattr(total, f, getattr(total, f) + getattr(r, f))
     lines.append(f"{'total':<14}" + "".join(f"{getattr(total, f):>10}" for f in fields))
     return "\n".join(lines)
+
+
+def problem_lines(results: list[SiteResult], loudness: str = "normal") -> list[str]:
+    """The lines printed after the summary (to stderr): a site that failed, was blocked or
+    interrupted; with ``quiet`` (which prints nothing else) also a partial, skipped or degraded one."""
+    shown = ("failed", "blocked", "interrupted")
+    lines = []
+    for r in results:
+        if r.status in shown or loudness == "quiet" and r.status != "ok":
+            lines.append(f"{r.site}: {r.reason or r.status}" if r.status in shown or r.status == "skipped"
+                         else f"{r.site}: {r.status}: {r.reason}")
+        elif loudness == "quiet" and r.degraded:
+            lines.append(f"{r.site}: extraction degraded: {', '.join(map(str, r.degraded))}")
+    return lines
+
+
+def exit_status(results: list[SiteResult]) -> int:
+    """130 (SIGINT) or 143 (SIGTERM) when the crawl was interrupted; 1 when a site failed or was
+    blocked; ``crawler.locks.SKIPPED`` (75) when a site was refused because another crawl of it
+    runs; else 0 (a ``partial`` site too)."""
+    import signal
+
+    from crawler.locks import SKIPPED
+
+    statuses = {r.status for r in results}
+    if "interrupted" in statuses:
+        for name in ("SIGINT", "SIGTERM"):
+            if any(r.status == "interrupted" and name in r.reason for r in results):
+                return 128 + getattr(signal, name)
+        return 1
+    if statuses & {"failed", "blocked"}:
+        return 1
+    return SKIPPED if "skipped" in statuses else 0
