@@ -312,6 +312,7 @@ def test_a_word_only_in_an_attachment_is_found_with_the_attachment(crawled):
     proc = run_archive("search", "--db", db, "星火积分")
     assert proc.returncode == 0, proc.stderr
     assert att["url"] in proc.stdout and record["url"] in proc.stdout and "附件2" in proc.stdout
+    assert proc.stdout.splitlines()[-2:] == ["1 hit in attachments (all shown)", "no hits in articles"]
     as_json = json.loads(run_archive("search", "--db", db, "--json", "数据沙箱").stdout)
     assert [h["attachment"]["url"] for h in as_json if h.get("attachment")] == [
         a["url"] for _, a in WITH_TEXT if "数据沙箱" in a["text"]]

@@ -527,8 +527,8 @@ def search_cmd(query, db_path, site, since, until, originals, limit, as_json):
         shown = f"showing {len(in_files)}" if len(in_files) < found else "all shown"
         click.echo(f"{found} hit{'s' if found != 1 else ''} in attachments ({shown})")
     shown = f"showing {len(results)}" if len(results) < hits else "all shown"
-    click.echo(f"{hits} hit{'s' if hits != 1 else ''} ({shown})" if hits else "no results",
-               err=not hits and not in_files)
+    click.echo(f"{hits} hit{'s' if hits != 1 else ''} ({shown})" if hits
+               else "no hits in articles" if in_files else "no results", err=not hits and not in_files)
 
 
 @cli.command(name="export")
