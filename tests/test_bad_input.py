@@ -167,7 +167,9 @@ BAD = [
     (["extract", "{tmp}/empty.html"], "is empty", []),
     (["extract", "{tmp}/blob.html"], "is binary", []),
     (["extract", "{tmp}/nothere.html"], "does not exist", ["nothere.html"]),
-    (["sites", "check", "nosuch"], "no site 'nosuch'", []),
+    (["sites", "check", "nosuch"], "no site 'nosuch'; known sites: ", []),
+    (["sites", "check", "zgm", "--mirror", "notaurl"], "--mirror", []),
+    (["--sites", "{tmp}/nosuchdir", "sites"], "--sites", ["nosuchdir"]),
     (["crawl", "--db", "{tmp}/a.db", "--set", "NOEQUALS"], "NAME=VALUE", ["a.db"]),
     (["nosuchcommand"], "No such command", []),
 ]
@@ -189,7 +191,7 @@ def test_bad_argument_is_one_line_exit_2_and_writes_nothing(argv, fragment, abse
     _files(tmp_path)
     before = sorted(p.name for p in tmp_path.iterdir())
     args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-    if "--db" not in args and args[0] not in ("extract", "sites", "mirror", "nosuchcommand"):
+    if "--db" not in args and args[0] not in ("extract", "sites", "--sites", "mirror", "nosuchcommand"):
         args += ["--db", str(archive_file)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, (result.output, result.exception)

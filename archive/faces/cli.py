@@ -84,6 +84,22 @@ def _date_arg(value: str | None, hint: str, *, utc: bool = False) -> str | None:
     return when.isoformat()
 
 
+def _mirror_url(url: str | None) -> None:
+    """--mirror URL: http(s)://HOST[:PORT][/PATH], else exit 2."""
+    if url is None:
+        return
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise click.BadParameter(f"{url!r}: {exc}; give http://HOST:PORT", param_hint="--mirror")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{url!r} is not a URL; give http://HOST:PORT (e.g. from `archive mirror`)",
+                                 param_hint="--mirror")
+
+
 def _output_path(output: str | None, hint: str = "--output") -> None:
     """A file to write: its folder must exist and it must not be a folder (checked before anything is written)."""
     if output is None or output == "-":
@@ -127,6 +143,14 @@ class _Cli(click.Group):
     """Every usage error (a bad argument or option, a missing or unreadable archive) is one line
     on stderr and exit status 2, never a traceback or a usage screen."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:  # the group's own options (--sites)
+            click.echo(termsafe.clean(f"Error: {exc.format_message()} (see `{info_name} --help`)", one_line=True),
+                       err=True)
+            sys.exit(2)
+
     def invoke(self, ctx):
         from archive.db import ArchiveOpenError
         from crawler.registry import SiteFileError
@@ -147,7 +171,7 @@ class _Cli(click.Group):
 
 @click.group(cls=_Cli)
 @click.version_option(package_name="cn-news-archive")
-@click.option("--sites", "sites_dir", type=click.Path(), default=None,
+@click.option("--sites", "sites_dir", type=click.Path(exists=True), default=None,
               help="Directory of declarative site files (*.toml), or one such file, to use beside the "
                    "Python ones (default: the SITES_DIR setting, ./sites).")
 @click.pass_context
@@ -347,7 +371,9 @@ def sites_check(key, mirror, max_pages, as_json):
     from archive.faces.sitecheck import check_site, format_check
 
     if key not in site_spiders():
-        raise click.BadParameter(f"no site {key!r} (see `archive sites`)", param_hint="KEY")
+        raise click.BadParameter(f"no site {key!r}; known sites: {', '.join(sorted(site_spiders()))}",
+                                 param_hint="KEY")
+    _mirror_url(mirror)
     report = check_site(key, mirror=mirror, max_pages=max_pages)
     click.echo(termsafe.json_dumps(report, indent=2) if as_json else termsafe.clean(format_check(report)))
     if not report["articles"]:
