@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,12 +27,20 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(SPACE_RUN.sub("", text or "").encode("utf-8")).hexdigest()
 
 
-def compress(body: bytes) -> bytes:
-    return zlib.compress(body, 6)
+def compress(body: bytes, db=None, site: str | None = None) -> bytes:
+    """*body* compressed for storage (``raw_pages.body``, attachment files): zstandard, with the
+    newest dictionary of *site* when the archive *db* holds one (:mod:`archive.rawstore`)."""
+    from archive import rawstore
+
+    return rawstore.compress(body, db, site)
 
 
-def decompress(blob: bytes) -> bytes:
-    return zlib.decompress(blob)
+def decompress(blob: bytes, db=None) -> bytes:
+    """The bytes a stored blob holds, in any format ever written (zlib rows of older versions too);
+    a blob compressed with a site's dictionary needs its archive *db*."""
+    from archive import rawstore
+
+    return rawstore.decompress(blob, db)
 
 
 # Longest article text stored in ``articles.text`` (characters); the crawl

@@ -72,7 +72,7 @@ def last_fetch(db, article_id: int) -> list[tuple[bytes, str, str | None]]:
            WHERE r.article_id = ? AND r.page <= (SELECT pages FROM articles WHERE id = ?)
              AND r.id = (SELECT max(id) FROM raw_pages WHERE article_id = r.article_id AND page = r.page)
            ORDER BY r.page""", [article_id, article_id]).fetchall()
-    return [(decompress(body), url, charset_of(ctype)) for body, url, ctype in rows]
+    return [(decompress(body, db), url, charset_of(ctype)) for body, url, ctype in rows]
 
 
 _RULES: dict = {}

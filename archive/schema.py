@@ -409,6 +409,25 @@ def _m11_attachments(db: sqlite_utils.Database) -> None:
                f"SELECT id, {shadow_sql('name')}, {shadow_sql('text')} FROM attachments")
 
 
+def _m13_zstd_dicts(db: sqlite_utils.Database) -> None:
+    """Raw pages compressed with zstandard and per-site dictionaries (archive/rawstore.py): the
+    dictionaries, one row per site and version, never changed once written. Rows stored before
+    stay zlib and readable (each blob names its format in its first bytes)."""
+    db.execute(
+        """
+        CREATE TABLE zstd_dicts (
+            id INTEGER PRIMARY KEY,
+            site TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            created TEXT NOT NULL,
+            bytes BLOB NOT NULL,
+            sha1 TEXT NOT NULL,
+            pages INTEGER NOT NULL,
+            UNIQUE (site, version)
+        )"""
+    )
+
+
 # (version it brings the file to, function), in version order. Add at the end, never edit.
 MIGRATIONS: list[tuple[int, callable]] = [
     (1, _m1_core),
@@ -423,6 +442,7 @@ MIGRATIONS: list[tuple[int, callable]] = [
     (10, _m10_keywords_searched),
     (11, _m11_attachments),
     (12, _m12_documents_citations),
+    (13, _m13_zstd_dicts),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -69,7 +69,7 @@ def export_warc(db, fileobj, *, site: str | None = None, since: str | None = Non
     n = 0
     for (raw_id, article_id, url, page, fetched_at, status, ctype, etag, modified, body,
          site_, article_url, version) in _rows(db, site, since):
-        payload = decompress(body)
+        payload = decompress(body, db)
         headers = [("Content-Type", ctype or "application/octet-stream")]
         if etag:
             headers.append(("ETag", etag))

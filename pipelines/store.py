@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from scrapy import signals
 
-from archive import citations, statkeys
+from archive import citations, rawstore, statkeys
 from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, transaction
 from archive.extract import EXTRACTOR_VERSION
 from archive.settings import value as setting
@@ -145,6 +145,8 @@ def touch_article(db, article_id: int, item: ArticleItem | None, when: str) -> N
 
 
 def insert_pages(db, article_id: int, item: ArticleItem) -> None:
+    """The article's fetched pages, each compressed with its site's newest dictionary
+    (``archive.rawstore``; a site's dictionary is trained here once it has enough pages)."""
     for n, page in enumerate(item.pages, 1):
         db.execute(
             """INSERT INTO raw_pages (article_id, url, page, fetched_at, status, content_type, encoding,
@@ -152,8 +154,9 @@ def insert_pages(db, article_id: int, item: ArticleItem) -> None:
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [article_id, page.url, n, page.fetched_at, page.status, page.content_type,
              item.encoding if n == 1 else None, page.etag, page.last_modified, len(page.body),
-             hashlib.sha1(page.body).hexdigest(), compress(page.body)],
+             hashlib.sha1(page.body).hexdigest(), compress(page.body, db, item.site)],
         )
+    rawstore.stored(db, item.site, len(item.pages))
 
 
 def insert_attachments(db, article_id: int, item: ArticleItem, when: str,

@@ -151,7 +151,7 @@ def test_raw_pages_reextract_to_the_same_text(archived):
     from archive.faces.crawl import site_for_url
     from archive.extract import extract
 
-    again = extract(decompress(raw["body"]), art["url"], rules=site_for_url(art["url"]).selectors)
+    again = extract(decompress(raw["body"], sqlite3.connect(db)), art["url"], rules=site_for_url(art["url"]).selectors)
     assert lines(again["text"]) == lines(art["text"])
 
 

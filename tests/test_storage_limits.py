@@ -171,7 +171,7 @@ def test_store_pipeline_caps_text_and_keeps_the_page(tmp_path):
     length, full, digest, body = rows["long"]
     assert length <= 5000 and full == 12_000
     assert digest == text_hash(texts["long"])  # the hash is of the whole text
-    assert texts["long"] in decompress(body).decode("utf-8")  # the rest is in the raw page
+    assert texts["long"] in decompress(body, db).decode("utf-8")  # the rest is in the raw page
     assert rows["short"][:2] == (3000, None)
 
 

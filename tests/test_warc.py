@@ -5,11 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
-import zlib
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.db import decompress
 from archive.warc import warc_date
 from conftest import load_expected, run_archive
 
@@ -45,7 +45,6 @@ def test_every_raw_page_is_a_response_record_with_its_metadata(db, tmp_path):
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     raw = conn.execute("SELECT r.id, r.url, r.fetched_at, r.status, r.content_type, r.body, r.article_id, "
                        "a.site, r.page FROM raw_pages r JOIN articles a ON a.id = r.article_id ORDER BY r.id").fetchall()
-    conn.close()
     assert len(raw) >= len(EXPECTED)
     records = read(out)
     assert records[0][0] == "warcinfo"
@@ -53,7 +52,7 @@ def test_every_raw_page_is_a_response_record_with_its_metadata(db, tmp_path):
     ids = set()
     for (rid, url, fetched_at, status, ctype, body, article_id, site, page), resp, meta in zip(
             raw, records[1::2], records[2::2]):
-        payload = zlib.decompress(body)
+        payload = decompress(body, conn)
         _, h, code, http, content = resp
         assert h["WARC-Target-URI"] == url and h["WARC-Date"] == warc_date(fetched_at)
         assert h["WARC-Date"].endswith("Z") and len(h["WARC-Date"]) == 20

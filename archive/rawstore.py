@@ -1,0 +1,234 @@
+"""How stored bytes are compressed: raw pages (``raw_pages.body``) and attachment files.
+
+Every blob says how to read it, from its first bytes, so a read by id needs no other column
+and rows written by an older version stay readable without being rewritten:
+
+* ``0x78 …`` — zlib (everything stored before schema version 13);
+* ``28 B5 2F FD …`` — one zstandard frame, no dictionary (bytes without a site: attachments,
+  or a site that has no dictionary yet);
+* ``0xD1``, the dictionary's id (unsigned LEB128), then a zstandard frame compressed with
+  that dictionary: the row ``zstd_dicts.id``.
+
+Dictionaries are trained per site from that site's own stored pages (pages of one site share
+their template: header, navigation, footer, scripts), kept in the archive (``zstd_dicts``:
+``id, site, version, created, bytes, sha1, pages``) and never changed or deleted once
+written, so a page compressed with version 1 still reads after version 2 is trained.
+When: a site gets its first dictionary once it has ``TRAIN_AT`` stored pages, and a new
+version each time its page count has grown ``RETRAIN_GROWTH`` times since the last training
+(50, 500, 5,000 pages…: a template drifts, and more samples train a better dictionary);
+:func:`train` makes one when asked. Training reads the site's newest ``SAMPLE_PAGES`` pages.
+
+A read costs one lookup by primary key (``zstd_dicts.sha1``); the decompressor built from a
+dictionary is cached by that hash, in this process, for any archive file.
+"""
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import OrderedDict
+from datetime import datetime, timezone
+
+import zstandard
+
+LEVEL = 9                 # zstd level for new rows (about zlib 6's speed; smaller output)
+DICT_BYTES = 112_640      # size of a trained dictionary (zstd's default, 110 KiB)
+TRAIN_AT = 50             # a site's first dictionary, at this many stored pages
+RETRAIN_GROWTH = 10       # a new version once the site has this many times the pages of the last training
+SAMPLE_PAGES = 500        # newest pages of the site read to train
+CHECK_EVERY = 25          # pages stored (per site, per connection) between two looks at the counts
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+DICT_MARK = 0xD1
+_CACHE_SIZE = 64
+
+
+class CodecError(ValueError):
+    """A blob this program cannot read (unknown format, or a dictionary that is not in the archive)."""
+
+
+def _conn(db):
+    return getattr(db, "conn", db)
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _read_varint(blob: bytes, pos: int) -> tuple[int, int]:
+    n = shift = 0
+    while True:
+        if pos >= len(blob) or shift > 56:
+            raise CodecError("truncated dictionary id in a compressed blob")
+        byte = blob[pos]
+        n |= (byte & 0x7F) << shift
+        pos += 1
+        shift += 7
+        if not byte & 0x80:
+            return n, pos
+
+
+# ------------------------------------------------------------------ caches (by dictionary hash)
+
+_compressors: OrderedDict[tuple[str, int], zstandard.ZstdCompressor] = OrderedDict()
+_decompressors: OrderedDict[str, zstandard.ZstdDecompressor] = OrderedDict()
+_plain_c = zstandard.ZstdCompressor(level=LEVEL)
+_plain_d = zstandard.ZstdDecompressor()
+_stored_since_check: dict[tuple[int, str], int] = {}
+
+
+def _lru_get(cache: OrderedDict, key, make):
+    obj = cache.get(key)
+    if obj is None:
+        obj = cache[key] = make()
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return obj
+
+
+def _dict_bytes(conn, dict_id: int) -> bytes:
+    row = conn.execute("SELECT bytes FROM zstd_dicts WHERE id = ?", [dict_id]).fetchone()
+    if row is None:
+        raise CodecError(f"compressed with dictionary {dict_id}, which this archive does not hold")
+    return row[0]
+
+
+# ------------------------------------------------------------------ compress / decompress
+
+def latest_dict(db, site: str) -> tuple[int, str] | None:
+    """``(id, sha1)`` of the newest dictionary of *site*, or None."""
+    row = _conn(db).execute(
+        "SELECT id, sha1 FROM zstd_dicts WHERE site = ? ORDER BY version DESC LIMIT 1", [site]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def compress(body: bytes, db=None, site: str | None = None) -> bytes:
+    """*body* compressed for storage: with the newest dictionary of *site* when the archive *db*
+    has one, else plain zstandard (bytes without a site, e.g. attachments)."""
+    if db is not None and site:
+        found = latest_dict(db, site)
+        if found is not None:
+            dict_id, sha1 = found
+            conn = _conn(db)
+
+            def make():
+                data = zstandard.ZstdCompressionDict(_dict_bytes(conn, dict_id))
+                return zstandard.ZstdCompressor(level=LEVEL, dict_data=data, write_dict_id=False)
+
+            comp = _lru_get(_compressors, (sha1, LEVEL), make)
+            return bytes([DICT_MARK]) + _varint(dict_id) + comp.compress(body)
+    return _plain_c.compress(body)
+
+
+def decompress(blob: bytes, db=None) -> bytes:
+    """The bytes *blob* holds, whatever the format it was stored in (see the module docstring).
+    A blob compressed with a dictionary needs the archive it came from (*db*)."""
+    blob = bytes(blob)
+    if not blob:
+        raise CodecError("empty compressed blob")
+    first = blob[0]
+    if first == 0x78:
+        return zlib.decompress(blob)
+    if blob[:4] == ZSTD_MAGIC:
+        return _plain_d.decompress(blob)
+    if first == DICT_MARK:
+        dict_id, pos = _read_varint(blob, 1)
+        if db is None:
+            raise CodecError(f"compressed with dictionary {dict_id}: reading it needs its archive")
+        conn = _conn(db)
+        row = conn.execute("SELECT sha1 FROM zstd_dicts WHERE id = ?", [dict_id]).fetchone()
+        if row is None:
+            raise CodecError(f"compressed with dictionary {dict_id}, which this archive does not hold")
+
+        def make():
+            return zstandard.ZstdDecompressor(dict_data=zstandard.ZstdCompressionDict(_dict_bytes(conn, dict_id)))
+
+        return _lru_get(_decompressors, row[0], make).decompress(blob[pos:])
+    raise CodecError(f"unknown compressed format (first byte 0x{first:02x})")
+
+
+def codec(blob: bytes) -> str:
+    """``zlib``, ``zstd`` or ``zstd+dict:<id>``: how *blob* was stored (for statistics and tests)."""
+    blob = bytes(blob[:12])
+    if blob[:1] == b"\x78":
+        return "zlib"
+    if blob[:4] == ZSTD_MAGIC:
+        return "zstd"
+    if blob[:1] == bytes([DICT_MARK]):
+        return f"zstd+dict:{_read_varint(blob, 1)[0]}"
+    return "unknown"
+
+
+# ------------------------------------------------------------------ dictionaries
+
+def site_page_count(db, site: str) -> int:
+    return _conn(db).execute(
+        "SELECT count(*) FROM raw_pages r JOIN articles a ON a.id = r.article_id WHERE a.site = ?",
+        [site]).fetchone()[0]
+
+
+def make_dictionary(samples: list[bytes], size: int = DICT_BYTES) -> bytes:
+    """A zstd dictionary of at most *size* bytes trained on *samples* (pages of one site); when
+    training fails (too few or too small samples) the newest pages themselves, cut to *size*,
+    serve as a raw-content dictionary."""
+    samples = [s for s in samples if s]
+    total = sum(len(s) for s in samples)
+    size = max(4096, min(size, total // 4 or 4096))
+    try:
+        d = zstandard.train_dictionary(size, samples, k=1024, d=8, f=20, steps=4, level=LEVEL)
+        return d.as_bytes()
+    except zstandard.ZstdError:
+        return b"".join(samples)[-size:]
+
+
+def train(db, site: str, *, sample_pages: int = SAMPLE_PAGES) -> int | None:
+    """Train and store a new dictionary version for *site* from its newest stored pages;
+    returns its id, or None when the site has no stored page. The caller holds the transaction
+    (or none: then SQLite's own statement atomicity applies)."""
+    conn = _conn(db)
+    rows = conn.execute(
+        """SELECT r.body FROM raw_pages r JOIN articles a ON a.id = r.article_id
+           WHERE a.site = ? ORDER BY r.id DESC LIMIT ?""", [site, sample_pages]).fetchall()
+    if not rows:
+        return None
+    samples = [decompress(r[0], conn) for r in rows]
+    data = make_dictionary(samples)
+    version = conn.execute("SELECT coalesce(max(version), 0) + 1 FROM zstd_dicts WHERE site = ?",
+                           [site]).fetchone()[0]
+    cur = conn.execute(
+        "INSERT INTO zstd_dicts (site, version, created, bytes, sha1, pages) VALUES (?, ?, ?, ?, ?, ?)",
+        [site, version, datetime.now(timezone.utc).replace(microsecond=0).isoformat(), data,
+         hashlib.sha1(data).hexdigest(), site_page_count(conn, site)])
+    return cur.lastrowid
+
+
+def due(db, site: str) -> bool:
+    """Should *site* get a (new) dictionary now? (``TRAIN_AT``, ``RETRAIN_GROWTH``.)"""
+    conn = _conn(db)
+    pages = site_page_count(conn, site)
+    row = conn.execute("SELECT pages FROM zstd_dicts WHERE site = ? ORDER BY version DESC LIMIT 1",
+                       [site]).fetchone()
+    if row is None:
+        return pages >= TRAIN_AT
+    return pages >= max(TRAIN_AT, row[0]) * RETRAIN_GROWTH
+
+
+def stored(db, site: str, pages: int = 1) -> int | None:
+    """A writer stored *pages* raw pages of *site*: train a dictionary when one is due (looked at
+    every ``CHECK_EVERY`` pages per site and connection, so the cost per page stays constant).
+    Returns the new dictionary's id, if one was trained."""
+    if not site:
+        return None
+    key = (id(_conn(db)), site)
+    n = _stored_since_check.get(key, CHECK_EVERY - 1) + pages  # the first page of a site looks at once
+    if n < CHECK_EVERY:
+        _stored_since_check[key] = n
+        return None
+    _stored_since_check[key] = 0
+    return train(db, site) if due(db, site) else None
