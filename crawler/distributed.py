@@ -399,7 +399,7 @@ class _SiteRun:
     def resume_or_open(self) -> None:
         """The run's ``crawl_runs`` row: the one a writer before this one opened, or a new one."""
         state = self.server.hgetall(run_key(self.site))
-        if state:
+        if state.get(b"run_id"):
             self.runlog.run_id = int(state[b"run_id"])
             self.runlog.started = state[b"started"].decode()
         else:
@@ -409,6 +409,11 @@ class _SiteRun:
         for stage in self.stages:  # the stages that count "this run" count from the run's start
             if hasattr(stage, "since"):
                 stage.since = self.runlog.started
+        saved = self.server.hget(run_key(self.site), "aliases")
+        for stage in self.stages:  # aliases of articles not stored yet, as a writer before this one left them
+            if saved and hasattr(stage, "pending_aliases"):
+                for canonical, urls in json.loads(saved).items():
+                    stage.pending_aliases[canonical].update(urls)
 
     def store(self, msg: dict) -> None:
         item = msg["item"]
@@ -427,7 +432,19 @@ class _SiteRun:
         else:
             if isinstance(item, ArticleItem):
                 self.runlog.item_scraped(item, self.spidercls)
+        self._save_aliases()
         self._count()
+
+    def _save_aliases(self) -> None:
+        """The store stage's aliases waiting for their article, kept in the run's state in Redis."""
+        for stage in self.stages:
+            pending = getattr(stage, "pending_aliases", None)
+            if pending is None:
+                continue
+            now = json.dumps({k: sorted(v) for k, v in pending.items() if v}, sort_keys=True)
+            if now != getattr(self, "_aliases_saved", "{}"):
+                self.server.hset(run_key(self.site), "aliases", now)
+                self._aliases_saved = now
 
     def _count(self) -> None:
         """The writer's counts since the last item, added to the run's in Redis (a restarted

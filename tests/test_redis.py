@@ -1,0 +1,208 @@
+"""The distributed crawl on a real Redis: workers share the frontier (scrapy-redis), one writer stores.
+
+Uses Debian's ``redis-server`` (found on PATH, else installed with apt-get like the browser
+test's chromium); skipped, with the reason, only when it cannot be installed. Each test
+compares the archive the workers and the writer make with the single-process crawl of the
+same replica (the shared ``crawled`` archive).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from archive.tooling.mirror_server import serve_in_thread
+from conftest import REPLICA_SITE, ROOT, apt_install, q, wait_for
+
+ARTICLE_COLUMNS = ("url", "site", "title", "text", "text_hash", "published_at", "source", "author", "editor",
+                   "keywords", "pages")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    binary = shutil.which("redis-server")
+    if binary is None:
+        why = apt_install("redis-server")
+        binary = shutil.which("redis-server") or ("/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server")
+                                                   else None)
+        if binary is None:
+            pytest.skip(f"no redis-server: {why or 'installed, but not found'}")
+    port = _free_port()
+    work = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+
+    def up():
+        try:
+            return client.ping()
+        except redis.ConnectionError:
+            return False
+
+    try:
+        wait_for(up, 30, "redis-server to answer")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture()
+def fresh_redis(redis_url):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushall()
+    return redis_url
+
+
+def _cli(*args) -> list[str]:
+    return [sys.executable, "-m", "archive.faces.cli", *map(str, args)]
+
+
+def _worker(db, mirror, redis_url, ttl=30):
+    return subprocess.Popen(_cli("crawl", "--db", db, "--mirror", mirror, "--json", "--redis", redis_url,
+                                 "--set", f"REDIS_WORKER_TTL={ttl}"),
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _writer(db, redis_url):
+    return subprocess.Popen(_cli("ingest", "--redis", redis_url, "--db", db, "--until-done", "--json"),
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(proc, what, timeout=240):
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, f"{what} exited {proc.returncode}\n{err[-3000:]}"
+    return out, err
+
+
+def archive_rows(db) -> dict:
+    """What must be the same whichever way the archive was crawled."""
+    cols = ", ".join(ARTICLE_COLUMNS)
+    return {
+        "articles": sorted(q(db, f"SELECT {cols} FROM articles")),
+        "urls": sorted(q(db, "SELECT u.url, a.url, u.reason FROM article_urls u JOIN articles a ON a.id = u.article_id")),
+        "failures": sorted(q(db, "SELECT url, site, kind, reason FROM failures")),
+        "raw_pages": sorted(q(db, "SELECT a.url, p.page, p.url, p.size, p.body_sha1 FROM raw_pages p "
+                                  "JOIN articles a ON a.id = p.article_id")),
+        "groups": sorted(q(db, "SELECT a.url, c.url FROM articles a JOIN articles c ON c.id = a.duplicate_of")),
+    }
+
+
+@pytest.fixture(scope="module")
+def distributed(crawled, mirror, redis_url, tmp_path_factory):
+    """Two workers and one writer crawl the whole replica once: (archive, worker outputs, writer output)."""
+    import redis
+
+    redis.Redis.from_url(redis_url).flushall()
+    work = tmp_path_factory.mktemp("distributed")
+    writer = _writer(work / "archive.db", redis_url)
+    workers = [_worker(work / f"worker{i}.db", mirror, redis_url) for i in range(2)]
+    outs = [_finish(w, f"worker {i}") for i, w in enumerate(workers)]
+    out, err = _finish(writer, "the writer")
+    return work / "archive.db", outs, out, redis.Redis.from_url(redis_url)
+
+
+def test_two_workers_and_a_writer_make_the_single_process_archive(distributed, crawled):
+    db, outs, out, client = distributed
+    single = crawled[0]
+    assert archive_rows(db) == archive_rows(single)
+    # the two workers shared the fetching: each fetched part, together each page once
+    fetched = [{s["site"]: s["pages_fetched"] for s in json.loads(o)} for o, _ in outs]
+    single_runs = dict(q(single, "SELECT site, pages_fetched FROM crawl_runs"))
+    for site, pages in single_runs.items():
+        # robots.txt is read by every worker that fetches anything (each obeys it); every other
+        # page is fetched once by one of the workers
+        got = [f[site] - (1 if f[site] else 0) for f in fetched]
+        assert sum(got) == pages - 1, (site, fetched, pages)
+    assert all(sum(f.values()) > 0 for f in fetched), fetched
+
+
+def test_a_distributed_run_is_recorded_once_per_site(distributed, crawled):
+    db, outs, out, client = distributed
+    runs = q(db, "SELECT site, status, new, duplicates, errors, ended_at IS NOT NULL FROM crawl_runs ORDER BY site")
+    single = q(crawled[0], "SELECT site, status, new, duplicates, errors, 1 FROM crawl_runs ORDER BY site")
+    assert runs == single
+    finished = [json.loads(line) for line in out.splitlines()]
+    assert sorted(r["site"] for r in finished) == [r[0] for r in runs]
+    assert q(db, "SELECT count(*) FROM run_quality")[0][0] == len(runs)
+    # nothing left behind in Redis: no item waiting, no frontier, no worker
+    assert client.llen("archive:items") == 0 and client.llen("archive:items:processing") == 0
+    assert not client.keys("archive:*"), client.keys("archive:*")
+
+
+def test_a_killed_worker_and_a_restarted_writer_lose_nothing(fresh_redis, crawled, tmp_path):
+    import redis
+
+    client = redis.Redis.from_url(fresh_redis)
+    server, mirror = serve_in_thread(REPLICA_SITE, delay=0.3)  # slowed: the kills land midway
+    try:
+        db = tmp_path / "archive.db"
+        writer = _writer(db, fresh_redis)
+        first = _worker(tmp_path / "first.db", mirror, fresh_redis, ttl=2)
+
+        def stored():
+            try:
+                return q(db, "SELECT count(*) FROM articles")[0][0]
+            except sqlite3.Error:  # not created yet
+                return 0
+
+        wait_for(lambda: (stored() or 0) >= 3, 120, "the writer to store three articles")
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=30)
+        in_flight = lambda: sum(client.hlen(k) for k in client.keys("archive:*:inflight:*"))  # noqa: E731
+        wait_for(lambda: client.llen("archive:items") >= 3 and in_flight() > 0, 120,
+                 "items waiting for the writer while the worker fetches")
+        assert first.poll() is None, "the worker finished before it could be killed"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        assert in_flight() > 0  # what the killed worker was fetching is only in its in-flight hash
+        writer = _writer(db, fresh_redis)  # a new writer goes on with the items that waited
+        second = _worker(tmp_path / "second.db", mirror, fresh_redis, ttl=2)
+        _finish(second, "the second worker")
+        _finish(writer, "the restarted writer")
+    finally:
+        server.shutdown()
+    got, want = archive_rows(db), archive_rows(crawled[0])
+    assert got == want
+    # one run row per site, completed (the killed worker's pages are not in its counts)
+    runs = q(db, "SELECT site, status FROM crawl_runs")
+    assert sorted(s for s, _ in runs) == sorted(s for (s,) in q(crawled[0], "SELECT site FROM crawl_runs"))
+    assert all(status in ("ok", "partial") for _, status in runs), runs
+    assert not client.keys("archive:*")
+
+
+def test_the_single_machine_crawl_needs_no_redis():
+    code = ("import sys; import archive.faces.cli, archive.faces.crawl, crawler.settings, crawler.frontier, "
+            "pipelines.extract, pipelines.store, scheduler; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('redis', 'scrapy_redis')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_bad_redis_url_is_one_line_and_exit_2(tmp_path):
+    port = _free_port()  # nobody listens there
+    for args in (("crawl", "--db", tmp_path / "a.db", "--redis", f"redis://127.0.0.1:{port}/0"),
+                 ("ingest", "--db", tmp_path / "a.db", "--redis", "http://nowhere")):
+        proc = subprocess.run(_cli(*args), cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert "Redis" in proc.stderr
+    assert not (tmp_path / "a.db").exists()  # refused before anything was created
