@@ -171,10 +171,10 @@ def test_utf8_page_labelled_utf16_gives_its_second_page_and_attachment(server, t
 def test_retry_after_is_honoured(server, tmp_path):
     db = tmp_path / "a.db"
     server.set_faults({J_ART: Fault("status", status=429, retry_after="1", times=1)})
-    code, summary, err = crawl(db, server.url, "jiangmen_kjj", extra=FAST)
+    code, summary, err = crawl(db, server.url, "jiangmen_kjj", extra=(*FAST, "--verbose"))
     assert code == 0, err[-3000:]
     assert [k for _, k in server.injected] == ["status"]
-    assert "Retry-After" in err  # the wait is logged, with the URL's delay
+    assert "Retry-After" in err  # the wait is logged (at INFO: --verbose), with the URL's delay
     assert summary[0]["status"] == "ok"
     assert compare(db, ["jiangmen_kjj"]) == {"missing": [], "wrong": [], "garbage": []}
 
