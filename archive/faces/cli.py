@@ -454,7 +454,7 @@ def schedule(ctx):
     """Run periodic refreshes (APScheduler): the same as `python scheduler.py`.
 
     Options: [SITE...] [--db PATH] [--interval SITE=30m] [--config FILE] [--mirror URL]
-    [--list] [--once] [--set NAME=VALUE]; `archive schedule --help` prints them all.
+    [--on-failure CMD] [--list] [--once] [--set NAME=VALUE]; `archive schedule --help` prints them all.
     """
     import scheduler
 
@@ -481,21 +481,27 @@ def eval_(pages_dir, gold_dir, meta_dir):
 @click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--immutable", is_flag=True, help="The file will not change while served (faster counts).")
-def serve_cmd(db_path, port, host, immutable):
+@click.option("--sql-time-limit-ms", type=click.IntRange(min=1), default=3000, show_default=True,
+              help="Datasette stops any SQL statement running longer than this (one heavy query cannot "
+                   "hold the server); the archive's own pages need far less.")
+def serve_cmd(db_path, port, host, immutable, sql_time_limit_ms):
     """Browse the archive in Datasette (read-only), with Chinese full-text search.
 
     Works as a user who may only read the file (see docs/deployment.md).
     JSON API, search syntax and export fields: docs/datasette.md.
     """
-    from archive.faces.serve import prepare, serve
+    from archive.faces.serve import prepare, serve, serve_until_writer
 
     _require_archive(db_path)
     _port_free(host, port)
     mode = prepare(db_path, immutable=immutable)
-    if mode.note:
+    if mode.note:  # read-only for this user and no writer yet: as it is, live once a writer comes
         click.echo(f"note: {mode.note}", err=True)
+        click.echo(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+        sys.exit(serve_until_writer(db_path, host=host, port=port))
     click.echo(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    sys.exit(serve(db_path, host=host, port=port, immutable=mode.immutable, prepared=True))
+    sys.exit(serve(db_path, host=host, port=port, immutable=mode.immutable, prepared=True,
+                   sql_time_limit_ms=sql_time_limit_ms))
 
 
 @cli.command(name="search")
@@ -506,9 +512,12 @@ def serve_cmd(db_path, port, host, immutable):
 @click.option("--until", metavar="DATE", help="Only articles published on or before DATE (YYYY-MM-DD).")
 @click.option("--originals", is_flag=True, help="Leave out reposts (articles that duplicate another).")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--rank", type=click.Choice(["newest", "relevance"]), default="newest", show_default=True,
+              help="Order: newest = most recently archived first (fast however common the words); "
+                   "relevance = best match first (bm25, title 5:1 over text) among the newest 10,000 matches.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one array of results; each has its url).")
-def search_cmd(query, db_path, site, since, until, originals, limit, as_json):
-    """Full-text search of titles, keywords and texts, best match first.
+def search_cmd(query, db_path, site, since, until, originals, limit, rank, as_json):
+    """Full-text search of titles, keywords and texts, newest first (--rank relevance: best match first).
 
     Words separated by spaces must all appear (储能 氢能); OR between words
     finds either (储能 OR 氢能; AND binds tighter: 储能 电池 OR 氢能); "quoted
@@ -524,7 +533,7 @@ def search_cmd(query, db_path, site, since, until, originals, limit, as_json):
     db = _reading_db(db_path)
     _known_site(site, db)
     kw = dict(site=site, since=since, until=until, originals=originals)
-    results = search(db, query, limit=limit, **kw)
+    results = search(db, query, limit=limit, rank=rank, **kw)
     in_files = search_attachments(db, query, limit=limit, **kw)  # hits inside attachments (their "attachment")
     if as_json:
         click.echo(termsafe.json_dumps(results + in_files, indent=2))
