@@ -320,3 +320,36 @@ def test_linking_looks_keys_up_in_indexes(lib_db):
         lookups = [s for s in steps if s.startswith(("SEARCH", "SCAN"))]
         assert len(lookups) == 2 and all(s.startswith("SEARCH") for s in lookups), steps
         assert first in lookups[0] and second in lookups[1], steps
+
+
+# --- the facts table on any layout ---------------------------------------------------------------
+
+FACTS = {"index_no": "11440700/2024-00012", "category": "科技、教育\\科技", "issuer": "某市科学技术局",
+         "doc_number": "某科〔2024〕7号", "written_at": "2024-03-01", "published_at": "2024-03-05", "validity": "有效",
+         "subject_words": "科技 专项", "title": "某市科学技术局关于印发《某市科技专项资金管理办法》的通知"}
+ROWS = [("索 &nbsp;引 号", "index_no"), ("主题分类", "category"), ("发文机关", "issuer"), ("成文日期", "written_at"),
+        ("标&nbsp;&nbsp;&nbsp;&nbsp;题", "title"), ("发文字号", "doc_number"), ("发布日期", "published_at"),
+        ("有 效 性", "validity"), ("主　题　词", "subject_words")]
+LAYOUTS = {
+    "table, label cells without colons": "<table>" + "".join(
+        f"<tr><th>{lab}</th><td>{{{f}}}</td></tr>" for lab, f in ROWS) + "</table>",
+    "table, two pairs a row, full-width colons": "<table>" + "".join(
+        f"<tr><td>{a}：</td><td>{{{fa}}}</td><td>{b}：</td><td>{{{fb}}}</td></tr>"
+        for (a, fa), (b, fb) in zip(ROWS[::2], ROWS[1::2] + [("公开方式", "x")])) + "</table>",
+    "one definition list": "<dl>" + "".join(f"<dt>{lab}：</dt><dd>{{{f}}}</dd>" for lab, f in ROWS) + "</dl>",
+    "a definition list per row": "".join(f"<dl><dt>{lab}</dt><dd>{{{f}}}</dd></dl>" for lab, f in ROWS),
+    "spans, ASCII colons": "<div>" + "".join(f"<span>{lab}:{{{f}}}</span>" for lab, f in ROWS) + "</div>",
+    "list items, bold labels": "<ul>" + "".join(f"<li><b>{lab}：</b>{{{f}}}</li>" for lab, f in ROWS) + "</ul>",
+    "divs, ratio colon": "".join(f'<div class="r"><div class="l">{lab}∶</div><div class="v">{{{f}}}</div></div>'
+                                 for lab, f in ROWS),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_facts_table_is_read_on_any_layout(layout):
+    from archive.extract import extract
+
+    body = "<p>" + "为规范科技专项资金管理，提高资金使用效益，根据有关规定，制定本办法。" * 6 + "</p>"
+    html = (f"<html><head><title>{FACTS['title']}</title></head><body><div class=nav>首页</div>"
+            f"{LAYOUTS[layout].format(x='主动公开', **FACTS)}<h1>{FACTS['title']}</h1><div>{body}</div></body></html>")
+    assert extract(html.encode(), "https://example.gov.cn/a.html")["document"] == FACTS
