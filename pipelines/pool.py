@@ -78,7 +78,14 @@ def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None, attach
 
 
 def _warm_up() -> None:
-    """Run in each worker as it starts: import the extractor once, not with the first article."""
+    """Run in each worker as it starts: import the extractor once, not with the first article.
+
+    A worker ignores SIGINT: Ctrl-C on a terminal reaches the whole process group, and the crawl
+    (Scrapy's graceful stop) still needs its workers for the articles in progress; the pool ends
+    them when the crawl's process stops."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import archive.extract  # noqa: F401
 
 
@@ -113,7 +120,7 @@ class ExtractPool:
     def _start(cls, size: int) -> ProcessPoolExecutor:
         # spawn: a clean interpreter per worker, never a fork of the reactor's threads and sockets
         ctx = multiprocessing.get_context("spawn")
-        logger.debug("starting %d extraction worker processes", size)
+        logger.info("extraction on %d worker processes", size)
         return ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_warm_up)
 
     @classmethod

@@ -76,6 +76,28 @@ def q(db, sql, params=()) -> list[tuple]:
         conn.close()
 
 
+ARTICLE_COLUMNS = ("url", "site", "title", "text", "text_hash", "published_at", "source", "author", "editor",
+                   "keywords", "pages")
+
+
+def archive_rows(db, sites=None) -> dict:
+    """What must be the same whichever way an archive was crawled (of *sites*, default all): article
+    rows, their other URLs, failures, raw pages and (on the whole archive) the story groups."""
+    cols = ", ".join(f"a.{c}" for c in ARTICLE_COLUMNS)
+    where, args = ("WHERE a.site IN (SELECT value FROM json_each(?))", [json.dumps(sites)]) if sites else ("", [])
+    rows = {
+        "articles": sorted(q(db, f"SELECT {cols} FROM articles a {where}", args)),
+        "urls": sorted(q(db, "SELECT u.url, a.url, u.reason FROM article_urls u JOIN articles a ON a.id = u.article_id "
+                             f"{where}", args)),
+        "failures": sorted(q(db, f"SELECT a.url, a.site, a.kind, a.reason FROM failures a {where}", args)),
+        "raw_pages": sorted(q(db, "SELECT a.url, p.page, p.url, p.size, p.body_sha1 FROM raw_pages p "
+                                  f"JOIN articles a ON a.id = p.article_id {where}", args)),
+    }
+    if not sites:  # story groups span sites: compared on the whole archive only
+        rows["groups"] = sorted(q(db, "SELECT a.url, c.url FROM articles a JOIN articles c ON c.id = a.duplicate_of"))
+    return rows
+
+
 def wait_for(predicate, timeout, what, poll=0.2):
     """Poll *predicate* until it returns something true (a bounded wait on another process)."""
     deadline = time.time() + timeout

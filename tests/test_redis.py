@@ -20,11 +20,7 @@ import time
 import pytest
 
 from archive.tooling.mirror_server import serve_in_thread
-from conftest import REPLICA_SITE, ROOT, apt_install, q, wait_for
-
-ARTICLE_COLUMNS = ("url", "site", "title", "text", "text_hash", "published_at", "source", "author", "editor",
-                   "keywords", "pages")
-
+from conftest import REPLICA_SITE, ROOT, apt_install, archive_rows, q, wait_for
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -92,23 +88,6 @@ def _finish(proc, what, timeout=240):
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, f"{what} exited {proc.returncode}\n{err[-3000:]}"
     return out, err
-
-
-def archive_rows(db, sites=None) -> dict:
-    """What must be the same whichever way the archive was crawled (of *sites*, default all)."""
-    cols = ", ".join(f"a.{c}" for c in ARTICLE_COLUMNS)
-    where, args = ("WHERE a.site IN (SELECT value FROM json_each(?))", [json.dumps(sites)]) if sites else ("", [])
-    rows = {
-        "articles": sorted(q(db, f"SELECT {cols} FROM articles a {where}", args)),
-        "urls": sorted(q(db, "SELECT u.url, a.url, u.reason FROM article_urls u JOIN articles a ON a.id = u.article_id "
-                             f"{where}", args)),
-        "failures": sorted(q(db, f"SELECT a.url, a.site, a.kind, a.reason FROM failures a {where}", args)),
-        "raw_pages": sorted(q(db, "SELECT a.url, p.page, p.url, p.size, p.body_sha1 FROM raw_pages p "
-                                  f"JOIN articles a ON a.id = p.article_id {where}", args)),
-    }
-    if not sites:  # story groups span sites: compared on the whole archive only
-        rows["groups"] = sorted(q(db, "SELECT a.url, c.url FROM articles a JOIN articles c ON c.id = a.duplicate_of"))
-    return rows
 
 
 @pytest.fixture(scope="module")
