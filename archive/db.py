@@ -179,9 +179,21 @@ def open_for_reading(path: str | Path) -> sqlite_utils.Database:
     """Open an existing archive for a command that only reads: as :func:`open_db` (migrating an
     older schema) when this process may write it, else :func:`open_readonly`."""
     p = check_archive_file(path)
-    if writable(p):
+    if not writable(p):
+        return open_readonly(p)
+    from archive.schema import SCHEMA_VERSION
+
+    with open(p, "rb") as fh:  # the header's user_version: refuse a newer file before changing anything
+        header = fh.read(64)
+    if len(header) == 64 and int.from_bytes(header[60:64], "big") > SCHEMA_VERSION:
+        raise ArchiveOpenError(f"{path}: archive schema version {int.from_bytes(header[60:64], 'big')} is newer "
+                               f"than this program understands ({SCHEMA_VERSION}); upgrade the program")
+    try:
         return open_db(p)
-    return open_readonly(p)
+    except RuntimeError as exc:  # a schema newer than this program's
+        raise ArchiveOpenError(f"{path}: {exc}")
+    except sqlite3.DatabaseError as exc:  # damaged past its header
+        raise ArchiveOpenError(f"cannot open {path}: {exc}")
 
 
 class transaction:

@@ -124,6 +124,9 @@ def _files(tmp):
     (tmp / "text.db").write_text("not a database at all, just words\n", "utf-8")
     (tmp / "cursor.txt").write_text("yesterday\n", "utf-8")
     (tmp / "folder").mkdir()
+    future = sqlite3.connect(tmp / "future.db")
+    future.execute("PRAGMA user_version = 999")
+    future.close()
 
 
 BAD = [
@@ -151,6 +154,7 @@ BAD = [
     (["stats", "--db", "{tmp}/folder"], "is a directory", []),
     (["stats", "--db", "{tmp}/text.db"], "not an SQLite file", []),
     (["export", "--db", "{tmp}/text.db"], "not an SQLite file", []),
+    (["search", "储能", "--db", "{tmp}/future.db"], "is newer than this program understands", []),
     (["dedup", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
     (["reextract", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
     (["reextract", "--since", "last week"], "--since", []),
