@@ -23,7 +23,7 @@ import pytest
 from archive.db import open_db
 from archive.faces.serve import free_port
 from archive.schema import SCHEMA_VERSION
-from conftest import crawl, wait_for
+from conftest import wait_for
 
 AS_ROOT = os.geteuid() == 0
 
@@ -108,17 +108,20 @@ def _state(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def place(mirror, as_reader):
-    """An archive (one site crawled from the replica) in a folder the reader may read, not write;
-    beside it an old-schema file; and a folder the reader may write its outputs to."""
+def place(crawled, as_reader):
+    """A copy of the crawled replica archive in a folder the reader may read, not write; beside it an
+    old-schema file; and a folder the reader may write its outputs to."""
     base = Path(tempfile.mkdtemp(prefix="archive-readonly-"))
     base.chmod(0o755)
     data, out = base / "data", base / "out"
     data.mkdir()
     out.mkdir()
     db = data / "archive.db"
-    code, summary, err = crawl(db, mirror, "zgm")
-    assert code == 0, err[-2000:]
+    src, dst = sqlite3.connect(crawled[0]), sqlite3.connect(db)
+    src.backup(dst)  # a consistent copy (the session's archive may have a -wal)
+    src.close()
+    dst.execute("PRAGMA journal_mode=WAL")  # as an archive is
+    dst.close()
     old = sqlite3.connect(data / "old.db")
     old.execute("PRAGMA user_version = 3")
     old.close()
