@@ -39,7 +39,10 @@ How it works:
   extracted text (``archive/attachments.py``) in the same shadow form, kept by triggers on
   ``attachments``; :func:`search_attachments` / :func:`count_attachments` find the files
   (and their articles) with the same query syntax and filters.
-* Ranking is FTS5's bm25 with the title weighted 5 to 1 over the text; the
+* Order: newest first by default (the most recently archived matches; the work is the page
+  asked for, however common the words), or ranked by relevance (``rank="relevance"``: FTS5's
+  bm25 with the title weighted 5 to 1 over the text, over the newest ``RELEVANCE_WINDOW``
+  matches; see ``RANKS`` below and bench/search_bench.py); the
   snippet (:func:`snippet`) is cut from the original text around the hits,
   which are wrapped in ``<mark>`` … ``</mark>`` (the rest is HTML-escaped).
 
@@ -307,18 +310,48 @@ def snippet(text: str | None, query: str, width: int = 80,
 
 # ------------------------------------------------------------------- search
 
-# Best matches first. The inner query lets FTS5 sort by its own ``rank``
-# (bm25 with the weights configured in the migration) and keep only the top
-# rows, so the article texts are read for those rows alone.
+# Two orders (``rank``):
+#
+# * ``newest`` (the default): the most recently archived matches first, i.e. the highest article
+#   ids. FTS5 walks a term's list of articles in rowid order, so with ``ORDER BY rowid DESC LIMIT n``
+#   it stops after n matches: the work is the page asked for, however common the word (a two-character
+#   word such as 中国 matches most of a large archive, and ranking all of those by bm25 reads every one:
+#   about a second per query at a million articles; bench/search_bench.py). Article ids grow as the
+#   archive grows, so this is the order news arrives in; it is not the order of ``published_at``.
+# * ``relevance``: bm25 with the title weighted 5 to 1 over the text, best first, among the newest
+#   ``RELEVANCE_WINDOW`` matches (all matches when there are fewer, the usual case for a specific
+#   query). The window bounds the bm25 work for very common words; bm25's word weights still come
+#   from the whole archive. The inner query lets FTS5 sort by its own ``rank`` and keep only the top
+#   rows, so the article texts are read for those rows alone.
+RANKS = ("newest", "relevance")
+RELEVANCE_WINDOW = 10_000
+
 SEARCH_SQL = f"""
 SELECT a.id, a.url, a.site, a.title, a.published_at, a.source, a.duplicate_of, a.duplicate_score,
        a.text, hits.rank
 FROM (SELECT {FTS_TABLE}.rowid AS id, {FTS_TABLE}.rank AS rank
       FROM {FTS_TABLE} {{join}}
-      WHERE {FTS_TABLE} MATCH :match {{where}}
+      WHERE {FTS_TABLE} MATCH :match {{where}} AND {FTS_TABLE}.rowid >= :floor
       ORDER BY {FTS_TABLE}.rank LIMIT :limit OFFSET :offset) hits
 JOIN articles a ON a.id = hits.id
 ORDER BY hits.rank, a.id
+"""
+
+NEWEST_SQL = f"""
+SELECT a.id, a.url, a.site, a.title, a.published_at, a.source, a.duplicate_of, a.duplicate_score,
+       a.text, hits.rank
+FROM (SELECT {FTS_TABLE}.rowid AS id, {FTS_TABLE}.rank AS rank
+      FROM {FTS_TABLE} {{join}}
+      WHERE {FTS_TABLE} MATCH :match {{where}}
+      ORDER BY {FTS_TABLE}.rowid DESC LIMIT :limit OFFSET :offset) hits
+JOIN articles a ON a.id = hits.id
+ORDER BY a.id DESC
+"""
+
+# The lowest article id among the newest RELEVANCE_WINDOW matches (no row: fewer matches than that).
+FLOOR_SQL = f"""
+SELECT {FTS_TABLE}.rowid FROM {FTS_TABLE} {{join}} WHERE {FTS_TABLE} MATCH :match {{where}}
+ORDER BY {FTS_TABLE}.rowid DESC LIMIT 1 OFFSET :window
 """
 
 
@@ -337,12 +370,23 @@ def _filters(site: bool, since: bool, until: bool, originals: bool) -> str:
 
 
 def search_sql(*, site: bool = False, since: bool = False, until: bool = False,
-               originals: bool = False) -> str:
+               originals: bool = False, rank: str = "relevance") -> str:
     """The search statement; parameters :match, :limit, :offset and, when asked for,
-    :site, :since, :until (``originals`` adds no parameter: reposts are left out)."""
+    :site, :since, :until (``originals`` adds no parameter: reposts are left out);
+    ``rank="relevance"`` also takes :floor (the lowest article id considered; 0: all)."""
     where = _filters(site, since, until, originals)
     join = f"JOIN articles a ON a.id = {FTS_TABLE}.rowid" if where else ""
-    return SEARCH_SQL.format(join=join, where=where)
+    return (NEWEST_SQL if rank == "newest" else SEARCH_SQL).format(join=join, where=where)
+
+
+def _floor(conn, query, site, since, until, originals, window: int | None = None) -> int:
+    """The lowest article id among the newest *window* (``RELEVANCE_WINDOW``) matches; 0 when fewer match."""
+    window = window or RELEVANCE_WINDOW
+    where = _filters(bool(site), bool(since), bool(until), originals)
+    join = f"JOIN articles a ON a.id = {FTS_TABLE}.rowid" if where else ""
+    row = conn.execute(FLOOR_SQL.format(join=join, where=where),
+                       {**_params(query, site, since, until), "window": window - 1}).fetchone()
+    return row[0] if row else 0
 
 
 def count_sql(*, site: bool = False, since: bool = False, until: bool = False,
@@ -370,10 +414,11 @@ def count(db, query: str, *, site: str | None = None, since: str | None = None,
 
 def search(db, query: str, *, site: str | None = None, since: str | None = None,
            until: str | None = None, originals: bool = False, limit: int = 20, offset: int = 0,
-           width: int = 80) -> list[dict]:
-    """Articles matching ``query``, best first: id, url, site, title, published_at,
-    source, duplicate_of, duplicate_score, snippet (hits in <mark>), rank (bm25; lower
-    is better).
+           width: int = 80, rank: str = "newest") -> list[dict]:
+    """Articles matching ``query``, newest first (``rank="newest"``, the default: most recently
+    archived) or best first (``rank="relevance"``, see ``RELEVANCE_WINDOW``): id, url, site,
+    title, published_at, source, duplicate_of, duplicate_score, snippet (hits in <mark>),
+    rank (bm25; lower is better).
 
     ``originals`` leaves out reposts (articles with a ``duplicate_of``); ``until``
     is the last publication date kept (inclusive); ``offset`` skips that many of
@@ -381,11 +426,16 @@ def search(db, query: str, *, site: str | None = None, since: str | None = None,
 
     ``db`` is a sqlite-utils Database or a sqlite3 connection.
     """
+    if rank not in RANKS:
+        raise ValueError(f"rank must be one of {', '.join(RANKS)}, not {rank!r}")
     if fts_query(query) is None:
         return []
     conn = getattr(db, "conn", db)
-    sql = search_sql(site=bool(site), since=bool(since), until=bool(until), originals=originals)
-    cur = conn.execute(sql, _params(query, site, since, until, limit, offset))
+    sql = search_sql(site=bool(site), since=bool(since), until=bool(until), originals=originals, rank=rank)
+    params = _params(query, site, since, until, limit, offset)
+    if rank == "relevance":
+        params["floor"] = _floor(conn, query, site, since, until, originals)
+    cur = conn.execute(sql, params)
     cols = [d[0] for d in cur.description]
     out = []
     for row in cur.fetchall():

@@ -112,7 +112,7 @@ def test_latin_words_are_whole_words(db):
 
 
 def test_ranking_puts_title_hits_first(db):
-    results = search(db, "燃料电池", limit=50)
+    results = search(db, "燃料电池", limit=50, rank="relevance")
     ranks = [r["rank"] for r in results]
     assert ranks == sorted(ranks)
     assert "燃料电池" in results[0]["title"]
@@ -303,3 +303,43 @@ def test_or_finds_either_side_and_binds_looser_than_and(db):
     text = db.execute("SELECT text FROM articles WHERE id = ?", [both]).fetchone()[0]
     marked = snippet(text, "储能 OR 氢能", width=len(text))
     assert "<mark>储能</mark>" in marked and "<mark>氢能</mark>" in marked
+
+
+def test_newest_first_by_default_and_relevance_within_the_newest_window(db, monkeypatch):
+    """Default order: the most recently archived matches first (the page FTS5 stops after); relevance:
+    bm25 order, over all matches when there are fewer than RELEVANCE_WINDOW, else over the newest
+    RELEVANCE_WINDOW of them (the bm25 work is bounded)."""
+    import archive.search as search_mod
+
+    for q in ("储能", "中试", "氢能 燃料电池", "年"):
+        hits = truth(db, q)
+        newest = search(db, q, limit=7)
+        assert [r["id"] for r in newest] == sorted(hits, reverse=True)[:7]
+        assert [r["id"] for r in search(db, q, limit=3, offset=3)] == [r["id"] for r in newest[3:6]]
+        best = search(db, q, limit=1000, rank="relevance")
+        full = [i for (i,) in db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? "
+                                         "ORDER BY rank, rowid", [fts_query(q)])]
+        assert [r["id"] for r in best] == full and set(full) == hits
+        # a window smaller than the matches: bm25 order over the newest `window` matches only
+        window = max(1, len(hits) // 2)
+        monkeypatch.setattr(search_mod, "RELEVANCE_WINDOW", window)
+        bounded = [r["id"] for r in search(db, q, limit=1000, rank="relevance")]
+        newest_window = set(sorted(hits, reverse=True)[:window])
+        assert set(bounded) == newest_window and bounded == [i for i in full if i in newest_window]
+        filtered = search(db, q, limit=1000, rank="relevance", site="seed0")
+        site_hits = {i for (i,) in db.execute("SELECT id FROM articles WHERE site = 'seed0'")} & hits
+        assert {r["id"] for r in filtered} == set(sorted(site_hits, reverse=True)[:window])
+        monkeypatch.undo()
+    with pytest.raises(ValueError, match="rank must be one of"):
+        search(db, "储能", rank="best")
+
+
+def test_cli_search_rank_option(db):
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    for rank in ("newest", "relevance"):
+        proc = run_archive("search", "储能", "--db", path, "--json", "--limit", "5", "--rank", rank)
+        assert proc.returncode == 0, proc.stderr
+        got = [r["id"] for r in json.loads(proc.stdout) if "attachment" not in r]
+        assert got == [r["id"] for r in search(db, "储能", limit=5, rank=rank)]
+    proc = run_archive("search", "储能", "--db", path, "--rank", "best")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
