@@ -498,7 +498,7 @@ def serve_cmd(db_path, port, host, immutable, sql_time_limit_ms):
     if mode.note:  # read-only for this user and no writer yet: as it is, live once a writer comes
         click.echo(f"note: {mode.note}", err=True)
         click.echo(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-        sys.exit(serve_until_writer(db_path, host=host, port=port))
+        sys.exit(serve_until_writer(db_path, host=host, port=port, sql_time_limit_ms=sql_time_limit_ms))
     click.echo(f"serving {db_path} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
     sys.exit(serve(db_path, host=host, port=port, immutable=mode.immutable, prepared=True,
                    sql_time_limit_ms=sql_time_limit_ms))

@@ -104,7 +104,8 @@ def prepare(db_path: str | Path, *, immutable: bool = False) -> ServeMode:
 WAL_POLL_SECONDS = 2.0  # how often a snapshot server looks for a writer's -wal
 
 
-def serve_until_writer(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> int:
+def serve_until_writer(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001,
+                       sql_time_limit_ms: int = SQL_TIME_LIMIT_MS) -> int:
     """Serve the file as it is (``immutable``) until a writer opens it (its ``-wal`` appears), then
     stop that server and serve it live, in this process. Returns an exit status."""
     import threading
@@ -121,7 +122,8 @@ def serve_until_writer(db_path: str | Path, *, host: str = "127.0.0.1", port: in
 
     threading.Thread(target=watch, name="wal-watch", daemon=True).start()
     try:
-        status = serve(db_path, host=host, port=port, immutable=True, prepared=True)
+        status = serve(db_path, host=host, port=port, immutable=True, prepared=True,
+                       sql_time_limit_ms=sql_time_limit_ms)
     except KeyboardInterrupt:
         status = 0
     finally:
@@ -129,7 +131,8 @@ def serve_until_writer(db_path: str | Path, *, host: str = "127.0.0.1", port: in
     if not writer_came.is_set():  # stopped (Ctrl-C, SIGTERM)
         return status
     print(f"{db_path}: a writer has it open; serving it live from now on", file=sys.stderr, flush=True)
-    return serve(db_path, host=host, port=port, immutable=False, prepared=True)
+    return serve(db_path, host=host, port=port, immutable=False, prepared=True,
+                 sql_time_limit_ms=sql_time_limit_ms)
 
 
 def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001,
