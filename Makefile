@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench bench-distributed clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ test: install
 
 bench: install
 	$(BIN)/python bench/crawl_bench.py
+
+bench-distributed: install  # needs redis-server (Debian: apt-get install redis-server)
+	$(BIN)/python bench/distributed_bench.py
 
 clean:
 	rm -rf $(VENV) *.egg-info build  # never data: archive.db and its -wal/-shm stay
