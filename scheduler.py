@@ -28,9 +28,10 @@ asked to stop (Scrapy finishes the writes in progress; every article is one
 transaction) and is waited for.
 
 A crawl never outlives its scheduler: each runs in a process group of its
-own, which is sent SIGTERM when the scheduler stops, and on Linux asks the
-kernel for SIGTERM should the scheduler die without stopping (SIGKILL, a
-crash). And crawls of one site never overlap, whoever started them: every crawl
+own (a Ctrl-C at the scheduler's terminal is the scheduler's to handle); the
+crawl is sent SIGTERM when the scheduler stops (it stops gracefully and ends its
+extraction workers), and on Linux asks the kernel for SIGTERM should the
+scheduler die without stopping (SIGKILL, a crash). And crawls of one site never overlap, whoever started them: every crawl
 holds the site's lock file (``archive.db.crawl-SITE.lock``, with its pid;
 ``crawler/locks.py``) for as long as it runs, even past a scheduler that died; a
 scheduler that finds it held (or whose crawl was refused it) skips that run with
@@ -515,12 +516,13 @@ def lock_archive(db_path: str | Path):
 
 
 def stop_children(sig=signal.SIGTERM) -> None:
-    """Signal every running crawl's process group."""
+    """Signal every running crawl: Scrapy's graceful stop (the run is recorded ``interrupted``); the
+    crawl ends its own extraction workers, which would fail the articles in progress if signalled too."""
     with _children_lock:
         for proc in list(_children):
             if proc.poll() is None:
                 try:
-                    os.killpg(proc.pid, sig)
+                    proc.send_signal(sig)
                 except ProcessLookupError:
                     pass
 
