@@ -14,6 +14,7 @@ from scrapy.utils.test import get_crawler
 from archive import rawstore, schema
 from archive.db import compress, decompress, open_db, text_hash
 from archive.reextract import last_fetch
+from conftest import run_archive
 from crawler.items import ArticleItem, Page
 from pipelines.store import StorePipeline
 
@@ -160,3 +161,15 @@ def test_zlib_rows_of_an_older_archive_read_after_the_upgrade(tmp_path):
     assert rawstore.codec(blob) == f"zstd+dict:{dict_id}" and decompress(blob, db) == bodies[1]
     db.conn.close()
     assert set(read_back(path).values()) == {"zlib"}
+
+    # archive compact rewrites the old rows with the site's newest dictionary; they read the same
+    before = sum(n for (n,) in sqlite3.connect(path).execute("SELECT length(body) FROM raw_pages"))
+    proc = run_archive("compact", "--db", path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{rawstore.TRAIN_AT} page(s) rewritten" in proc.stdout
+    assert set(read_back(path).values()) == {f"zstd+dict:{dict_id}"}
+    after = sum(n for (n,) in sqlite3.connect(path).execute("SELECT length(body) FROM raw_pages"))
+    assert after < 0.6 * before
+    proc = run_archive("compact", "--db", path, "--retrain")  # a new version; every row moves to it
+    assert proc.returncode == 0 and "1 dictionary trained" in proc.stdout
+    assert set(read_back(path).values()) == {f"zstd+dict:{dict_id + 1}"}

@@ -891,6 +891,45 @@ def migrate(db_path):
                                                        else f", up to date (this program: {SCHEMA_VERSION})"))
 
 
+@cli.command()
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
+@click.option("--site", help="Only this site's pages.")
+@click.option("--retrain", is_flag=True,
+              help="Train a new dictionary version for each site first (else only where one is due).")
+def compact(db_path, site, retrain):
+    """Recompress stored raw pages with their site's newest zstandard dictionary.
+
+    Rewrites the zlib pages of older versions, the pages stored before their
+    site had a dictionary and those of older dictionary versions; every page
+    reads the same before and after (its size and SHA-1 are kept). Runs in
+    small transactions beside a crawl. The file shrinks after a VACUUM (or
+    reuses the freed space for new pages).
+    """
+    _require_archive(db_path)
+    _known_site(site)
+    from archive import rawstore
+    from archive.db import open_db, writable
+
+    if not writable(db_path):
+        raise click.BadParameter(f"{db_path} is not writable by this user; run it as the archive's owner",
+                                 param_hint="--db")
+    db = open_db(db_path)
+
+    def progress(s, out):
+        click.echo(f"\r  {s}: {out['rewritten']} page(s) rewritten", err=True, nl=False)
+
+    try:
+        out = rawstore.compact(db, site=site, retrain=retrain, progress=progress)
+    finally:
+        db.conn.close()
+    if out["rewritten"]:
+        click.echo("", err=True)
+    saved = out["bytes_before"] - out["bytes_after"]
+    click.echo(f"{out['sites']} site(s), {out['trained']} dictionar{'y' if out['trained'] == 1 else 'ies'} trained, "
+               f"{out['rewritten']} page(s) rewritten: {out['bytes_before']:,} -> {out['bytes_after']:,} bytes "
+               f"({saved:,} saved)")
+
+
 @cli.command(name="import-warc")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file (created if needed).")
