@@ -175,9 +175,13 @@ class Board:
 
     # -- the terminal
     def _width(self) -> int:
-        import shutil
+        import os
 
-        return max(shutil.get_terminal_size((100, 24)).columns - 1, 20)
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+        return max((columns or 100) - 1, 20)
 
     def _erase(self) -> str:
         return "\r\x1b[2K" + "\x1b[1A\x1b[2K" * (self.drawn - 1) if self.drawn else ""

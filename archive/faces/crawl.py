@@ -113,7 +113,7 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
     archive = Archive(db_path).open()  # create and migrate the file once, before the spiders open it
     since = now_iso()
     board = Board(quiet=loudness == "quiet", live=None if loudness == "normal" else False)
-    handlers = _console_logging(settings, loudness, log_file, board)
+    handlers = _console_logging(settings, loudness, log_file or settings.get("LOG_FILE"), board)
     try:
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # the handlers are ours
         process = _Process(settings)
