@@ -118,17 +118,31 @@ def resolve_intervals(sites, overrides: dict[str, str], config: dict | None = No
     return chosen
 
 
+CONFIG_KEYS = ("intervals", "on_failure", "on_failure_timeout")
+
+
 def read_config(path: str) -> dict:
-    """The TOML file of ``--config``: an ``[intervals]`` table, nothing else."""
+    """The TOML file of ``--config``: an ``[intervals]`` table, and the alert (``on_failure = "CMD"``,
+    ``on_failure_timeout = "60s"``; the command line's ``--on-failure`` options win)."""
     try:
         config = tomllib.loads(Path(path).read_text("utf-8"))
     except OSError as exc:
         raise BadInput(f"--config {path}: cannot read it ({exc.strerror or exc})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"--config {path}: not valid TOML ({exc})") from None
-    unknown = [k for k in config if k != "intervals"]
+    unknown = [k for k in config if k not in CONFIG_KEYS]
     if unknown:
-        raise BadInput(f"--config {path}: unknown key(s) {', '.join(unknown)} (known: [intervals])")
+        raise BadInput(f"--config {path}: unknown key(s) {', '.join(unknown)} "
+                       f"(known: [intervals], on_failure, on_failure_timeout)")
+    for key in ("on_failure", "on_failure_timeout"):
+        if key in config and (not isinstance(config[key], str) or not config[key].strip()):
+            example = '"curl …"' if key == "on_failure" else '"60s"'
+            raise BadInput(f"--config {path}: {key} must be a string ({key} = {example})")
+    if "on_failure_timeout" in config:
+        try:
+            parse_duration(config["on_failure_timeout"])
+        except BadInput as exc:
+            raise BadInput(f"--config {path}: on_failure_timeout: {exc}") from None
     if not isinstance(config.get("intervals", {}), dict):
         raise BadInput(f"--config {path}: intervals must be a table ([intervals] with site = \"30m\")")
     for site, value in config.get("intervals", {}).items():
@@ -600,7 +614,8 @@ def main(argv=None) -> int:
     parser.add_argument("--db", default="archive.db", help="archive file (default archive.db)")
     parser.add_argument("--interval", action="append", default=[], metavar="SITE=DURATION",
                         help="override a site's interval (90s, 30m, 6h); SITE may be 'all'")
-    parser.add_argument("--config", help="TOML file with an [intervals] table (site = \"30m\")")
+    parser.add_argument("--config", help="TOML file with an [intervals] table (site = \"30m\"); also "
+                                         "on_failure = \"CMD\" and on_failure_timeout = \"60s\" if wanted")
     parser.add_argument("--mirror", help="pass --mirror URL to every crawl")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="pass a Scrapy setting to every crawl")
@@ -611,8 +626,9 @@ def main(argv=None) -> int:
                         help="shell command run when a site's crawl fails, blocked or interrupted included "
                              "(environment: ARCHIVE_SITE, ARCHIVE_STATUS, ARCHIVE_ERRORS, ARCHIVE_EXIT, "
                              "ARCHIVE_RUN_ID, ARCHIVE_DB); e.g. a curl to a webhook")
-    parser.add_argument("--on-failure-timeout", metavar="DURATION", default="60s",
+    parser.add_argument("--on-failure-timeout", metavar="DURATION",
                         help="time limit of the --on-failure command (default 60s), then it is killed")
+    # both may also be given in the --config file: on_failure = "CMD", on_failure_timeout = "60s"
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -634,16 +650,19 @@ def main(argv=None) -> int:
         if args.on_failure is not None and not args.on_failure.strip():
             raise BadInput("--on-failure wants a command (e.g. 'curl -fsS -d \"$ARCHIVE_SITE\" URL')")
         try:
-            alert_timeout = parse_duration(args.on_failure_timeout)
+            alert_timeout = parse_duration(args.on_failure_timeout) if args.on_failure_timeout else None
         except BadInput as exc:
             raise BadInput(f"--on-failure-timeout: {exc}") from None
         config = read_config(args.config) if args.config else None
+        alert_command = args.on_failure or (config or {}).get("on_failure")
+        if alert_timeout is None:
+            alert_timeout = parse_duration((config or {}).get("on_failure_timeout") or "60s")
         intervals = resolve_intervals(args.sites, overrides, config)
     except BadInput as exc:
         print(f"scheduler.py: error: {exc}", file=sys.stderr)
         return 2
     extra = [x for s in args.set for x in ("--set", s)]
-    on_failure = Alert(args.on_failure, alert_timeout) if args.on_failure else None
+    on_failure = Alert(alert_command, alert_timeout) if alert_command else None
 
     if args.list:
         if not Path(args.db).is_file():

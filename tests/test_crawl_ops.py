@@ -260,9 +260,11 @@ def test_scheduler_on_failure_runs_the_command_with_the_failure_and_a_time_limit
     mirror = f"http://127.0.0.1:{closed_port()}"
     db = tmp_path / "a.db"
     out = tmp_path / "alert.txt"
-    cmd = f"env | grep ^ARCHIVE_ | sort > {out}; echo sent; exec sleep 60"
+    config = tmp_path / "scheduler.toml"  # the command from the config file, its time limit from the command line
+    config.write_text(f'on_failure = "env | grep ^ARCHIVE_ | sort > {out}; echo sent; exec sleep 60"\n'
+                      'on_failure_timeout = "10m"\n', "utf-8")
     proc = subprocess.run([sys.executable, "scheduler.py", "zgm", "--db", str(db), "--mirror", mirror, "--once",
-                           "--on-failure", cmd, "--on-failure-timeout", "1s", "--set", "RETRY_TIMES=0"],
+                           "--config", str(config), "--on-failure-timeout", "1s", "--set", "RETRY_TIMES=0"],
                           cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 1
     assert re.search(r"WARNING crawl zgm: failed: unreachable: connection refused", proc.stderr), proc.stderr

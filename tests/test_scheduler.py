@@ -295,6 +295,8 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path, args, message):
     ('[interval]\nzgm = "1h"\n', "unknown key(s) interval"),
     ('[intervals]\nzgm = "1x"\n', "[intervals] zgm: not a duration"),
     ("[intervals\n", "not valid TOML"),
+    ('on_failure = 3\n', "on_failure must be a string"),
+    ('on_failure = "true"\non_failure_timeout = "soon"\n', "on_failure_timeout: not a duration"),
 ])
 def test_bad_config_gives_one_line_and_exit_2(tmp_path, text, message):
     config = tmp_path / "sched.toml"
