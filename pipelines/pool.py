@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -77,15 +78,27 @@ def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None, attach
     return ("ok", fields, texts)
 
 
-def _warm_up() -> None:
+def _warm_up(parent: int) -> None:
     """Run in each worker as it starts: import the extractor once, not with the first article.
 
     A worker ignores SIGINT: Ctrl-C on a terminal reaches the whole process group, and the crawl
     (Scrapy's graceful stop) still needs its workers for the articles in progress; the pool ends
-    them when the crawl's process stops."""
+    them when the crawl's process stops.
+
+    A worker also watches the crawl's process: when the crawl is killed (SIGKILL: no shutdown reaches
+    the pool) the worker exits too, never left waiting for work that cannot come (it holds both ends
+    of its task pipe, so it would never see the pipe close)."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
     import archive.extract  # noqa: F401
 
 
@@ -121,7 +134,7 @@ class ExtractPool:
         # spawn: a clean interpreter per worker, never a fork of the reactor's threads and sockets
         ctx = multiprocessing.get_context("spawn")
         logger.info("extraction on %d worker processes", size)
-        return ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_warm_up)
+        return ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_warm_up, initargs=(os.getpid(),))
 
     @classmethod
     def release(cls) -> None:

@@ -2,7 +2,8 @@
 
 A crawl with the pool makes the same archive as one without; an exception inside a worker is
 the same failure as in the crawl's process; a worker that dies under a page makes that page a
-failure row (and the pool starts again); Ctrl-C leaves no worker process behind.
+failure row (and the pool starts again); Ctrl-C, or a SIGKILL of the crawl, leaves no worker
+process behind.
 """
 from __future__ import annotations
 
@@ -109,7 +110,8 @@ def _children(pid: int) -> set[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
-def test_ctrl_c_leaves_no_worker_process(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+def test_a_stopped_or_killed_crawl_leaves_no_worker_process(tmp_path, stop):
     server, mirror = serve_in_thread(REPLICA_SITE, delay=0.3)  # slowed: Ctrl-C lands midway
     try:
         proc = subprocess.Popen([sys.executable, "-m", "archive.faces.cli", "crawl", "--db", tmp_path / "a.db",
@@ -126,7 +128,7 @@ def test_ctrl_c_leaves_no_worker_process(tmp_path):
 
         wait_for(stored, 120, "a first article")
         seen |= _children(proc.pid)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         proc.communicate(timeout=120)
     finally:
         server.shutdown()
