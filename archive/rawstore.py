@@ -35,7 +35,6 @@ DICT_BYTES = 112_640      # size of a trained dictionary (zstd's default, 110 Ki
 TRAIN_AT = 50             # a site's first dictionary, at this many stored pages
 RETRAIN_GROWTH = 10       # a new version once the site has this many times the pages of the last training
 SAMPLE_PAGES = 500        # newest pages of the site read to train
-CHECK_EVERY = 25          # pages stored (per site, per connection) between two looks at the counts
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 DICT_MARK = 0xD1
@@ -78,7 +77,7 @@ _compressors: OrderedDict[tuple[str, int], zstandard.ZstdCompressor] = OrderedDi
 _decompressors: OrderedDict[str, zstandard.ZstdDecompressor] = OrderedDict()
 _plain_c = zstandard.ZstdCompressor(level=LEVEL)
 _plain_d = zstandard.ZstdDecompressor()
-_stored_since_check: dict[tuple[int, str], int] = {}
+_site_state: dict[tuple[int, str], list[int]] = {}  # (connection, site): [pages, threshold]
 
 
 def _lru_get(cache: OrderedDict, key, make):
@@ -208,30 +207,40 @@ def train(db, site: str, *, sample_pages: int = SAMPLE_PAGES) -> int | None:
     return cur.lastrowid
 
 
+def _threshold(conn, site: str) -> int:
+    """The page count at which *site* is due its next dictionary (``TRAIN_AT``, ``RETRAIN_GROWTH``)."""
+    row = conn.execute("SELECT pages FROM zstd_dicts WHERE site = ? ORDER BY version DESC LIMIT 1",
+                       [site]).fetchone()
+    return TRAIN_AT if row is None else max(TRAIN_AT, row[0]) * RETRAIN_GROWTH
+
+
 def due(db, site: str) -> bool:
     """Should *site* get a (new) dictionary now? (``TRAIN_AT``, ``RETRAIN_GROWTH``.)"""
     conn = _conn(db)
-    pages = site_page_count(conn, site)
-    row = conn.execute("SELECT pages FROM zstd_dicts WHERE site = ? ORDER BY version DESC LIMIT 1",
-                       [site]).fetchone()
-    if row is None:
-        return pages >= TRAIN_AT
-    return pages >= max(TRAIN_AT, row[0]) * RETRAIN_GROWTH
+    return site_page_count(conn, site) >= _threshold(conn, site)
 
 
 def stored(db, site: str, pages: int = 1) -> int | None:
-    """A writer stored *pages* raw pages of *site*: train a dictionary when one is due (looked at
-    every ``CHECK_EVERY`` pages per site and connection, so the cost per page stays constant).
-    Returns the new dictionary's id, if one was trained."""
+    """A writer stored *pages* raw pages of *site*: train a dictionary when one is due. The pages are
+    counted once per site and connection, then followed in memory (the count and the threshold are
+    read again only when the running total reaches the threshold), so the cost per page stays
+    constant however big the site. Returns the new dictionary's id, if one was trained."""
     if not site:
         return None
-    key = (id(_conn(db)), site)
-    n = _stored_since_check.get(key, CHECK_EVERY - 1) + pages  # the first page of a site looks at once
-    if n < CHECK_EVERY:
-        _stored_since_check[key] = n
-        return None
-    _stored_since_check[key] = 0
-    return train(db, site) if due(db, site) else None
+    conn = _conn(db)
+    key = (id(conn), site)
+    state = _site_state.get(key)
+    if state is not None:
+        state[0] += pages
+        if state[0] < state[1]:
+            return None
+    count, threshold = site_page_count(conn, site), _threshold(conn, site)
+    new = None
+    if count >= threshold:
+        new = train(conn, site)
+        threshold = _threshold(conn, site)
+    _site_state[key] = [count, threshold]
+    return new
 
 
 def compact(db, *, site: str | None = None, retrain: bool = False, batch: int = 200, progress=None) -> dict:

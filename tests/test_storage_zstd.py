@@ -72,18 +72,25 @@ def test_round_trip_and_formats():
 
 @pytest.fixture(scope="module")
 def archive_with_dicts(tmp_path_factory):
-    """One store run: site big gets 60 pages (a dictionary at 50-74), site small 10 (none); then a
+    """One store run: site big gets 60 pages (a dictionary at 50), site small 10 (none); then a
     second dictionary version for big is trained on demand and 5 more pages are stored with it."""
     path = tmp_path_factory.mktemp("zstd") / "a.db"
     pipe = StorePipeline.from_crawler(get_crawler(settings_dict={"ARCHIVE_DB": str(path)}))
     pipe.open_spider()
+    statements = []
+    pipe.db.conn.set_trace_callback(statements.append)
     store(pipe, "big", 0, 60)
     store(pipe, "small", 0, 10)
+    pipe.db.conn.set_trace_callback(None)
     first = read_back(path)
     v2 = rawstore.train(pipe.db, "big")
     store(pipe, "big", 60, 5)
     pipe.close_spider()
     pipe.archive.close()
+    # the site's pages are counted when first seen and when the running total reaches the threshold,
+    # not per page (big: first page, 50th page and its training; small: first page)
+    counts = [s for s in statements if s.lstrip().startswith("SELECT count(*) FROM raw_pages")]
+    assert len(counts) == 4
     return path, first, v2
 
 
@@ -92,7 +99,7 @@ def test_site_dictionary_trained_once_enough_pages(archive_with_dicts):
     conn = sqlite3.connect(path)
     dicts = conn.execute("SELECT id, site, version, pages, length(bytes) FROM zstd_dicts ORDER BY id").fetchall()
     assert [(d[1], d[2]) for d in dicts] == [("big", 1), ("big", 2)] and dicts[1][0] == v2
-    assert rawstore.TRAIN_AT <= dicts[0][3] < rawstore.TRAIN_AT + rawstore.CHECK_EVERY
+    assert dicts[0][3] == rawstore.TRAIN_AT  # trained on the page that made 50
     by_site = {}
     for rid, site, body in conn.execute(
             "SELECT r.id, a.site, r.body FROM raw_pages r JOIN articles a ON a.id = r.article_id ORDER BY r.id"):
