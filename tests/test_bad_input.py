@@ -165,6 +165,8 @@ BAD = [
     (["import-warc", "{tmp}/page.pdf", "--db", "{tmp}/folder"], "is a directory", []),
     (["import-warc", "{tmp}/page.pdf", "--db", "{tmp}/missing/a.db"], "no directory", ["missing"]),
     (["serve", "--db", "{tmp}/none.db"], "no archive at", ["none.db"]),
+    (["demo", "--db", "{tmp}/folder"], "is a directory", []),
+    (["demo", "--db", "{tmp}/text.db"], "not an SQLite file", []),
     (["serve", "--port", "0"], "--port", []),
     (["mirror", "--port", "70000"], "--port", []),
     (["extract", "{tmp}/page.pdf"], "is a PDF", []),
