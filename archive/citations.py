@@ -9,9 +9,10 @@ half- or full-width digits, spaces) or by its title in 《》. Such a citation i
 Linking works whatever order the two arrive in, through two small key tables, both indexed on
 ``(kind, key)``:
 
-- ``citation_refs``: what an article's title and text cite (a number: ``key`` = ``YEAR-N``, the
-  characters before the bracket in ``context``; a title: its normalised form);
-- ``document_keys``: what a document is known by (its number: ``key`` = ``YEAR-N``, its issuer
+- ``citation_refs``: what an article's title and text cite (a number: ``key`` = the character
+  before the bracket, the year and the number, 沪府发〔2021〕11号 → ``发2021-11``, the characters
+  before the bracket in ``context``; a title: its normalised form);
+- ``document_keys``: what a document is known by (its number: the same ``key``, its issuer
   prefix in ``prefix``; its title, and the titles a notice issues, "关于印发《X》的通知" → X).
 
 Storing either side looks the other side up by key: a number matches when the year and the
@@ -64,15 +65,22 @@ def _digits(s: str) -> str:
     return unicodedata.normalize("NFKC", s)
 
 
+def _number_key(m) -> str:
+    """The last character before the bracket, the year and the number: a citing text's
+    characters before the bracket end with the document's prefix, so they share that character,
+    and the key stays selective (〔2021〕1号 alone is shared by every issuer)."""
+    return f"{m['prefix'][-1]}{_digits(m['year'])}-{int(_digits(m['n']))}"
+
+
 def parse_number(value: str | None) -> tuple[str, str] | None:
-    """A document number's match key and issuer prefix: ``"沪府发〔2021〕11号"`` → ``("2021-11", "沪府发")``;
+    """A document number's match key and issuer prefix: ``"沪府发〔2021〕11号"`` → ``("发2021-11", "沪府发")``;
     None when *value* holds no number of that form."""
     if not value:
         return None
     m = NUMBER_RX.search(value)
     if not m:
         return None
-    return f"{_digits(m['year'])}-{int(_digits(m['n']))}", m["prefix"]
+    return _number_key(m), m["prefix"]
 
 
 def normalise_title(title: str | None) -> str:
@@ -100,7 +108,7 @@ def title_keys(title: str | None) -> list[str]:
 
 def find_refs(*texts: str | None) -> list[tuple[str, str, str | None, str]]:
     """What *texts* cite: ``[(kind, key, context, matched)]``, ``kind`` ``doc_number`` (``key``
-    ``YEAR-N``, ``context`` the characters before the bracket, ``matched`` the bracket on) or
+    as :func:`parse_number`'s, ``context`` the characters before the bracket, ``matched`` the bracket on) or
     ``title`` (``key`` the normalised title inside 《》); each reference once."""
     out: list[tuple[str, str, str | None, str]] = []
     seen = set()
@@ -108,7 +116,7 @@ def find_refs(*texts: str | None) -> list[tuple[str, str, str | None, str]]:
         if not text:
             continue
         for m in NUMBER_RX.finditer(text):
-            ref = ("doc_number", f"{_digits(m['year'])}-{int(_digits(m['n']))}", m["prefix"],
+            ref = ("doc_number", _number_key(m), m["prefix"],
                    _SPACE.sub("", m["tail"]))
             if ref[:3] not in seen:
                 seen.add(ref[:3])

@@ -354,3 +354,11 @@ def test_facts_table_is_read_on_any_layout(layout):
     html = (f"<html><head><title>{FACTS['title']}</title></head><body><div class=nav>首页</div>"
             f"{LAYOUTS[layout].format(x='主动公开', **FACTS)}<h1>{FACTS['title']}</h1><div>{body}</div></body></html>")
     assert extract(html.encode(), "https://example.gov.cn/a.html")["document"] == FACTS
+
+
+def test_number_keys_are_one_form_for_every_spelling():
+    key = ("发2021-11", "沪府发")
+    for spelling in ("沪府发〔2021〕11号", "沪府发 [２０２１] １１ 号", "沪府发（2021）011号", "沪府发［2021］11号"):
+        assert citations.parse_number(spelling) == key, spelling
+    assert citations.parse_number("〔2021〕11号") is None  # no issuer: nothing to link by
+    assert citations.parse_number("2021年11号") is None
