@@ -425,6 +425,9 @@ def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[s
 
 # ------------------------------------------------------------------- alerting
 
+ALERT_ENV = ("ARCHIVE_SITE", "ARCHIVE_STATUS", "ARCHIVE_ERRORS", "ARCHIVE_EXIT", "ARCHIVE_RUN_ID", "ARCHIVE_DB")
+
+
 @dataclass
 class Alert:
     """``--on-failure CMD``: a shell command run when a site's crawl fails (failed, blocked,

@@ -270,6 +270,9 @@ def test_scheduler_on_failure_runs_the_command_with_the_failure_and_a_time_limit
     assert re.search(r"WARNING crawl zgm: failed: unreachable: connection refused", proc.stderr), proc.stderr
     assert "\n    20" in proc.stderr and "] ERROR: " in proc.stderr  # the crawl's first error lines, kept
     env = dict(line.split("=", 1) for line in out.read_text().splitlines() if "=" in line)
+    from scheduler import ALERT_ENV
+
+    assert set(ALERT_ENV) <= set(env)  # every variable the docs name is given
     assert env["ARCHIVE_SITE"] == "zgm" and env["ARCHIVE_STATUS"] == "failed"
     assert env["ARCHIVE_ERRORS"].startswith("unreachable: connection refused")
     assert env["ARCHIVE_EXIT"] == "1" and env["ARCHIVE_DB"] == str(db)

@@ -20,7 +20,9 @@ READS = [
     re.compile(r"start_setting\s*=\s*[\"']([A-Z][A-Z0-9_]+)[\"']"),
 ]
 # ALL_CAPS names in the docs that are not settings: environment variables of the evaluation scripts
-NOT_SETTINGS = {"GOLD_DIR", "PAGES_DIR", "ARCHIVE_SITES_DIR"}  # ARCHIVE_SITES_DIR: an environment variable
+# ARCHIVE_SITES_DIR: an environment variable; scheduler.ALERT_ENV: the environment of --on-failure's command
+NOT_SETTINGS = {"GOLD_DIR", "PAGES_DIR", "ARCHIVE_SITES_DIR", "ARCHIVE_SITE", "ARCHIVE_STATUS", "ARCHIVE_ERRORS",
+                "ARCHIVE_EXIT", "ARCHIVE_RUN_ID"}
 TABLE = re.compile(r"<!-- settings table:[^\n]*-->\n(.*?)\n<!-- end of the settings table -->", re.S)
 
 
