@@ -252,6 +252,11 @@ def test_an_unreachable_site_is_one_line_never_a_traceback(tmp_path):
     text = log.read_text("utf-8")
     assert "Traceback" in text and "Connection was refused" in text and "INFO" in text
 
+    other = tmp_path / "b.db"
+    bad = run_archive("crawl", "zgm", "--db", other, "--log-file", tmp_path / "no-such-folder" / "x.log")
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1 and "--log-file" in bad.stderr, bad.stderr
+    assert not other.exists()  # nothing written
+
 
 def test_scheduler_on_failure_runs_the_command_with_the_failure_and_a_time_limit(tmp_path):
     """A scheduled crawl that fails: the scheduler logs it at WARNING with the crawl's first error

@@ -78,7 +78,10 @@ def _console_logging(settings: Settings, loudness: str, log_file, board) -> list
     handlers = [ConsoleHandler(sys.stderr, console_level, board if board.live else None,
                                tracebacks=loudness == "verbose")]
     if log_file:
-        handler = logging.FileHandler(log_file, encoding="utf-8")
+        try:
+            handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError as exc:  # a usage error of the caller's (exit 2 from the CLI)
+            raise ValueError(f"--log-file {log_file}: cannot write it ({exc.strerror or exc})") from None
         handler.setLevel(full)
         handler.setFormatter(logging.Formatter(LOG_FORMAT, DATE_FORMAT))
         handlers.append(handler)
@@ -110,11 +113,12 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
     unknown = [n for n in names if n not in spiders]
     if unknown:
         raise ValueError(f"unknown site(s): {', '.join(unknown)}; known: {', '.join(spiders)}")
-    archive = Archive(db_path).open()  # create and migrate the file once, before the spiders open it
-    since = now_iso()
     board = Board(quiet=loudness == "quiet", live=None if loudness == "normal" else False)
     handlers = _console_logging(settings, loudness, log_file or settings.get("LOG_FILE"), board)
+    archive = None
     try:
+        archive = Archive(db_path).open()  # create and migrate the file once, before the spiders open it
+        since = now_iso()
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # the handlers are ours
         process = _Process(settings)
         crawlers = []
@@ -130,7 +134,8 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
         for handler in handlers:
             logging.getLogger().removeHandler(handler)
             handler.close()
-        archive.close()
+        if archive is not None:
+            archive.close()
 
 
 def outcome(name: str, crawler, archive: Archive, since: str) -> SiteResult:
@@ -139,7 +144,12 @@ def outcome(name: str, crawler, archive: Archive, since: str) -> SiteResult:
     stats = crawler.stats.get_stats()
     if stats.get(statkeys.OUTCOME):
         return SiteResult(**stats[statkeys.OUTCOME])
-    return summarise(name, stats, archive.db, since)
+    res = summarise(name, stats, archive.db, since)
+    if stats.get(statkeys.STOP_SIGNAL):  # a second Ctrl-C stopped it at once, before its run log closed
+        res.status = "interrupted"
+        res.reason = (f"interrupted by {stats[statkeys.STOP_SIGNAL]}, at once (its crawl_runs row is "
+                      "marked interrupted by the site's next run)")
+    return res
 
 
 def format_summary(results: list[SiteResult]) -> str:
