@@ -294,3 +294,23 @@ def test_bad_on_failure_options_exit_2(tmp_path, args, message):
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.splitlines()) == 1
     assert not (tmp_path / "a.db").exists()
+
+
+def test_scrapy_crawl_takes_the_same_lock(tmp_path, fast_mirror):
+    """`scrapy crawl` goes through the same spider middleware: with the site's lock held (here by the
+    test itself) it fetches nothing and writes no crawl_runs row, and says why in one line."""
+    from crawler.locks import try_lock
+
+    url, record = fast_mirror
+    db = tmp_path / "a.db"
+    held = try_lock(db, "zgm")
+    try:
+        before = len(record)
+        proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "zgm", "-s", f"ARCHIVE_DB={db}",
+                               "-s", f"MIRROR_URL={url}", "-s", "LOG_LEVEL=WARNING"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        held.close()
+    assert f"zgm: another crawl of this site is running (pid {os.getpid()}); skipped" in proc.stderr, proc.stderr
+    assert len(record) == before
+    assert q(db, "SELECT count(*) FROM crawl_runs") == [(0,)]
