@@ -107,9 +107,11 @@ def latest_dict(db, site: str) -> tuple[int, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def compress(body: bytes, db=None, site: str | None = None) -> bytes:
+def compress(body: bytes, db=None, site: str | None = None, level: int | None = None) -> bytes:
     """*body* compressed for storage: with the newest dictionary of *site* when the archive *db*
-    has one, else plain zstandard (bytes without a site, e.g. attachments)."""
+    has one, else plain zstandard (bytes without a site, e.g. attachments). *level*: zstd's
+    (default ``LEVEL``; ``archive compact --level 19`` trades CPU for a smaller archive)."""
+    level = level or LEVEL
     if db is not None and site:
         found = latest_dict(db, site)
         if found is not None:
@@ -118,11 +120,13 @@ def compress(body: bytes, db=None, site: str | None = None) -> bytes:
 
             def make():
                 data = zstandard.ZstdCompressionDict(_dict_bytes(conn, dict_id))
-                return zstandard.ZstdCompressor(level=LEVEL, dict_data=data, write_dict_id=False)
+                return zstandard.ZstdCompressor(level=level, dict_data=data, write_dict_id=False)
 
-            comp = _lru_get(_compressors, (sha1, LEVEL), make)
+            comp = _lru_get(_compressors, (sha1, level), make)
             return bytes([DICT_MARK]) + _varint(dict_id) + comp.compress(body)
-    return _plain_c.compress(body)
+    if level == LEVEL:
+        return _plain_c.compress(body)
+    return zstandard.ZstdCompressor(level=level).compress(body)
 
 
 def decompress(blob: bytes, db=None) -> bytes:
@@ -243,10 +247,12 @@ def stored(db, site: str, pages: int = 1) -> int | None:
     return new
 
 
-def compact(db, *, site: str | None = None, retrain: bool = False, batch: int = 200, progress=None) -> dict:
+def compact(db, *, site: str | None = None, retrain: bool = False, batch: int = 200, progress=None,
+            level: int | None = None) -> dict:
     """Rewrite stored raw pages with their site's newest dictionary (zlib rows of older versions,
     pages stored before the site had a dictionary, pages of an older dictionary version). A site
     that is due a dictionary (``due``), or every site with *retrain*, gets a new version first.
+    With a *level* other than ``LEVEL`` every page of the site is rewritten at that level.
     Each batch of *batch* rows is one transaction: a killed run leaves every row readable.
     Returns ``{"sites", "trained", "rewritten", "bytes_before", "bytes_after"}`` (of the rewritten rows).
     The file itself shrinks once SQLite reuses or drops the freed pages (``VACUUM``)."""
@@ -266,18 +272,20 @@ def compact(db, *, site: str | None = None, retrain: bool = False, batch: int = 
             raise
         newest = latest_dict(conn, s)
         mark = (bytes([DICT_MARK]) + _varint(newest[0])) if newest else ZSTD_MAGIC
+        if level and level != LEVEL:
+            mark = b""  # rewrite every page: the format does not say the level it was written at
         last = 0
         while True:
             rows = conn.execute(
                 """SELECT r.id, r.body FROM raw_pages r JOIN articles a ON a.id = r.article_id
-                   WHERE a.site = ? AND r.id > ? AND substr(r.body, 1, ?) != ? ORDER BY r.id LIMIT ?""",
-                [s, last, len(mark), mark, batch]).fetchall()
+                   WHERE a.site = ? AND r.id > ? AND (? = 0 OR substr(r.body, 1, ?) != ?) ORDER BY r.id LIMIT ?""",
+                [s, last, len(mark), len(mark), mark, batch]).fetchall()
             if not rows:
                 break
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for rid, body in rows:
-                    new = compress(decompress(body, conn), conn, s)
+                    new = compress(decompress(body, conn), conn, s, level)
                     conn.execute("UPDATE raw_pages SET body = ? WHERE id = ?", [new, rid])
                     out["rewritten"] += 1
                     out["bytes_before"] += len(body)

@@ -180,3 +180,8 @@ def test_zlib_rows_of_an_older_archive_read_after_the_upgrade(tmp_path):
     proc = run_archive("compact", "--db", path, "--retrain")  # a new version; every row moves to it
     assert proc.returncode == 0 and "1 dictionary trained" in proc.stdout
     assert set(read_back(path).values()) == {f"zstd+dict:{dict_id + 1}"}
+    retrained = sum(n for (n,) in sqlite3.connect(path).execute("SELECT length(body) FROM raw_pages"))
+    proc = run_archive("compact", "--db", path, "--level", "19")  # every page again, at level 19
+    assert proc.returncode == 0 and f"{rawstore.TRAIN_AT} page(s) rewritten" in proc.stdout, proc.stderr
+    assert set(read_back(path).values()) == {f"zstd+dict:{dict_id + 1}"}
+    assert sum(n for (n,) in sqlite3.connect(path).execute("SELECT length(body) FROM raw_pages")) < retrained

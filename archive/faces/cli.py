@@ -896,7 +896,10 @@ def migrate(db_path):
 @click.option("--site", help="Only this site's pages.")
 @click.option("--retrain", is_flag=True,
               help="Train a new dictionary version for each site first (else only where one is due).")
-def compact(db_path, site, retrain):
+@click.option("--level", type=click.IntRange(1, 22), default=None,
+              help="zstd level: rewrite every page at it (19: about 5% smaller than the default 9, "
+                   "ten times the CPU; see bench/storage_bench.py).")
+def compact(db_path, site, retrain, level):
     """Recompress stored raw pages with their site's newest zstandard dictionary.
 
     Rewrites the zlib pages of older versions, the pages stored before their
@@ -919,7 +922,7 @@ def compact(db_path, site, retrain):
         click.echo(f"\r  {s}: {out['rewritten']} page(s) rewritten", err=True, nl=False)
 
     try:
-        out = rawstore.compact(db, site=site, retrain=retrain, progress=progress)
+        out = rawstore.compact(db, site=site, retrain=retrain, progress=progress, level=level)
     finally:
         db.conn.close()
     if out["rewritten"]:
