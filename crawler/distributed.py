@@ -355,6 +355,10 @@ class PushPipeline:
 # ------------------------------------------------------------------------ the writer
 
 
+class WriteFailed(RuntimeError):
+    """The archive refused a write (a full disk…): the writer stops, the item stays in Redis."""
+
+
 class _SiteRun:
     """The writer's side of one site: a crawler (settings, stats, signals) for the stages and the
     run log, without an engine."""
@@ -448,8 +452,14 @@ class _SiteRun:
 
     def _count(self) -> None:
         """The writer's counts since the last item, added to the run's in Redis (a restarted
-        writer goes on counting)."""
+        writer goes on counting). A failed write stops the writer before the item leaves Redis."""
+        from archive import statkeys
+
         stats = self.crawler.stats
+        failed = stats.get_value(statkeys.STORE_ERROR)
+        if failed:
+            stats.set_value(statkeys.STORE_ERROR, None)
+            raise WriteFailed(f"archive write failed: {failed}")
         counts = _numeric_stats(stats.get_stats())
         if counts:
             pipe = self.server.pipeline()

@@ -994,7 +994,7 @@ def ingest_cmd(redis_url, db_path, until_done, as_json):
     """
     from archive.db import Archive, ArchiveOpenError, check_archive_file
     from archive.faces.crawl import project_settings, site_spiders
-    from crawler.distributed import Writer
+    from crawler.distributed import WriteFailed, Writer
 
     try:
         check_archive_file(db_path, must_exist=False)
@@ -1019,6 +1019,9 @@ def ingest_cmd(redis_url, db_path, until_done, as_json):
         stored = writer.run()
     except KeyboardInterrupt:
         stored = writer.stored
+    except WriteFailed as exc:  # the item stays in Redis for the next writer
+        click.echo(f"{writer.stored} item(s) stored; stopped: {exc}", err=True)
+        sys.exit(1)
     click.echo(f"{stored} item(s) stored", err=True)
 
 
