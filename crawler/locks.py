@@ -59,7 +59,10 @@ def is_held(db_path: str | Path, site: str) -> bool:
     """Whether a crawl holds the site's lock now (the lock is taken and at once let go when free)."""
     if not site_lock_path(db_path, site).exists():
         return False
-    handle = try_lock(db_path, site, write_pid=False)
+    try:
+        handle = try_lock(db_path, site, write_pid=False)
+    except OSError:  # cannot open it here: the crawl itself will say so
+        return False
     if handle is None:
         return True
     handle.close()
@@ -85,7 +88,12 @@ class SiteLock:
     def __init__(self, crawler, db_path: str, site: str):
         self.crawler = crawler
         self.site = site
-        self.handle = try_lock(db_path, site)
+        try:
+            self.handle = try_lock(db_path, site)
+        except OSError as exc:  # e.g. a folder this user cannot create files in: said, not fatal
+            logger.warning("%s: cannot take the site's lock %s (%s); crawling without it", site,
+                           site_lock_path(db_path, site), exc.strerror or exc)
+            self.handle = False
         if self.handle is None:
             pid = holder(db_path, site)
             crawler.stats.set_value(REFUSED_BY, pid)
@@ -104,15 +112,15 @@ class SiteLock:
         return cls(crawler, db_path, crawler.spidercls.name)
 
     async def process_start(self, start):
-        if self.handle is None:
+        if self.handle is None:  # refused
             return
         async for item_or_request in start:
             yield item_or_request
 
     def release(self):
-        if self.handle is not None:
+        if self.handle:
             self.handle.close()  # closing the file lets go of the lock
-            self.handle = None
+        self.handle = False
 
 
 def refused(stats: dict) -> str | None:
