@@ -31,11 +31,12 @@ A crawl never outlives its scheduler: each runs in a process group of its
 own (a Ctrl-C at the scheduler's terminal is the scheduler's to handle); the
 crawl is sent SIGTERM when the scheduler stops (it stops gracefully and ends its
 extraction workers), and on Linux asks the kernel for SIGTERM should the
-scheduler die without stopping (SIGKILL, a crash). And crawls of one site never overlap, whoever started them: every crawl
-holds the site's lock file (``archive.db.crawl-SITE.lock``, with its pid;
-``crawler/locks.py``) for as long as it runs, even past a scheduler that died; a
-scheduler that finds it held (or whose crawl was refused it) skips that run with
-a log line and tries again at the next one.
+scheduler die without stopping (SIGKILL, a crash). And crawls of one site
+never overlap, whoever started them: every crawl holds the site's lock file
+(``archive.db.crawl-SITE.lock``, with its pid; ``crawler/locks.py``) for as long
+as it runs, even past a scheduler that died; a scheduler that finds it held (or
+whose crawl was refused it) skips that run with a log line and tries again at
+the next one.
 
     python scheduler.py [--db archive.db] [--interval SITE=30m ...] [--config FILE]
                         [--mirror URL] [--on-failure CMD] [--list] [--once] [SITE ...]
