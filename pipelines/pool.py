@@ -5,6 +5,11 @@ The CPU-heavy part of an article (decoding and extracting each of its pages) run
 downloading while pages are extracted. What is order-sensitive (dedup, near-dup, the one
 SQLite writer) stays in the crawl's process.
 
+Workers are *spawned* (a fresh interpreter, never a fork of the reactor's threads and sockets), so a
+script that calls :func:`archive.faces.crawl.run_crawl` itself must guard its work with
+``if __name__ == "__main__":`` as Python's ``multiprocessing`` asks (each worker imports the main
+module); ``archive crawl``, ``scrapy crawl`` and the scheduler do.
+
 ``EXTRACT_WORKERS`` sizes the pool (empty: ``os.cpu_count()``; 0 or 1: extraction runs in the
 crawl's process, as a plain function call). One pool serves every spider of a process: it is
 started when the first spider opens, and shut down when the last one closes (and, at the
