@@ -115,6 +115,8 @@ def worker_settings(settings) -> None:
     settings.set("SCHEDULER", "crawler.distributed.Scheduler", priority="cmdline")
     settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="cmdline")
     settings.set("SCHEDULER_PERSIST", True, priority="cmdline")
+    # a sorted set by priority (Scrapy's order); Scheduler.next_request pops it with a script
+    settings.set("SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue", priority="cmdline")
     settings.set("SCHEDULER_QUEUE_KEY", queue_key("%(spider)s"), priority="cmdline")
     settings.set("SCHEDULER_DUPEFILTER_KEY", dupefilter_key("%(spider)s"), priority="cmdline")
     pipelines = dict(settings.getwithbase("ITEM_PIPELINES"))
@@ -144,6 +146,37 @@ def _numeric_stats(stats: dict) -> dict:
 
 
 # ------------------------------------------------------------------------ the worker
+
+# Lua scripts (each runs atomically in Redis)
+_POP_INTO_LUA = """
+local r = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #r == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+redis.call('HSET', KEYS[2], ARGV[1], r[1])
+return r[1]
+"""
+_MOVE_ALL_LUA = """
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do redis.call('HSET', KEYS[2], all[i], all[i + 1]) end
+redis.call('DEL', KEYS[1])
+return all
+"""
+
+
+def _script(source: str):
+    registered = {}
+
+    def call(keys, args=(), client=None):
+        script = registered.get(id(client))
+        if script is None:
+            script = registered[id(client)] = client.register_script(source)
+        return script(keys=keys, args=list(args))
+
+    return call
+
+
+_POP_INTO = _script(_POP_INTO_LUA)
+_MOVE_ALL = _script(_MOVE_ALL_LUA)
 
 
 class Scheduler(RedisScheduler):
@@ -231,15 +264,18 @@ class Scheduler(RedisScheduler):
             self.release(key)
 
     def next_request(self):
-        request = self.queue.pop(self.idle_before_close)
-        if request is None:
+        key = f"{self.worker}:{next(self._serial)}"
+        # popped from the shared queue and written to this worker's in-flight hash in one step (a
+        # Lua script runs atomically): a kill between the two cannot lose the request
+        raw = _POP_INTO(keys=[self.queue.key, inflight_key(self.site, self.worker)], args=[key],
+                        client=self.server)
+        if raw is None:
             return None
+        request = self.queue._decode_request(raw)
         if self.idle:
             self.idle = False
             self.server.srem(idle_key(self.site), self.worker)
-        key = f"{self.worker}:{next(self._serial)}"
         request.meta[INFLIGHT] = key
-        self.server.hset(inflight_key(self.site, self.worker), key, self.queue._encode_request(request))
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
@@ -250,26 +286,28 @@ class Scheduler(RedisScheduler):
         return [m for m in members if m == self.worker or self.server.exists(heartbeat_key(m))]
 
     def requeue_dead(self) -> int:
-        """Put the in-flight requests of this site's dead workers back into the queue; how many."""
+        """Put the in-flight requests of this site's dead workers back into the queue; how many.
+
+        They are first moved into this worker's own in-flight hash (atomically, so one worker takes
+        them), then queued one by one, each removed from the hash once queued: if this worker dies
+        midway, what is left is its own in-flight, queued again by the next."""
         n = 0
+        mine = inflight_key(self.site, self.worker)
         for member in self.server.smembers(workers_key(self.site)):
             other = member.decode()
             if other == self.worker or self.server.exists(heartbeat_key(other)):
                 continue
-            claimed = f"{inflight_key(self.site, other)}:claimed:{self.worker}"
-            try:  # one worker takes them: RENAME fails when another did first
-                self.server.rename(inflight_key(self.site, other), claimed)
-            except redis.ResponseError:
-                self.server.srem(workers_key(self.site), other)
-                continue
-            for encoded in self.server.hvals(claimed):
+            moved = _MOVE_ALL(keys=[inflight_key(self.site, other), mine], client=self.server) or []
+            for field, encoded in zip(moved[::2], moved[1::2]):
                 request = self.queue._decode_request(encoded)
                 request.meta.pop(INFLIGHT, None)
                 self.queue.push(request)
+                self.server.hdel(mine, field)
                 n += 1
-            self.server.delete(claimed)
             self.server.srem(workers_key(self.site), other)
-            logger.warning("%s: %d in-flight requests of stopped worker %s queued again", self.site, n, other)
+            if moved:
+                logger.warning("%s: %d in-flight requests of stopped worker %s queued again",
+                               self.site, len(moved) // 2, other)
         return n
 
     def spider_idle(self, spider):

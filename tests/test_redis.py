@@ -140,7 +140,7 @@ def test_a_killed_worker_and_a_restarted_writer_lose_nothing(fresh_redis, crawle
 
     client = redis.Redis.from_url(fresh_redis)
     sites = ["bjx", "chinanews"]  # two sites (one with an alias linked before its article is stored)
-    server, mirror = serve_in_thread(REPLICA_SITE, delay=0.2)  # slowed: the kills land midway
+    server, mirror = serve_in_thread(REPLICA_SITE, delay=0.3)  # slowed: the kills land midway
     try:
         db = tmp_path / "archive.db"
         writer = _writer(db, fresh_redis)
@@ -152,12 +152,12 @@ def test_a_killed_worker_and_a_restarted_writer_lose_nothing(fresh_redis, crawle
             except sqlite3.Error:  # not created yet
                 return 0
 
-        wait_for(lambda: (stored() or 0) >= 3, 120, "the writer to store three articles")
+        wait_for(lambda: stored() >= 2, 120, "the writer to store two articles")
         writer.send_signal(signal.SIGKILL)
         writer.wait(timeout=30)
         in_flight = lambda: sum(client.hlen(k) for k in client.keys("archive:*:inflight:*"))  # noqa: E731
-        wait_for(lambda: client.llen("archive:items") >= 3 and in_flight() > 0, 120,
-                 "items waiting for the writer while the worker fetches")
+        wait_for(lambda: client.llen("archive:items") >= 1 and in_flight() > 0, 120,
+                 "items waiting for the writer while the worker fetches", poll=0.05)
         assert first.poll() is None, "the worker finished before it could be killed"
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
