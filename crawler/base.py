@@ -509,8 +509,10 @@ class SiteSpider(scrapy.Spider):
             href = (a.attrib.get("href") or "").strip()
             if href and not href.startswith(("javascript:", "mailto:", "#")):
                 url = urldefrag(urljoin(response.url, href))[0]
+                if names.get(url) or not ATTACHMENT_EXT.search(urlsplit(url).path):
+                    continue  # only a file's link needs its text (a selector per link was most of the page's cost)
                 text = " ".join("".join(a.css("::text").getall()).split())
-                if text and not names.get(url):
+                if text:
                     names[url] = text
         out = []
         for url in self.links(response):
