@@ -130,7 +130,7 @@ def test_metadata_and_read_only(server):
     # nothing that could write is configured: no writable canned query
     queries = get(server, "/archive.json")["queries"]
     assert {q["name"] for q in queries} == {"search", "changes", "originals", "article_group", "largest_groups",
-                                            "quality"}
+                                            "quality", "search_attachments"}
     assert not any(q.get("write") for q in queries)
 
 

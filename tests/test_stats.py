@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
+from datetime import datetime, timedelta, timezone
 
 from archive.faces.crawl import site_spiders
 from conftest import run_archive
@@ -13,7 +16,7 @@ def stats(db, *args):
     return json.loads(proc.stdout)
 
 
-def test_stats_show_last_run_and_flag_quiet_sites(crawled):
+def test_stats_show_last_run_and_flag_quiet_sites(crawled, tmp_path):
     db = crawled[0]
     data = stats(db, "--quiet-days", "30")
     assert set(data["sites"]) == set(site_spiders())
@@ -22,9 +25,18 @@ def test_stats_show_last_run_and_flag_quiet_sites(crawled):
         assert s["last_run"]["new"] == s["articles"] > 0
         assert s["quiet"] is False
     assert data["sites"]["bjx"]["failures"].get("blocked", 0) >= 1
-    # with a period shorter than the time since the crawl, every site is quiet
-    assert all(s["quiet"] for s in stats(db, "--quiet-days", "-1")["sites"].values())
-    text = run_archive("stats", "--db", db, "--quiet-days", "-1").stdout
+    # a copy of the archive whose articles were all first seen 40 days ago: with a 30-day period
+    # every site is quiet
+    old = tmp_path / "old.db"
+    shutil.copyfile(db, old)
+    conn = sqlite3.connect(old)
+    conn.execute("UPDATE articles SET first_seen = ?",
+                 [(datetime.now(timezone.utc) - timedelta(days=40)).isoformat(timespec="seconds")])
+    conn.commit()
+    conn.close()
+    assert all(s["quiet"] for s in stats(old, "--quiet-days", "30")["sites"].values())
+    assert not any(s["quiet"] for s in stats(old, "--quiet-days", "50")["sites"].values())
+    text = run_archive("stats", "--db", old, "--quiet-days", "30").stdout
     assert text.count("QUIET") == 5
 
 
