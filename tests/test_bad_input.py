@@ -29,9 +29,12 @@ def test_dead_mirror_fails_every_site_with_one_line_each(tmp_path):
     code, summary, err = crawl(db, f"http://127.0.0.1:{free_port()}", "zgm", "shanghai_gov")
     assert code == 1
     assert {s["site"]: s["status"] for s in summary} == {"zgm": "failed", "shanghai_gov": "failed"}
-    reasons = [line for line in err.splitlines() if line.startswith(("zgm: ", "shanghai_gov: "))]
-    assert len(reasons) == 2, err[-2000:]
-    assert all("unreachable" in line for line in reasons)
+    # one summary line per site as it ends, then one problem line per failed site, last; no traceback
+    ends = [line for line in err.splitlines() if line.startswith(("zgm: failed, ", "shanghai_gov: failed, "))]
+    reasons = [line for line in err.splitlines() if line.startswith(("zgm: unreachable", "shanghai_gov: unreachable"))]
+    assert len(ends) == 2 and len(reasons) == 2, err[-2000:]
+    assert set(err.strip().splitlines()[-2:]) == set(reasons)
+    assert "Traceback" not in err
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM failures WHERE kind = 'connection' AND reason = 'connection refused'").fetchone()[0] >= 2
@@ -177,6 +180,11 @@ BAD = [
     (["sites", "check", "zgm", "--mirror", "notaurl"], "--mirror", []),
     (["--sites", "{tmp}/nosuchdir", "sites"], "--sites", ["nosuchdir"]),
     (["crawl", "--db", "{tmp}/a.db", "--set", "NOEQUALS"], "NAME=VALUE", ["a.db"]),
+    (["crawl", "--db", "{tmp}/folder"], "is a directory", []),
+    (["crawl", "--db", "{tmp}/text.db"], "not an SQLite file", []),
+    (["crawl", "--db", "{tmp}/missing/a.db"], "no directory", ["missing"]),
+    (["crawl", "--db", "{tmp}/a.db", "--mirror", "notaurl"], "--mirror", ["a.db"]),
+    (["crawl", "--db", "{tmp}/a.db", "--max-pages", "0"], "--max-pages", ["a.db"]),
     (["nosuchcommand"], "No such command", []),
 ]
 
@@ -249,6 +257,10 @@ SCHEDULER_BAD = [
     (["--interval", "nosuch=5m"], "unknown site"),
     (["--config", "{tmp}/missing.toml"], "cannot read"),
     (["--config", "{tmp}/typo.toml"], "unknown key(s) interval"),
+    (["--db", "{tmp}/folder"], "is a directory"),
+    (["--db", "{tmp}/text.db"], "not an SQLite file"),
+    (["--db", "{tmp}/missing/x.db", "--once"], "no directory"),
+    (["--mirror", "notaurl", "--once"], "--mirror"),
 ]
 
 
@@ -260,9 +272,15 @@ def test_scheduler_bad_options_are_one_line_exit_2(argv, fragment, tmp_path):
     from conftest import ROOT
 
     (tmp_path / "typo.toml").write_text('[interval]\nbjx = "15m"\n', "utf-8")
+    (tmp_path / "text.db").write_text("not a database at all, just words\n", "utf-8")
+    (tmp_path / "folder").mkdir()
     args = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-    proc = subprocess.run([sys.executable, str(ROOT / "scheduler.py"), *args, "--list", "--db", str(tmp_path / "a.db")],
-                          capture_output=True, text=True, timeout=60)
+    if "--once" not in args:
+        args.append("--list")  # reads only
+    if "--db" not in args:
+        args += ["--db", str(tmp_path / "a.db")]
+    proc = subprocess.run([sys.executable, str(ROOT / "scheduler.py"), *args],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert fragment in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert not (tmp_path / "a.db").exists()

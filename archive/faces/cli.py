@@ -49,6 +49,22 @@ def _require_writable(db_path) -> None:
                                  "changes the archive: run it as the archive's owner", param_hint="--db")
 
 
+def _writing_db(db_path) -> None:
+    """--db for a command that writes the archive, creating it if needed: an archive file, or a new
+    file in an existing folder, this user may write; else exit 2 (creating nothing)."""
+    import os
+
+    from archive.db import ArchiveOpenError, check_archive_file, writable
+
+    try:
+        p = check_archive_file(db_path, must_exist=False)
+    except ArchiveOpenError as exc:
+        raise click.BadParameter(str(exc), param_hint="--db")
+    if not (writable(p) if p.exists() else os.access(p.parent, os.W_OK | os.X_OK)):
+        raise click.BadParameter(f"{db_path} (or its folder) is not writable by this user, and this command "
+                                 "writes the archive: run it as the archive's owner", param_hint="--db")
+
+
 def _reading_db(db_path):
     """The archive for a command that only reads: migrated when this user may write it, else opened
     read-only (nothing written or created; see :func:`archive.db.open_readonly`)."""
@@ -199,7 +215,7 @@ def cli(ctx, sites_dir):
 @click.argument("sites", nargs=-1)
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, help="Archive file.")
 @click.option("--mirror", metavar="URL", help="Fetch https://HOST/PATH from URL/HOST/PATH (a replica or mirror).")
-@click.option("--max-pages", type=int, help="List pages to follow per start URL (default 5).")
+@click.option("--max-pages", type=click.IntRange(min=1), help="List pages to follow per start URL (default 5).")
 @click.option("--set", "settings", multiple=True, metavar="NAME=VALUE", help="Any Scrapy setting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--backfill", is_flag=True,
@@ -234,6 +250,8 @@ def crawl(sites, db_path, mirror, max_pages, settings, as_json, backfill, redis_
         raise click.UsageError("--quiet and --verbose do not go together; choose one")
     if log_file and not Path(log_file).resolve().parent.is_dir():
         raise click.BadParameter(f"no folder to write {log_file} in; create it first", param_hint="--log-file")
+    _writing_db(db_path)
+    _mirror_url(mirror)
     extra = _settings_option(settings)
     if max_pages:
         extra["MAX_LIST_PAGES"] = max_pages
