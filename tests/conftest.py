@@ -56,14 +56,20 @@ def apt_install(*packages: str, what: str | None = None) -> str | None:
     prefix = [] if os.geteuid() == 0 else (["sudo", "-n"] if shutil.which("sudo") else None)
     if prefix is None:
         return f"{what} is not installed and installing it needs root (no sudo)"
+    import fcntl
+    import tempfile
+
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
-        try:
-            proc = subprocess.run(prefix + cmd, capture_output=True, text=True, timeout=1200, env=env)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"`{' '.join(cmd)}` failed: {exc}"
-        if proc.returncode != 0:
-            return f"`{' '.join(cmd)}` failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-500:]}"
+    # one apt-get at a time: test processes running side by side (pytest -n) may both install
+    with open(Path(tempfile.gettempdir()) / "cn-news-archive-tests-apt.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", *packages]):
+            try:
+                proc = subprocess.run(prefix + cmd, capture_output=True, text=True, timeout=1200, env=env)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return f"`{' '.join(cmd)}` failed: {exc}"
+            if proc.returncode != 0:
+                return f"`{' '.join(cmd)}` failed ({proc.returncode}): {(proc.stderr or proc.stdout)[-500:]}"
     return None
 
 

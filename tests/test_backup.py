@@ -3,6 +3,7 @@ to, checked with integrity_check, that opens as an archive and in Datasette."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import sqlite3
 import subprocess
 import sys
@@ -94,7 +95,8 @@ def test_backup_opens_in_datasette(tmp_path):
         name = next(iter(ds.databases.keys() - {"_internal", "_memory"}))
         return await ds.client.get(f"/{name}/articles.json?_shape=array")
 
-    response = asyncio.run(fetch())
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own, whatever this thread is running
+        response = pool.submit(asyncio.run, fetch()).result()
     assert response.status_code == 200 and response.json() == []
 
 

@@ -264,6 +264,9 @@ def test_one_connection_per_crawler_opened_at_first_use(tmp_path, monkeypatch):
     parts[2].spider_closed(spider, "finished")
     assert len(opened) == 1
     assert spider.known_urls == set()  # handed in by the refresh middleware (an empty archive)
+    for part in parts:
+        if hasattr(part, "close_spider"):
+            part.close_spider()  # the extraction pool, if the stage started one, is released
     crawler.signals.send_catch_log(signals.engine_stopped)
     assert not crawl_archive(crawler).is_open
 
