@@ -19,7 +19,7 @@ demo: install
 	$(BIN)/archive demo --db archive.db
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/python bench/crawl_bench.py
