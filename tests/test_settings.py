@@ -22,7 +22,8 @@ READS = [
 # ALL_CAPS names in the docs that are not settings: environment variables of the evaluation scripts
 # ARCHIVE_SITES_DIR: an environment variable; scheduler.ALERT_ENV: the environment of --on-failure's command
 NOT_SETTINGS = {"GOLD_DIR", "PAGES_DIR", "ARCHIVE_SITES_DIR", "ARCHIVE_SITE", "ARCHIVE_STATUS", "ARCHIVE_ERRORS",
-                "ARCHIVE_EXIT", "ARCHIVE_RUN_ID"}
+                "ARCHIVE_EXIT", "ARCHIVE_RUN_ID",
+                "RELEVANCE_WINDOW"}  # archive/search.py's bound on bm25 work, a constant of the search, not a crawl setting
 TABLE = re.compile(r"<!-- settings table:[^\n]*-->\n(.*?)\n<!-- end of the settings table -->", re.S)
 
 
