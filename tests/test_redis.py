@@ -21,6 +21,7 @@ from collections import Counter
 import pytest
 
 from archive.tooling.mirror_server import serve_in_thread
+from crawler.distributed import heartbeat_key
 from conftest import REPLICA_SITE, ROOT, apt_install, archive_rows, q, wait_for
 
 def _free_port() -> int:
@@ -72,11 +73,11 @@ def _cli(*args) -> list[str]:
     return [sys.executable, "-m", "archive.faces.cli", *map(str, args)]
 
 
-def _worker(db, mirror, redis_url, ttl=30, sites=()):
+def _worker(db, mirror, redis_url, ttl=30, sites=(), extra=()):
     return subprocess.Popen(_cli("crawl", "--db", db, "--mirror", mirror, "--json", "--redis", redis_url,
                                  "--set", f"REDIS_WORKER_TTL={ttl}",
                                  # two workers on a small machine: no extraction pools beside them (tests/test_pool.py)
-                                 "--set", "EXTRACT_WORKERS=0", *sites),
+                                 "--set", "EXTRACT_WORKERS=0", *extra, *sites),
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -100,10 +101,18 @@ def distributed(crawled, redis_url, tmp_path_factory):
     redis.Redis.from_url(redis_url).flushall()
     work = tmp_path_factory.mktemp("distributed")
     requests = []
-    server, mirror = serve_in_thread(REPLICA_SITE, record=requests)
+    # each worker takes few requests at a time from the shared queue, and the mirror answers slowly
+    # until both are up (one may start seconds after the other on a loaded machine), then in 0.2 s:
+    # the first worker up cannot have the small replica to itself
+    server, mirror = serve_in_thread(REPLICA_SITE, record=requests, delay=2.0)
+    client = redis.Redis.from_url(redis_url)
     try:
         writer = _writer(work / "archive.db", redis_url)
-        workers = [_worker(work / f"worker{i}.db", mirror, redis_url) for i in range(2)]
+        workers = [_worker(work / f"worker{i}.db", mirror, redis_url, extra=("--set", "CONCURRENT_REQUESTS=3"))
+                   for i in range(2)]
+        wait_for(lambda: len(client.keys(heartbeat_key("*"))) >= 2 or any(w.poll() is not None for w in workers),
+                 180, "both workers' heartbeats")
+        server.delay = 0.2
         outs = [_finish(w, f"worker {i}") for i, w in enumerate(workers)]
         out, err = _finish(writer, "the writer")
     finally:
