@@ -133,8 +133,10 @@ def test_backup_during_a_running_crawl(tmp_path):
                 except sqlite3.OperationalError:
                     pass
             time.sleep(0.05)
+        server.delay = 1.0  # the crawl crawls on while the backup starts up, however loaded the machine
         proc = run_archive("backup", tmp_path / "copy.db", "--db", live, "--json")
         running = crawl.poll() is None
+        server.delay = 0
     finally:
         crawl.wait(timeout=600)
         server.shutdown()
