@@ -82,6 +82,16 @@ def q(db, sql, params=()) -> list[tuple]:
         conn.close()
 
 
+def dict_rows(db, sql, params=()) -> list[dict]:
+    """Rows of one query on the archive file as dicts (column: value), on a connection of its own."""
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
 ARTICLE_COLUMNS = ("url", "site", "title", "text", "text_hash", "published_at", "source", "author", "editor",
                    "keywords", "pages")
 

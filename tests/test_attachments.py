@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sqlite3
 import zipfile
 from collections import Counter
 
@@ -24,7 +23,7 @@ from archive.db import decompress, open_db
 from archive.tooling.checkout import REPLICA_SITE
 from archive.tooling.replica import build as B
 from archive.tooling.replica.attachments import docx_bytes, pdf_bytes
-from conftest import crawl, load_expected, q, run_archive
+from conftest import crawl, dict_rows, load_expected, q, run_archive
 from fault_server import Fault, start
 
 CHINESE = ("关于开展二〇二四年度科技创新券申领工作的通知\n一、申领对象：在本市注册的中小微企业和创业团队。\n"
@@ -239,21 +238,13 @@ def crawled(tmp_path_factory):
         srv.shutdown()
 
 
-def _rows(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
-
 
 def test_replica_attachments_text_matches_what_they_were_made_from(crawled):
     db, code, err, _ = crawled
     assert code == 0, err[-3000:]
     assert len(WITH_TEXT) >= 4 and {a["url"].rsplit(".", 1)[1] for _, a in WITH_TEXT} == {"pdf", "docx"}
     for record, att in WITH_TEXT:
-        row = _rows(db, "SELECT t.* FROM attachments t JOIN articles a ON a.id = t.article_id "
+        row = dict_rows(db, "SELECT t.* FROM attachments t JOIN articles a ON a.id = t.article_id "
                         "WHERE a.url = ? AND t.url = ?", [record["url"], att["url"]])
         assert row, att["url"]
         row = row[0]
@@ -271,12 +262,12 @@ def test_replica_attachments_text_matches_what_they_were_made_from(crawled):
 def test_each_faulty_attachment_has_its_reason_and_breaks_nothing(crawled):
     db, code, err, srv = crawled
     assert code == 0, err[-3000:]
-    article = _rows(db, "SELECT id, text FROM articles WHERE url = ?", [HOST_ARTICLE["url"]])
+    article = dict_rows(db, "SELECT id, text FROM articles WHERE url = ?", [HOST_ARTICLE["url"]])
     assert article, "the article with the faulty attachments is stored"
     assert "".join(HOST_ARTICLE["text"].split()) == "".join(article[0]["text"].split())
     assert not q(db, "SELECT url FROM failures WHERE url LIKE ?", ["%999001%"]), "the rows say it, not failures"
     assert not q(db, "SELECT url FROM failures WHERE url = ?", [HOST_ARTICLE["url"]]), "not incomplete"
-    rows = {r["url"].rsplit("/", 1)[1]: r for r in _rows(
+    rows = {r["url"].rsplit("/", 1)[1]: r for r in dict_rows(
         db, "SELECT * FROM attachments WHERE article_id = ? AND url LIKE ?", [article[0]["id"], "%999001%"])}
     assert set(rows) == set(FAULTS)
     for name, (_, says) in FAULTS.items():
@@ -372,7 +363,7 @@ def test_a_second_fetch_keeps_files_and_fills_the_missing_ones(crawled):
     changed: the file that was 404 is there now and is stored; a file stored before that now fails
     is kept as it was."""
     db, code, err, srv = crawled
-    before = {r["url"].rsplit("/", 1)[1]: r for r in _rows(db, "SELECT * FROM attachments WHERE url LIKE ?",
+    before = {r["url"].rsplit("/", 1)[1]: r for r in dict_rows(db, "SELECT * FROM attachments WHERE url LIKE ?",
                                                             ["%999001%"])}
     page = "/" + B.url_to_path(HOST_ARTICLE["url"])
     links = "".join(f'<p><a href="/{FAULT_DIR.split("/", 2)[2]}{name}">附件：{name}</a></p>' for name in FAULTS)
@@ -381,7 +372,7 @@ def test_a_second_fetch_keeps_files_and_fills_the_missing_ones(crawled):
     code, summary, err = crawl(db, srv.url, "jiangmen_kjj",
                                extra=("--set", "INCREMENTAL=False", "--set", "RETRY_TIMES=0"))
     assert code == 0, err[-3000:]
-    after = {r["url"].rsplit("/", 1)[1]: r for r in _rows(db, "SELECT * FROM attachments WHERE url LIKE ?",
+    after = {r["url"].rsplit("/", 1)[1]: r for r in dict_rows(db, "SELECT * FROM attachments WHERE url LIKE ?",
                                                            ["%999001%"])}
     assert after["missing.pdf"]["reason"] is None and bigram_f1(after["missing.pdf"]["text"], CHINESE) >= 0.98
     assert decompress(after["missing.pdf"]["body"]) == pdf_bytes(CHINESE)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from archive.faces.serve import free_port, start
-from conftest import ROOT, apt_install, load_expected
+from conftest import ROOT, apt_install, dict_rows, load_expected
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -81,17 +80,9 @@ def shot(page, name):
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
-def _db_rows(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
-
 
 def _containing(db, word):
-    return {r["id"]: r for r in _db_rows(db, "SELECT id, title, text, site, published_at, duplicate_of FROM articles")
+    return {r["id"]: r for r in dict_rows(db, "SELECT id, title, text, site, published_at, duplicate_of FROM articles")
             if word in f"{r['title']}\n{r['text']}"}
 
 
@@ -114,7 +105,7 @@ def test_article_list_first_screen_shows_rows(chromium, server, width, height, a
     assert page.locator("details.archive-columns summary").is_visible()
     assert not page.locator("details.archive-columns dd").first.is_visible()
 
-    want = _db_rows(db, "SELECT id, title, site, published_at FROM articles ORDER BY published_at DESC, id DESC")
+    want = dict_rows(db, "SELECT id, title, site, published_at FROM articles ORDER BY published_at DESC, id DESC")
     labels = site_labels()
     assert page.locator("td.col-title a").all_inner_texts()[:10] == [r["title"] for r in want[:10]]
     assert page.locator("td.col-site").all_inner_texts()[:10] == [labels[r["site"]] for r in want[:10]]
@@ -139,7 +130,7 @@ def test_article_list_first_screen_shows_rows(chromium, server, width, height, a
 
 def test_originals_only_view_drops_the_reposts(chromium, server):
     url, db = server
-    reposts = {r["id"] for r in _db_rows(db, "SELECT id FROM articles WHERE duplicate_of IS NOT NULL")}
+    reposts = {r["id"] for r in dict_rows(db, "SELECT id FROM articles WHERE duplicate_of IS NOT NULL")}
     assert reposts, "the replica's reposts are grouped"
     page = chromium.new_page(viewport={"width": 1280, "height": 800})
     page.goto(url + "/archive/articles")
@@ -150,7 +141,7 @@ def test_originals_only_view_drops_the_reposts(chromium, server):
     assert len(ids) == len(load_expected()) - len(reposts) and not ids & reposts
 
     # with attachments: the originals that have one
-    with_files = {r["article_id"] for r in _db_rows(db, "SELECT DISTINCT article_id FROM attachments")}
+    with_files = {r["article_id"] for r in dict_rows(db, "SELECT DISTINCT article_id FROM attachments")}
     assert with_files
     with page.expect_navigation():
         page.locator("a.archive-attachments-switch").click()
@@ -263,27 +254,27 @@ def test_atom_feed_of_a_search_and_of_a_site(chromium, server):
     feed = ET.fromstring(page.request.get(url + f"/archive/-/feed.atom?site={site}").body())
     cats = {c.get("term") for c in feed.iter(atom + "category")}
     assert cats == {site} and site_labels()[site] in feed.findtext(atom + "title")
-    n = _db_rows(db, "SELECT count(*) AS n FROM articles WHERE site = ?", [site])[0]["n"]
+    n = dict_rows(db, "SELECT count(*) AS n FROM articles WHERE site = ?", [site])[0]["n"]
     assert len(feed.findall(atom + "entry")) == min(n, 50)
     page.close()
 
 
 def test_article_page_attachments_copies_keywords(chromium, server):
     url, db = server
-    with_files = _db_rows(db, "SELECT article_id, count(*) AS n FROM attachments GROUP BY article_id ORDER BY n DESC")
+    with_files = dict_rows(db, "SELECT article_id, count(*) AS n FROM attachments GROUP BY article_id ORDER BY n DESC")
     assert with_files, "the replica has articles with attachments"
     aid, n = with_files[0]["article_id"], with_files[0]["n"]
     page = chromium.new_page(viewport={"width": 1920, "height": 1200})
     page.goto(url + f"/archive/articles/{aid}")
     assert page.locator("#attachments li").count() == n
-    art = _db_rows(db, "SELECT title, keywords FROM articles WHERE id = ?", [aid])[0]
+    art = dict_rows(db, "SELECT title, keywords FROM articles WHERE id = ?", [aid])[0]
     assert page.title().startswith(art["title"])
     assert page.locator(".archive-keywords .archive-tag").all_inner_texts() == json.loads(art["keywords"] or "[]")
     shot(page, "03-article-attachments-1920.png")
 
-    copy = _db_rows(db, "SELECT id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL ORDER BY id")[0]
+    copy = dict_rows(db, "SELECT id, duplicate_of FROM articles WHERE duplicate_of IS NOT NULL ORDER BY id")[0]
     page.goto(url + f"/archive/articles/{copy['id']}")
-    group = _db_rows(db, "SELECT id FROM articles WHERE (id = :r OR duplicate_of = :r) AND id != :c",
+    group = dict_rows(db, "SELECT id FROM articles WHERE (id = :r OR duplicate_of = :r) AND id != :c",
                      {"r": copy["duplicate_of"], "c": copy["id"]})
     links = page.locator("#copies li a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert int(links[0].rsplit("/", 1)[1]) == copy["duplicate_of"]  # the original first

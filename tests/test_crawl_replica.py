@@ -10,19 +10,11 @@ import pytest
 from archive.db import decompress
 from archive.faces.crawl import site_spiders
 from archive.schema import SCHEMA_VERSION
-from conftest import crawl, load_expected, load_not_articles, run_archive
+from conftest import crawl, dict_rows, load_expected, load_not_articles, run_archive
 
 EXPECTED = load_expected()
 NOT_ARTICLES = load_not_articles()
 
-
-def rows(db, sql, params=()):
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def lines(text: str) -> list[str]:
@@ -32,7 +24,7 @@ def lines(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def archived(crawled):
     db, code, summary, err = crawled
-    articles = {r["url"]: r for r in rows(db, "SELECT * FROM articles")}
+    articles = {r["url"]: r for r in dict_rows(db, "SELECT * FROM articles")}
     return db, code, summary, err, articles
 
 
@@ -53,7 +45,7 @@ def test_first_crawl_succeeds_and_counts(archived):
 def test_the_summary_is_the_outcome_recorded_in_crawl_runs(archived):
     """The run's outcome is computed once: the CLI's summary and the crawl_runs rows agree."""
     db, code, summary, err, articles = archived
-    runs = {r["site"]: r for r in rows(db, "SELECT * FROM crawl_runs")}
+    runs = {r["site"]: r for r in dict_rows(db, "SELECT * FROM crawl_runs")}
     assert set(runs) == {s["site"] for s in summary}
     for s in summary:
         r = runs[s["site"]]
@@ -94,7 +86,7 @@ def test_multi_page_article_is_one_record_with_every_page(archived):
     for e in multi:
         art = articles[e["url"]]
         assert art["pages"] == len(e["pages"])
-        raw = rows(db, "SELECT page, url FROM raw_pages WHERE article_id = ? ORDER BY page", [art["id"]])
+        raw = dict_rows(db, "SELECT page, url FROM raw_pages WHERE article_id = ? ORDER BY page", [art["id"]])
         assert [r["page"] for r in raw] == list(range(1, len(e["pages"]) + 1))
         for page_text in e["pages"]:
             for line in lines(page_text):
@@ -105,7 +97,7 @@ def test_multi_page_article_is_one_record_with_every_page(archived):
 
 def test_pages_that_are_not_articles_are_recorded_not_archived(archived):
     db, articles = archived[0], archived[4]
-    failures = {r["url"]: r for r in rows(db, "SELECT * FROM failures")}
+    failures = {r["url"]: r for r in dict_rows(db, "SELECT * FROM failures")}
     for n in NOT_ARTICLES:
         assert n["url"] not in articles
         assert n["url"] in failures, n
@@ -123,7 +115,7 @@ def test_alias_url_is_one_record(archived):
     assert with_alias
     for e in with_alias:
         art = articles[e["url"]]
-        urls = {r["url"] for r in rows(db, "SELECT url FROM article_urls WHERE article_id = ?", [art["id"]])}
+        urls = {r["url"] for r in dict_rows(db, "SELECT url FROM article_urls WHERE article_id = ?", [art["id"]])}
         assert set(e["aliases"]) <= urls
         for alias in e["aliases"]:
             assert alias not in articles
@@ -135,7 +127,7 @@ def test_attachments_are_linked_not_articles(archived):
     assert with_att
     for e in with_att:
         art = articles[e["url"]]
-        got = {r["url"]: r for r in rows(db, "SELECT * FROM attachments WHERE article_id = ?", [art["id"]])}
+        got = {r["url"]: r for r in dict_rows(db, "SELECT * FROM attachments WHERE article_id = ?", [art["id"]])}
         for att in e["attachments"]:
             assert att["url"] in got
             assert got[att["url"]]["type"] == att["type"]
@@ -148,7 +140,7 @@ def test_raw_pages_reextract_to_the_same_text(archived):
     db, articles = archived[0], archived[4]
     single = next(e for e in EXPECTED if len(e.get("pages") or []) <= 1)
     art = articles[single["url"]]
-    raw = rows(db, "SELECT body FROM raw_pages WHERE article_id = ?", [art["id"]])[0]
+    raw = dict_rows(db, "SELECT body FROM raw_pages WHERE article_id = ?", [art["id"]])[0]
     from archive.faces.crawl import site_for_url
     from archive.extract import extract
 
@@ -171,13 +163,13 @@ def test_second_crawl_adds_nothing(tmp_path, mirror):
     db = tmp_path / "a.db"
     code1, s1, err1 = crawl(db, mirror)
     assert code1 == 0, err1[-2000:]
-    before = rows(db, "SELECT count(*) n FROM articles")[0]["n"]
+    before = dict_rows(db, "SELECT count(*) n FROM articles")[0]["n"]
     code2, s2, err2 = crawl(db, mirror)
     assert code2 == 0, err2[-2000:]
     assert sum(s["new"] for s in s2) == 0
     assert sum(s["updated"] for s in s2) == 0
     assert sum(s["known"] for s in s2) >= 1
-    assert rows(db, "SELECT count(*) n FROM articles")[0]["n"] == before
+    assert dict_rows(db, "SELECT count(*) n FROM articles")[0]["n"] == before
 
 
 def test_extract_command_prints_the_record(tmp_path):
