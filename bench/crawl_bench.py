@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=2000)
     ap.add_argument("--keep", help="write the generated tree and archive here instead of a temp dir")
-    ap.add_argument("--workers", help="EXTRACT_WORKERS for the full crawl (default: the setting's, one per core)")
+    ap.add_argument("--workers", help="EXTRACT_WORKERS for the full crawl (default: the setting's automatic choice: in-process below 4 cores)")
     args = ap.parse_args(argv)
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="crawl-bench-"))
@@ -183,7 +183,7 @@ def main(argv=None) -> int:
     print(f"  crawl CPU / trafilatura CPU = {full['cpu_s'] / base['cpu_s']:.2f}")
     print(f"  crawl pages/s / trafilatura single-core pages/s = "
           f"{(full['pages'] / full['wall_s']) / (len(article_files) / base['wall_s']):.2f}"
-          f"  (extraction workers: {args.workers or 'one per core'})")
+          f"  (extraction workers: {args.workers or 'automatic'})")
     for name, r in (("no-change refresh, default age", refresh_old),
                     ("no-change refresh, all young (304)", refresh_young)):
         print(f"{name:<36}{r['pages']} requests ({r['pages'] / full['pages']:.3f} of full), "
