@@ -62,6 +62,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from archive.db import default_path
 from crawler import locks
 
 log = logging.getLogger("scheduler")
@@ -612,37 +613,27 @@ def list_plan(db_path, intervals, now: datetime | None = None) -> str:
     return "\n".join(lines)
 
 
-def check_db(path: str, *, writing: bool) -> None:
-    """--db: an archive file, or (for a schedule that crawls) a new one in a folder this user may
-    write; else :class:`BadInput` (nothing created)."""
-    from archive.db import ArchiveOpenError, check_archive_file, writable
+def check_options(db: str, mirror: str | None, *, writing: bool) -> None:
+    """--db (an archive file, or for a schedule that crawls one it may create and write) and --mirror
+    (a URL); else :class:`BadInput` (nothing created)."""
+    from archive.db import ArchiveOpenError, check_archive_file, check_archive_to_write
+    from archive.settings import check_mirror_url
 
     try:
-        p = check_archive_file(path, must_exist=False)
+        check_archive_to_write(db) if writing else check_archive_file(db, must_exist=False)
     except ArchiveOpenError as exc:
         raise BadInput(f"--db: {exc}") from None
-    if writing and not (writable(p) if p.exists() else os.access(p.parent, os.W_OK | os.X_OK)):
-        raise BadInput(f"--db: {path} (or its folder) is not writable by this user, and the crawls write it")
-
-
-def check_mirror(url: str) -> None:
-    """--mirror: http(s)://HOST[:PORT][/PATH], else :class:`BadInput`."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError as exc:
-        raise BadInput(f"--mirror {url!r}: {exc}; give http://HOST:PORT") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput(f"--mirror {url!r} is not a URL; give http://HOST:PORT (e.g. from `archive mirror`)")
+    if mirror is not None:
+        try:
+            check_mirror_url(mirror)
+        except ValueError as exc:
+            raise BadInput(f"--mirror {exc}") from None
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="scheduler.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("sites", nargs="*", help="sites to schedule (default: all)")
-    parser.add_argument("--db", default=os.environ.get("ARCHIVE_DB") or "archive.db",
-                        help="archive file (default: $ARCHIVE_DB, else archive.db)")
+    parser.add_argument("--db", default=default_path(), help="archive file (default: $ARCHIVE_DB, else archive.db)")
     parser.add_argument("--interval", action="append", default=[], metavar="SITE=DURATION",
                         help="override a site's interval (90s, 30m, 6h); SITE may be 'all'")
     parser.add_argument("--config", help="TOML file with an [intervals] table (site = \"30m\"); also "
@@ -684,9 +675,7 @@ def main(argv=None) -> int:
             alert_timeout = parse_duration(args.on_failure_timeout) if args.on_failure_timeout else None
         except BadInput as exc:
             raise BadInput(f"--on-failure-timeout: {exc}") from None
-        check_db(args.db, writing=not args.list)
-        if args.mirror is not None:
-            check_mirror(args.mirror)
+        check_options(args.db, args.mirror, writing=not args.list)
         config = read_config(args.config) if args.config else None
         alert_command = args.on_failure or (config or {}).get("on_failure")
         if alert_timeout is None:

@@ -12,6 +12,14 @@ from pathlib import Path
 import sqlite_utils
 
 DEFAULT_DB = "archive.db"
+DB_ENV = "ARCHIVE_DB"  # the archive file of every command (and the scheduler) when no --db is given
+
+
+def default_path() -> str:
+    """The archive file when none is given: ``$ARCHIVE_DB`` when set, else ``archive.db``."""
+    import os
+
+    return os.environ.get(DB_ENV) or DEFAULT_DB
 
 
 def now_iso() -> str:
@@ -118,6 +126,34 @@ def check_archive_file(path: str | Path, *, must_exist: bool = True) -> Path:
     if head and head != SQLITE_MAGIC:  # an empty file is a new SQLite database
         raise ArchiveOpenError(f"{path} is not an archive (not an SQLite file)")
     return p
+
+
+def check_archive_to_write(path: str | Path) -> Path:
+    """*path* as an archive a command will write, creating it if needed: an SQLite file or a new file
+    in an existing directory (:func:`check_archive_file`), which this process may write; else
+    :class:`ArchiveOpenError` (nothing created)."""
+    import os
+
+    p = check_archive_file(path, must_exist=False)
+    if not (writable(p) if p.exists() else os.access(p.parent, os.W_OK | os.X_OK)):
+        raise ArchiveOpenError(f"{path} (or its folder) is not writable by this user, and this command "
+                               "writes the archive: run it as the archive's owner")
+    return p
+
+
+def save_revision(db, article_id: int, reason: str, when: str) -> None:
+    """Keep the article as it is now (title, text, metadata, extractor version) as a revision
+    (``reason``: recrawl, reextract), replaced at *when*, before it is changed."""
+    db.execute(
+        """INSERT INTO revisions (article_id, title, text, text_hash, fetched_at, replaced_at, reason, metadata)
+           SELECT id, title, text, text_hash,
+                  COALESCE((SELECT max(fetched_at) FROM raw_pages WHERE article_id = articles.id), last_seen), ?,
+                  ?, json_object('published_at', published_at, 'source', source, 'author', author,
+                                 'editor', editor, 'keywords', json(keywords),
+                                 'extractor_version', extractor_version)
+           FROM articles WHERE id = ?""",
+        [when, reason, article_id],
+    )
 
 
 def writable(path: str | Path) -> bool:

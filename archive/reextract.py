@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from archive import citations
-from archive.db import MAX_TEXT_CHARS, cap_text, decompress, now_iso, transaction
+from archive.db import MAX_TEXT_CHARS, cap_text, decompress, now_iso, save_revision, transaction
 from archive.extract import EXTRACTOR_VERSION
 from archive.extract.article import charset_of, extract_article
 
@@ -117,14 +117,7 @@ def _diff(article_id: int, old: dict, new: dict) -> str:
 
 
 def _write(db, article_id: int, new: dict, full: dict, when: str, max_text_chars, labels) -> None:
-    db.execute(
-        """INSERT INTO revisions (article_id, title, text, text_hash, fetched_at, replaced_at, reason, metadata)
-           SELECT id, title, text, text_hash,
-                  COALESCE((SELECT max(fetched_at) FROM raw_pages WHERE article_id = articles.id), last_seen), ?,
-                  'reextract', json_object('published_at', published_at, 'source', source, 'author', author,
-                                           'editor', editor, 'keywords', json(keywords),
-                                           'extractor_version', extractor_version)
-           FROM articles WHERE id = ?""", [when, article_id])
+    save_revision(db, article_id, "reextract", when)
     text, full_length = cap_text(full["text"], max_text_chars)
     old_hash = db.execute("SELECT text_hash FROM articles WHERE id = ?", [article_id]).fetchone()[0]
     db.execute(

@@ -97,6 +97,21 @@ def value(settings, name: str):
     return settings.get(name, default_)
 
 
+def check_mirror_url(url: str) -> str:
+    """A ``MIRROR_URL`` value as given (``http(s)://HOST[:PORT][/PATH]``); ValueError with a one-line
+    message naming the accepted form otherwise."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{url!r}: {exc}; give http://HOST:PORT") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not a URL; give http://HOST:PORT (e.g. from `archive mirror`)")
+    return url
+
+
 def defaults() -> dict:
     """{name: default} of every declared setting (``crawler/settings.py`` sets them)."""
     return {s.name: s.default for s in SETTINGS}

@@ -17,7 +17,7 @@ from collections import defaultdict
 from scrapy import signals
 
 from archive import citations, rawstore, statkeys
-from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, transaction
+from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, save_revision, transaction
 from archive.extract import EXTRACTOR_VERSION
 from archive.settings import value as setting
 from crawler.archive import crawl_archive
@@ -107,16 +107,7 @@ def insert_article(db, item: ArticleItem, when: str, max_text_chars: int | None 
 def update_article(db, article_id: int, item: ArticleItem, when: str,
                    max_text_chars: int | None = MAX_TEXT_CHARS) -> None:
     """A re-fetched article whose text or title changed: keep the old version as a revision."""
-    db.execute(
-        """INSERT INTO revisions (article_id, title, text, text_hash, fetched_at, replaced_at, reason, metadata)
-           SELECT id, title, text, text_hash,
-                  COALESCE((SELECT max(fetched_at) FROM raw_pages WHERE article_id = articles.id), last_seen), ?,
-                  'recrawl', json_object('published_at', published_at, 'source', source, 'author', author,
-                                         'editor', editor, 'keywords', json(keywords),
-                                         'extractor_version', extractor_version)
-           FROM articles WHERE id = ?""",
-        [when, article_id],
-    )
+    save_revision(db, article_id, "recrawl", when)
     etag, modified = _validators(item)
     text, full_length = cap_text(item.text, max_text_chars)
     db.execute(

@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 
 from archive import termsafe
-from archive.db import DEFAULT_DB
+from archive.db import DB_ENV, DEFAULT_DB
 
-DB_ENV = "ARCHIVE_DB"  # the archive file when no --db is given
 
 
 
@@ -50,19 +49,13 @@ def _require_writable(db_path) -> None:
 
 
 def _writing_db(db_path) -> None:
-    """--db for a command that writes the archive, creating it if needed: an archive file, or a new
-    file in an existing folder, this user may write; else exit 2 (creating nothing)."""
-    import os
-
-    from archive.db import ArchiveOpenError, check_archive_file, writable
+    """--db for a command that writes the archive, creating it if needed, or exit 2 (creating nothing)."""
+    from archive.db import ArchiveOpenError, check_archive_to_write
 
     try:
-        p = check_archive_file(db_path, must_exist=False)
+        check_archive_to_write(db_path)
     except ArchiveOpenError as exc:
         raise click.BadParameter(str(exc), param_hint="--db")
-    if not (writable(p) if p.exists() else os.access(p.parent, os.W_OK | os.X_OK)):
-        raise click.BadParameter(f"{db_path} (or its folder) is not writable by this user, and this command "
-                                 "writes the archive: run it as the archive's owner", param_hint="--db")
 
 
 def _reading_db(db_path):
@@ -104,16 +97,12 @@ def _mirror_url(url: str | None) -> None:
     """--mirror URL: http(s)://HOST[:PORT][/PATH], else exit 2."""
     if url is None:
         return
-    from urllib.parse import urlsplit
+    from archive.settings import check_mirror_url
 
     try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a bad port
+        check_mirror_url(url)
     except ValueError as exc:
-        raise click.BadParameter(f"{url!r}: {exc}; give http://HOST:PORT", param_hint="--mirror")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise click.BadParameter(f"{url!r} is not a URL; give http://HOST:PORT (e.g. from `archive mirror`)",
-                                 param_hint="--mirror")
+        raise click.BadParameter(str(exc), param_hint="--mirror")
 
 
 def _output_path(output: str | None, hint: str = "--output") -> None:
