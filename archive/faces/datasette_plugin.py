@@ -415,13 +415,20 @@ async def _sites(db) -> list[dict]:
     return [{"key": r["site"], "label": site_label(r["site"]), "count": r["n"]} for r in rows]
 
 
-async def search_page(datasette, request):
-    from datasette.utils.asgi import NotFound, Response
+async def _archive_database(datasette, request):
+    """The route's archive database: (name, Database); NotFound when it is no archive."""
+    from datasette.utils.asgi import NotFound
 
     database = request.url_vars["database"]
     if database not in datasette.databases or not await _is_archive(datasette, database):
         raise NotFound("no archive database of that name")
-    db = datasette.get_database(database)
+    return database, datasette.get_database(database)
+
+
+async def search_page(datasette, request):
+    from datasette.utils.asgi import Response
+
+    database, db = await _archive_database(datasette, request)
     args = _search_args(request)
     try:
         page = max(1, int(request.args.get("page") or 1))
@@ -561,12 +568,9 @@ def _utc_sort_key(stamp: str):
 
 
 async def feed_view(datasette, request):
-    from datasette.utils.asgi import NotFound, Response
+    from datasette.utils.asgi import Response
 
-    database = request.url_vars["database"]
-    if database not in datasette.databases or not await _is_archive(datasette, database):
-        raise NotFound("no archive database of that name")
-    db = datasette.get_database(database)
+    database, db = await _archive_database(datasette, request)
     args = _search_args(request)
     rows = await db.execute_fn(lambda conn: feed_rows(conn, **args))
     base = datasette.urls.table(database, "articles")
