@@ -82,6 +82,31 @@ def q(db, sql, params=()) -> list[tuple]:
         conn.close()
 
 
+def archive_at_version(path, version: int):
+    """A new archive file brought only to schema *version* (an older release's file): the
+    migrations up to it, one by one, as the releases applied them; the open database."""
+    from archive import schema
+    from archive.db import open_db
+
+    old = open_db(path, migrate_schema=False)
+    for number, step in schema.MIGRATIONS:
+        if number > version:
+            break
+        with old.conn:
+            step(old)
+        old.execute(f"PRAGMA user_version = {number}")
+    return old
+
+
+def alive(pid: int) -> bool:
+    """The process runs (a zombie waiting for its reaper counts as ended; reads /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
 def dict_rows(db, sql, params=()) -> list[dict]:
     """Rows of one query on the archive file as dicts (column: value), on a connection of its own."""
     conn = sqlite3.connect(db)

@@ -18,19 +18,12 @@ import pytest
 
 from archive.runs import SiteResult, summarise
 from archive.tooling.mirror_server import serve_in_thread
-from conftest import REPLICA_SITE, ROOT, load_expected, q, run_archive, wait_for
+from conftest import REPLICA_SITE, ROOT, alive, load_expected, q, run_archive, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process checks read /proc")
 
 CLI = [sys.executable, "-m", "archive.faces.cli"]
 
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def closed_port() -> int:

@@ -14,19 +14,11 @@ from pathlib import Path
 import pytest
 
 from archive.tooling.mirror_server import serve_in_thread
-from conftest import REPLICA_SITE, ROOT, wait_for
+from conftest import REPLICA_SITE, ROOT, alive, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="process checks read /proc")
 
 
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting for a reaper counts as ended)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
 def cmdline(pid: int) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from archive.db import open_db, text_hash
 from archive.search import count, fts_query, parse_query, search, shadow, shadow_sql, snippet
-from conftest import SHARED, load_expected, run_archive
+from conftest import SHARED, archive_at_version, load_expected, run_archive
 
 
 def _insert(db, rec, n):
@@ -263,16 +263,8 @@ def test_title_and_keywords_sql_equals_python(db):
 
 
 def test_an_archive_before_version_10_gets_its_keywords_indexed(tmp_path):
-    from archive import schema
-
     path = tmp_path / "v9.db"
-    old = open_db(path, migrate_schema=False)
-    for version, step in schema.MIGRATIONS:
-        if version >= 10:
-            break
-        with old.conn:
-            step(old)
-        old.execute(f"PRAGMA user_version = {version}")
+    old = archive_at_version(path, 9)
     recs = load_expected()[:3]
     for n, rec in enumerate(recs):
         _insert(old, rec, n)

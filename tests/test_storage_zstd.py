@@ -14,7 +14,7 @@ from scrapy.utils.test import get_crawler
 from archive import rawstore, schema
 from archive.db import compress, decompress, open_db, text_hash
 from archive.reextract import last_fetch
-from conftest import run_archive
+from conftest import archive_at_version, run_archive
 from crawler.items import ArticleItem, Page
 from pipelines.store import StorePipeline
 
@@ -141,13 +141,7 @@ def test_zlib_rows_of_an_older_archive_read_after_the_upgrade(tmp_path):
     """A file at schema 12 with zlib rows (as older releases wrote them) migrates, its pages read back
     (re-extraction's reader), a dictionary trains from them, and new rows are zstd beside the old."""
     path = tmp_path / "old.db"
-    old = open_db(path, migrate_schema=False)
-    for version, step in schema.MIGRATIONS:
-        if version > PREVIOUS:
-            break
-        with old.conn:
-            step(old)
-        old.execute(f"PRAGMA user_version = {version}")
+    old = archive_at_version(path, PREVIOUS)
     bodies = {}
     for n in range(rawstore.TRAIN_AT):
         text, body = page("old", n, seed=n)

@@ -7,9 +7,8 @@ import json
 import sqlite3
 
 from archive import schema
-from archive.db import open_db
 from archive.extract import EXTRACTOR_VERSION
-from conftest import run_archive
+from conftest import archive_at_version, run_archive
 
 PREVIOUS = 8  # the last schema without articles.extractor_version
 OLD_FOOTER = "（旧版提取器留下的页脚：责任编辑 某某）"
@@ -18,13 +17,7 @@ OLD_FOOTER = "（旧版提取器留下的页脚：责任编辑 某某）"
 def previous_release_archive(path, crawled_db) -> tuple[int, str]:
     """A file at the previous schema holding one crawled article as an older extractor left it (with a
     footer line) and a revision from a re-crawl; returns (article id, the current extractor's text)."""
-    old = open_db(path, migrate_schema=False)
-    for version, step in schema.MIGRATIONS:
-        if version > PREVIOUS:
-            break
-        with old.conn:
-            step(old)
-        old.execute(f"PRAGMA user_version = {version}")
+    old = archive_at_version(path, PREVIOUS)
     src = sqlite3.connect(crawled_db)
     cols = [c[1] for c in old.execute("PRAGMA table_info(articles)") if c[5] == 0 or c[1] == "id"]
     cols = [c for c in cols if c != "published_month"]
