@@ -263,3 +263,23 @@ def test_facts_as_paragraphs_in_the_body_container_drop_only_the_facts():
             "<div class='content'>" + facts + body + "</div></body></html>")
     text = extract(html.encode("utf-8"))["text"]
     assert text.splitlines() == GOV_BODY, text
+
+
+def test_select_compiles_each_selector_once_and_matches_lxml():
+    """select() keeps lxml's own choice of translator (HTML for lxml.html
+    elements, XML for plain etree ones) while compiling a selector once."""
+    from lxml import etree
+
+    from archive.extract import render
+
+    page = parse_html("<html><body><DIV class='a'><p>x</p><input checked></DIV><div class='b'>y</div></body></html>")
+    plain = etree.fromstring(etree.tostring(page), parser=etree.HTMLParser())
+    render._SELECTORS.clear()
+    for css in ("DIV.a p", "div.b", "input:checked", "p ~ div", "div[CLASS=a]"):
+        for _ in range(3):
+            assert render.select(page, css) == page.cssselect(css)
+            assert render.select(plain, css) == plain.cssselect(css)
+    assert render.select(plain, "DIV.a p") == [] and len(render.select(page, "DIV.a p")) == 1
+    assert len(render._SELECTORS) == 10  # five selectors, two translators, each compiled once
+    assert render.select(page, "div[") == [] and render.select(page, "div[") == []
+    assert render._SELECTORS[("div[", "html")] is None

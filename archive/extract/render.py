@@ -7,6 +7,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from lxml.html import HtmlMixin
+
 from .vocab import WS as _WS
 
 # elements whose content is never text of the page
@@ -181,13 +183,42 @@ def _split_lines(out: list[str]) -> list[str]:
     return lines
 
 
+# (css, translator) -> its compiled selector, None for an invalid one: a site's
+# few selectors are compiled once, not on every page
+_SELECTORS: dict[tuple[str, str], object] = {}
+_SELECTORS_MAX = 4096  # site files hold a few dozen; a bound for odd callers
+
+
+def _compiled(css: str, translator: str):
+    key = (css, translator)
+    try:
+        return _SELECTORS[key]
+    except KeyError:
+        pass
+    from lxml.cssselect import CSSSelector
+
+    try:
+        sel = CSSSelector(css, translator=translator)
+    except Exception:  # bad selector from a site file
+        sel = None
+    if len(_SELECTORS) >= _SELECTORS_MAX:
+        _SELECTORS.clear()
+    _SELECTORS[key] = sel
+    return sel
+
+
 def select(tree, css: str | None) -> list:
     """Elements matching a CSS selector; [] for no selector or an invalid one."""
     if not css or tree is None:
         return []
+    # what tree.cssselect(css) does, with the selector compiled once: the
+    # HTML translator for lxml.html elements, the XML one for plain etree ones
+    sel = _compiled(css, "html" if isinstance(tree, HtmlMixin) else "xml")
+    if sel is None:  # bad selector from a site file: behave as "no match"
+        return []
     try:
-        return tree.cssselect(css)
-    except Exception:  # bad selector from a site file: behave as "no match"
+        return sel(tree)
+    except Exception:
         return []
 
 
