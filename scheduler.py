@@ -27,6 +27,17 @@ SIGTERM and SIGINT stop it cleanly: no new crawl starts, a running crawl is
 asked to stop (Scrapy finishes the writes in progress; every article is one
 transaction) and is waited for.
 
+With ``--redis redis://HOST:PORT`` (or ``redis = "redis://…"`` in the ``--config`` file) the
+scheduler's crawls are workers of a distributed crawl (``archive crawl --redis``: the frontier shared
+in Redis, which workers on other machines may join) and the scheduler keeps the crawl's one writer
+running beside the archive: an ``archive ingest --redis URL --db DB`` it starts first, starts again
+(after a pause that grows to a minute) when it exits, and stops last, once the items waiting in Redis
+are stored or after :data:`WRITER_DRAIN_SECONDS`. The writer opens and completes each run's
+``crawl_runs`` row, so after a worker ends the scheduler waits until the writer has completed the row
+(or until nothing of the site's run is left: no live worker, nothing waiting for the writer) and logs
+and alerts from that row, as in a single-process crawl; only the worker's exit status no longer
+speaks for the run.
+
 A crawl never outlives its scheduler: each runs in a process group of its
 own (a Ctrl-C at the scheduler's terminal is the scheduler's to handle); the
 crawl is sent SIGTERM when the scheduler stops (it stops gracefully and ends its
@@ -39,7 +50,7 @@ whose crawl was refused it) skips that run with a log line and tries again at
 the next one.
 
     python scheduler.py [--db archive.db] [--interval SITE=30m ...] [--config FILE]
-                        [--mirror URL] [--on-failure CMD] [--list] [--once] [SITE ...]
+                        [--mirror URL] [--redis URL] [--on-failure CMD] [--list] [--once] [SITE ...]
 """
 from __future__ import annotations
 
@@ -58,6 +69,7 @@ import sys
 import threading
 import time
 import tomllib
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -120,12 +132,13 @@ def resolve_intervals(sites, overrides: dict[str, str], config: dict | None = No
     return chosen
 
 
-CONFIG_KEYS = ("intervals", "on_failure", "on_failure_timeout")
+CONFIG_KEYS = ("intervals", "on_failure", "on_failure_timeout", "redis")
 
 
 def read_config(path: str) -> dict:
-    """The TOML file of ``--config``: an ``[intervals]`` table, and the alert (``on_failure = "CMD"``,
-    ``on_failure_timeout = "60s"``; the command line's ``--on-failure`` options win)."""
+    """The TOML file of ``--config``: an ``[intervals]`` table, the alert (``on_failure = "CMD"``,
+    ``on_failure_timeout = "60s"``) and the distributed crawl's Redis (``redis = "redis://HOST:PORT"``);
+    the command line's options win."""
     try:
         config = tomllib.loads(Path(path).read_text("utf-8"))
     except OSError as exc:
@@ -135,11 +148,16 @@ def read_config(path: str) -> dict:
     unknown = [k for k in config if k not in CONFIG_KEYS]
     if unknown:
         raise BadInput(f"--config {path}: unknown key(s) {', '.join(unknown)} "
-                       f"(known: [intervals], on_failure, on_failure_timeout)")
-    for key in ("on_failure", "on_failure_timeout"):
+                       f"(known: [intervals], on_failure, on_failure_timeout, redis)")
+    examples = {"on_failure": '"curl …"', "on_failure_timeout": '"60s"', "redis": '"redis://127.0.0.1:6379/0"'}
+    for key, example in examples.items():
         if key in config and (not isinstance(config[key], str) or not config[key].strip()):
-            example = '"curl …"' if key == "on_failure" else '"60s"'
             raise BadInput(f"--config {path}: {key} must be a string ({key} = {example})")
+    if "redis" in config:
+        try:
+            check_redis_url(config["redis"])
+        except BadInput as exc:
+            raise BadInput(f"--config {path}: redis: {exc}") from None
     if "on_failure_timeout" in config:
         try:
             parse_duration(config["on_failure_timeout"])
@@ -160,6 +178,31 @@ def format_seconds(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
+
+
+def check_redis_url(url: str) -> None:
+    """A Redis URL's form (redis://, rediss:// or unix://, a port that is a number); else :class:`BadInput`.
+    Only reads the text: whether a server answers there is :func:`connect_redis`'s to say."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - a port that is not a number raises ValueError
+    except ValueError as exc:
+        raise BadInput(f"not a Redis URL: {url!r} ({exc})") from None
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        raise BadInput(f"not a Redis URL: {url!r} (use redis://HOST:PORT/DB)")
+
+
+def connect_redis(url: str):
+    """A client of the Redis at *url*, which must answer; else :class:`BadInput` (one line)."""
+    check_redis_url(url)
+    from crawler.distributed import connect
+
+    try:
+        return connect(url)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
 
 
 # --------------------------------------------------------------- the runs, read back
@@ -338,8 +381,10 @@ def first_error_lines(stderr: str, limit: int = 3, width: int = 300) -> list[str
     return [line if len(line) <= width else line[: width - 1] + "…" for line in found[:limit]]
 
 
-def report_run(site: str, code: int, run: dict | None, stderr: str) -> int:
-    """Log the outcome of one crawl, as ``crawl_runs`` recorded it; returns 0 (ok, partial) or non-zero."""
+def report_run(site: str, code: int, run: dict | None, stderr: str, *, worker: bool = False) -> int:
+    """Log the outcome of one crawl, as ``crawl_runs`` recorded it; returns 0 (ok, partial) or non-zero.
+    *worker*: the crawl was a worker of a distributed crawl, whose run the writer records; its exit
+    status speaks for what it fetched, not for the run."""
     from archive.termsafe import clean
 
     lines = "".join(f"\n    {line}" for line in first_error_lines(stderr))
@@ -359,6 +404,10 @@ def report_run(site: str, code: int, run: dict | None, stderr: str) -> int:
     if run is None:
         log.error("crawl %s: exit %s without recording a run in crawl_runs%s", site, code, lines)
         return code or 1
+    if run["ended_at"] is None and worker and code in (130, 143):
+        log.warning("crawl %s: worker stopped (exit %s); its run (crawl_runs id %s) stays open: the next "
+                    "worker goes on from the frontier in Redis%s", site, code, run["id"], lines)
+        return code
     if run["ended_at"] is None:
         log.error("crawl %s: exit %s, its run (crawl_runs id %s) left %s, never completed%s",
                   site, code, run["id"], run["status"], lines)
@@ -377,6 +426,8 @@ def report_run(site: str, code: int, run: dict | None, stderr: str) -> int:
         examples = " ".join(json.loads(run.get("quality_examples") or "[]"))
         log.warning("crawl %s: extraction degraded: %s; e.g. %s", site,
                     clean(run.get("quality_problems") or "", one_line=True), clean(examples, one_line=True))
+    if worker:  # its exit status is the worker's, the run's status the writer's
+        return 0 if status in ("ok", "partial") else 1
     if status in ("ok", "partial") and code != 0 or bad and code == 0:
         log.error("crawl %s: exit %s does not agree with its recorded status %s%s", site, code, status, lines)
         return code or 1
@@ -390,11 +441,12 @@ def _skipped(site: str, db_path: str | Path) -> int:
 
 
 def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[str] | None = None,
-               on_failure: "Alert | None" = None) -> int:
+               on_failure: "Alert | None" = None, distributed: "Distributed | None" = None) -> int:
     """One refresh of one site, in a subprocess; logs its outcome from ``crawl_runs`` and returns
     0 (ok, partial), non-zero (failed, blocked, killed, no run recorded) or SKIPPED (a crawl of the
     site is still running). A failed run (not one this scheduler's own stop interrupted) runs
-    *on_failure*."""
+    *on_failure*. With *distributed* the crawl is a worker of the distributed crawl and its run's
+    row is the writer's: read once the writer completed it (:meth:`Distributed.await_run`)."""
     if _stopping.is_set():
         return 0
     if locks.is_held(db_path, site):  # the crawl itself takes the lock (crawler/locks.py); no process to start
@@ -402,8 +454,12 @@ def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[s
     cmd = [sys.executable, "-m", "archive.faces.cli", "crawl", site, "--db", str(db_path)]
     if mirror:
         cmd += ["--mirror", mirror]
+    if distributed is not None:
+        cmd += ["--redis", distributed.url]
     cmd += list(extra or [])
     before = latest_run_id(db_path)
+    if distributed is not None:  # a run under way in Redis (the worker joins it) has its row already
+        before = distributed.before(site, before)
     log.info("crawl %s: starting", site)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=_die_with(os.getpid()))
@@ -418,11 +474,141 @@ def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[s
         log.debug("crawl %s:\n%s", site, out.rstrip())
     if proc.returncode == SKIPPED:  # another crawl took the site's lock first
         return _skipped(site, db_path)
-    run = run_written(db_path, site, before)
-    code = report_run(site, proc.returncode, run, err)
+    if distributed is None:
+        run = run_written(db_path, site, before)
+    else:
+        run = distributed.await_run(site, before, proc.returncode)
+    code = report_run(site, proc.returncode, run, err, worker=distributed is not None)
     if code and on_failure is not None and not _stopping.is_set():
         on_failure.run(site, db_path, proc.returncode, run, err)
     return code
+
+
+# ------------------------------------------------------------- distributed: the writer
+
+WRITER_DRAIN_SECONDS = 60  # on stop: how long the writer may go on storing what waits in Redis
+WRITER_PAUSE_MAX = 60  # seconds between two starts of a writer that keeps exiting
+
+
+class Distributed:
+    """``--redis URL``: each crawl is a worker of the distributed crawl (``archive crawl --redis``), and
+    the scheduler keeps its one writer running: ``archive ingest --redis URL --db DB``, in a process of
+    its own, started again when it exits (a failed write, a crash) after a pause that doubles up to
+    :data:`WRITER_PAUSE_MAX`; items wait in Redis meanwhile."""
+
+    def __init__(self, url: str, db_path: str | Path, server=None):
+        self.url, self.db_path = url, str(db_path)
+        self.server = server if server is not None else connect_redis(url)
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- the writer's process
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._supervise, name="writer", daemon=True)
+        self._thread.start()
+
+    def _supervise(self) -> None:
+        from archive.termsafe import clean
+
+        pause = 1.0
+        while not self._done.is_set():
+            cmd = [sys.executable, "-m", "archive.faces.cli", "ingest", "--redis", self.url, "--db", self.db_path,
+                   "--json"]
+            began = time.monotonic()
+            try:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, errors="replace",
+                                        start_new_session=True, preexec_fn=_die_with(os.getpid()))
+            except OSError as exc:
+                log.error("writer: archive ingest could not start: %s", exc)
+            else:
+                self.proc, self.starts = proc, self.starts + 1
+                log.info("writer: archive ingest --db %s started (pid %s)", self.db_path, proc.pid)
+                threading.Thread(target=self._read_out, args=(proc.stdout,), daemon=True).start()
+                errors = deque(maxlen=200)  # its last lines of log, read until it exits
+                for line in proc.stderr:
+                    errors.append(clean(line, one_line=True))
+                proc.wait()
+                if self._done.is_set() and proc.returncode in (0, -signal.SIGINT):
+                    return
+                shown = "".join(f"\n    {line}" for line in first_error_lines("\n".join(errors)) or list(errors)[-3:])
+                log.error("writer: archive ingest exited %s; started again in %s%s", proc.returncode,
+                          format_seconds(pause), shown)
+            if time.monotonic() - began > WRITER_PAUSE_MAX:
+                pause = 1.0
+            self._done.wait(pause)
+            pause = min(pause * 2, WRITER_PAUSE_MAX)
+
+    @staticmethod
+    def _read_out(stream) -> None:
+        for line in stream:  # a JSON line per run the writer completed; the outcome is logged from crawl_runs
+            log.debug("writer: %s", line.rstrip())
+
+    def stop(self, drain: float = WRITER_DRAIN_SECONDS) -> None:
+        """Let the writer store what waits in Redis (up to *drain* seconds), then stop it with SIGINT
+        (an item it was storing stays in Redis for the next writer)."""
+        from crawler.distributed import ITEMS, PROCESSING
+
+        deadline = time.monotonic() + drain
+        while time.monotonic() < deadline and self.proc is not None and self.proc.poll() is None:
+            try:
+                if not sum(self.server.pipeline(transaction=True).llen(ITEMS).llen(PROCESSING).execute()):
+                    break
+            except Exception as exc:  # noqa: BLE001 - Redis gone: nothing to drain from
+                log.warning("writer: cannot read Redis (%s); stopping the writer", exc)
+                break
+            time.sleep(0.2)
+        self._done.set()
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        log.info("writer: stopped")
+
+    # --- the runs it records
+    def before(self, site: str, latest: int) -> int:
+        """The ``crawl_runs`` id after which this crawl's run row is: *latest*, or just before the row of
+        the site's run under way (opened by the writer for workers before this one: this one joins it)."""
+        from crawler.distributed import open_run_id
+
+        try:
+            opened = open_run_id(self.server, site)
+        except Exception as exc:  # noqa: BLE001 - the worker will say what is wrong with Redis
+            log.debug("crawl %s: no run state from Redis: %s", site, exc)
+            return latest
+        return min(latest, opened - 1) if opened else latest
+
+    def await_run(self, site: str, before: int, code: int) -> dict | None:
+        """The run's ``crawl_runs`` row once the writer has completed it. A worker that ended normally
+        handed its last message to the writer, and other workers may go on with the run: wait while
+        the row is open and something of the run is left (:func:`crawler.distributed.run_pending`).
+        A worker killed or stopped leaves the run open: the row as it is."""
+        from crawler.distributed import run_pending
+
+        run = run_written(self.db_path, site, before)
+        said = False
+        while code in (0, 1) and not (run and run["ended_at"]) and not _stopping.is_set():
+            try:
+                pending = run_pending(self.server, site)
+            except Exception as exc:  # noqa: BLE001 - Redis gone: the row as it is
+                log.error("crawl %s: cannot read the run's state from Redis: %s", site, exc)
+                return run
+            if not pending:
+                return run_written(self.db_path, site, before)
+            if not said:
+                log.info("crawl %s: worker done; waiting for the writer to complete the run", site)
+                said = True
+            _stopping.wait(0.5)
+            run = run_written(self.db_path, site, before)
+        return run
 
 
 # ------------------------------------------------------------------- alerting
@@ -489,7 +675,8 @@ class Alert:
 # ----------------------------------------------------------------- the scheduler
 
 def add_jobs(scheduler, intervals: dict[str, float], plan: dict[str, tuple[datetime, bool]],
-             db_path: str, mirror: str | None, extra=None, on_failure: Alert | None = None) -> None:
+             db_path: str, mirror: str | None, extra=None, on_failure: Alert | None = None,
+             distributed: Distributed | None = None) -> None:
     """One interval job per site, its first run as planned (``plan_first_runs``)."""
     from apscheduler.triggers.interval import IntervalTrigger
 
@@ -499,7 +686,7 @@ def add_jobs(scheduler, intervals: dict[str, float], plan: dict[str, tuple[datet
             crawl_site,
             trigger=IntervalTrigger(seconds=seconds, start_date=first, timezone=timezone.utc),
             next_run_time=first,  # as planned, even if a moment past by the time the scheduler starts
-            args=[site, str(db_path), mirror, list(extra or []), on_failure],
+            args=[site, str(db_path), mirror, list(extra or []), on_failure, distributed],
             id=f"crawl-{site}",
             name=f"crawl {site} every {format_seconds(seconds)}",
             coalesce=True,
@@ -546,7 +733,8 @@ def stop_children(sig=signal.SIGTERM) -> None:
                     pass
 
 
-def run(db_path, intervals, mirror=None, extra=None, on_failure: Alert | None = None) -> None:
+def run(db_path, intervals, mirror=None, extra=None, on_failure: Alert | None = None,
+        distributed: Distributed | None = None) -> None:
     """Run the scheduler until SIGTERM/SIGINT."""
     lock = lock_archive(db_path)
     try:
@@ -556,10 +744,12 @@ def run(db_path, intervals, mirror=None, extra=None, on_failure: Alert | None = 
         from archive.db import open_db
 
         open_db(db_path).conn.close()  # create and migrate before any crawl
+        if distributed is not None:
+            distributed.start()
         scheduler = BlockingScheduler(jobstores={"default": MemoryJobStore()}, timezone=timezone.utc)
         runs = last_runs(db_path)
         plan = plan_first_runs(intervals, runs, datetime.now(timezone.utc))
-        add_jobs(scheduler, intervals, plan, db_path, mirror, extra, on_failure)
+        add_jobs(scheduler, intervals, plan, db_path, mirror, extra, on_failure, distributed)
         if on_failure is not None:
             log.info("on failure: runs %r (time limit %s)", on_failure.command, format_seconds(on_failure.timeout))
         for site, seconds in intervals.items():
@@ -580,15 +770,27 @@ def run(db_path, intervals, mirror=None, extra=None, on_failure: Alert | None = 
     finally:
         _stopping.set()
         stop_children(signal.SIGTERM)  # whatever ended the scheduler, its crawls end with it
+        if distributed is not None:  # last: it stores what the crawls handed on
+            distributed.stop()
         lock.close()
     log.info("scheduler stopped")
 
 
-def run_once(intervals, db_path, mirror=None, extra=None, on_failure: Alert | None = None) -> int:
+def run_once(intervals, db_path, mirror=None, extra=None, on_failure: Alert | None = None,
+             distributed: Distributed | None = None) -> int:
     """Every site once, one after another; returns 1 when any site failed."""
     status = 0
-    for site in intervals:
-        status |= 1 if crawl_site(site, db_path, mirror, extra, on_failure) else 0
+    if distributed is not None:
+        from archive.db import open_db
+
+        open_db(db_path).conn.close()  # created and migrated before the writer and the crawl read it
+        distributed.start()
+    try:
+        for site in intervals:
+            status |= 1 if crawl_site(site, db_path, mirror, extra, on_failure, distributed) else 0
+    finally:
+        if distributed is not None:
+            distributed.stop()
     return status
 
 
@@ -639,6 +841,10 @@ def main(argv=None) -> int:
     parser.add_argument("--config", help="TOML file with an [intervals] table (site = \"30m\"); also "
                                          "on_failure = \"CMD\" and on_failure_timeout = \"60s\" if wanted")
     parser.add_argument("--mirror", help="pass --mirror URL to every crawl")
+    parser.add_argument("--redis", metavar="URL",
+                        help="redis://HOST:PORT/DB: every crawl is a worker of a distributed crawl (the frontier "
+                             "shared in Redis) and the scheduler keeps its one writer (archive ingest) running; "
+                             "also redis = \"URL\" in the --config file")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="pass a Scrapy setting to every crawl")
     parser.add_argument("--list", action="store_true",
@@ -681,6 +887,16 @@ def main(argv=None) -> int:
         if alert_timeout is None:
             alert_timeout = parse_duration((config or {}).get("on_failure_timeout") or "60s")
         intervals = resolve_intervals(args.sites, overrides, config)
+        redis_url = args.redis or (config or {}).get("redis")
+        distributed = None
+        if redis_url:
+            where = "--redis" if args.redis else f"--config {args.config}: redis"
+            try:
+                check_redis_url(redis_url)
+                if not args.list:  # the plan only reads the archive
+                    distributed = Distributed(redis_url.strip(), args.db, connect_redis(redis_url.strip()))
+            except BadInput as exc:
+                raise BadInput(f"{where}: {exc}") from None
     except BadInput as exc:
         print(f"scheduler.py: error: {exc}", file=sys.stderr)
         return 2
@@ -693,9 +909,9 @@ def main(argv=None) -> int:
         print(list_plan(args.db, intervals))
         return 0
     if args.once:
-        return run_once(intervals, args.db, args.mirror, extra, on_failure)
+        return run_once(intervals, args.db, args.mirror, extra, on_failure, distributed)
     try:
-        run(args.db, intervals, args.mirror, extra, on_failure)
+        run(args.db, intervals, args.mirror, extra, on_failure, distributed)
     except AlreadyRunning as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -98,6 +98,22 @@ def run_key(site: str) -> str:
     return f"{PREFIX}:run:{site}"
 
 
+def open_run_id(server, site: str) -> int | None:
+    """The ``crawl_runs`` id of *site*'s run under way, as the writer opened it (None: no run open)."""
+    value = server.hget(run_key(site), "run_id")
+    return int(value) if value else None
+
+
+def run_pending(server, site: str) -> bool:
+    """Whether *site*'s run may still change: a live worker of the site, or messages the writer has not
+    stored yet. The waiting list and the one being stored are read in one transaction: a message the
+    writer moves from one to the other between two reads would be missed."""
+    pipe = server.pipeline(transaction=True)
+    pipe.llen(ITEMS).llen(PROCESSING).smembers(workers_key(site))
+    waiting, storing, members = pipe.execute()
+    return bool(waiting or storing) or any(server.exists(heartbeat_key(m.decode())) for m in members)
+
+
 def connect(url: str):
     """A Redis client for *url*; ``ValueError`` with one line when it cannot be reached."""
     try:

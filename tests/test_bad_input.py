@@ -261,6 +261,8 @@ SCHEDULER_BAD = [
     (["--db", "{tmp}/text.db"], "not an SQLite file"),
     (["--db", "{tmp}/missing/x.db", "--once"], "no directory"),
     (["--mirror", "notaurl", "--once"], "--mirror"),
+    (["--redis", "localhost:6379"], "--redis: not a Redis URL"),
+    (["--redis", "redis://127.0.0.1:1/0", "--once"], "--redis: cannot reach Redis"),
 ]
 
 

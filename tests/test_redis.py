@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,7 +23,7 @@ import pytest
 
 from archive.tooling.mirror_server import serve_in_thread
 from crawler.distributed import heartbeat_key
-from conftest import REPLICA_SITE, ROOT, apt_install, archive_rows, q, wait_for
+from conftest import REPLICA_SITE, ROOT, alive, apt_install, archive_rows, q, wait_for
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -204,3 +205,52 @@ def test_a_bad_redis_url_is_one_line_and_exit_2(tmp_path):
         assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert "Redis" in proc.stderr
     assert not (tmp_path / "a.db").exists()  # refused before anything was created
+
+
+def test_the_scheduler_with_redis_keeps_one_writer_and_reports_the_runs_it_records(fresh_redis, crawled, tmp_path):
+    """``scheduler.py --redis``: its crawls are workers, the ``archive ingest`` it runs is the one writer,
+    and each outcome (the log line, the alert) is read from the run row that writer completes. The
+    writer is held (SIGSTOP) until the first worker has ended: the scheduler waits for the row."""
+    import redis
+
+    client = redis.Redis.from_url(fresh_redis)
+    server, mirror = serve_in_thread(REPLICA_SITE)
+    db, log, alerts = tmp_path / "archive.db", tmp_path / "scheduler.log", tmp_path / "alerts.txt"
+    alert = f'printf "%s %s %s\\n" "$ARCHIVE_SITE" "$ARCHIVE_STATUS" "$ARCHIVE_RUN_ID" >> {alerts}'
+    proc = subprocess.Popen([sys.executable, "scheduler.py", "zgm", "jiangmen_kjj", "--db", db, "--mirror", mirror,
+                             "--redis", fresh_redis, "--once", "--on-failure", alert,
+                             # jiangmen's list is missing: its run fails (and only the writer can tell)
+                             "--set", "JIANGMEN_KJJ_START=https://www.jiangmen.gov.cn/nosuch/index.html",
+                             "--set", "EXTRACT_WORKERS=0"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    writer = None
+    try:
+        text = lambda: log.read_text("utf-8")  # noqa: E731
+        started = wait_for(lambda: re.search(r"writer: archive ingest .* started \(pid (\d+)\)", text()), 120,
+                           "the scheduler to start its writer")
+        writer = int(started.group(1))
+        os.kill(writer, signal.SIGSTOP)
+        wait_for(lambda: "crawl zgm: worker done; waiting for the writer" in text() or proc.poll() is not None, 180,
+                 "the zgm worker to end")
+        assert "crawl zgm: worker done; waiting for the writer to complete the run" in text(), text()
+        assert "crawl zgm: ok" not in text()  # nothing is said before the row says it
+        os.kill(writer, signal.SIGCONT)
+        assert proc.wait(timeout=240) == 1, text()  # jiangmen failed
+    finally:
+        if writer and alive(writer):
+            os.kill(writer, signal.SIGCONT)
+        if proc.poll() is None:
+            proc.kill()
+        server.shutdown()
+    out = text()
+    new, dups, errors, pages = q(crawled[0], "SELECT new, duplicates, errors, pages_fetched FROM crawl_runs "
+                                             "WHERE site = 'zgm'")[0]
+    assert f"INFO crawl zgm: ok, {new} new, 0 updated, 0 unchanged, {dups} duplicates, {errors} errors" in out, out
+    assert archive_rows(db, ["zgm"]) == archive_rows(crawled[0], ["zgm"])
+    (run_id, status, summary), = q(db, "SELECT id, status, error_summary FROM crawl_runs WHERE site = 'jiangmen_kjj'")
+    assert status == "failed" and f"WARNING crawl jiangmen_kjj: failed: {summary}" in out, out
+    assert alerts.read_text().splitlines() == [f"jiangmen_kjj failed {run_id}"]
+    assert q(db, "SELECT count(*) FROM crawl_runs WHERE ended_at IS NULL")[0][0] == 0
+    # the writer stored everything and was stopped with the scheduler; nothing is left in Redis
+    assert "writer: stopped" in out and not alive(writer)
+    assert not client.keys("archive:*"), client.keys("archive:*")

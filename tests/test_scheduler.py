@@ -297,6 +297,8 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path, args, message):
     ("[intervals\n", "not valid TOML"),
     ('on_failure = 3\n', "on_failure must be a string"),
     ('on_failure = "true"\non_failure_timeout = "soon"\n', "on_failure_timeout: not a duration"),
+    ('redis = "http://127.0.0.1:6379"\n', "redis: not a Redis URL"),
+    ('redis = 6379\n', "redis must be a string"),
 ])
 def test_bad_config_gives_one_line_and_exit_2(tmp_path, text, message):
     config = tmp_path / "sched.toml"

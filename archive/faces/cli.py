@@ -461,7 +461,7 @@ def schedule(ctx):
     """Run periodic refreshes (APScheduler): the same as `python scheduler.py`.
 
     Options: [SITE...] [--db PATH] [--interval SITE=30m] [--config FILE] [--mirror URL]
-    [--on-failure CMD] [--list] [--once] [--set NAME=VALUE]; `archive schedule --help` prints them all.
+    [--redis URL] [--on-failure CMD] [--list] [--once] [--set NAME=VALUE]; `archive schedule --help` prints them all.
     """
     import scheduler
 
