@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import socket
 import sqlite3
@@ -67,32 +69,66 @@ def start_redis(work: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("redis-server did not answer")
 
 
-def distributed(work: Path, mirror: str, redis_url: str, workers: int) -> dict:
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far (from /proc; 0 when gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _reap(proc: subprocess.Popen) -> float:
+    """Wait for *proc*; its CPU seconds (user + system, from the kernel's accounting of it)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
+
+
+def distributed(work: Path, mirror: str, redis_url: str, workers: int, redis_pid: int) -> dict:
     import redis
 
     redis.Redis.from_url(redis_url).flushall()
     db = work / f"distributed-{workers}.db"
+    logs = work / f"logs-{workers}"
+    logs.mkdir(exist_ok=True)
+
+    def spawn(name, args):
+        out, err = open(logs / f"{name}.out", "w+"), open(logs / f"{name}.err", "w+")
+        return subprocess.Popen(cli(*args), cwd=ROOT, stdout=out, stderr=err, text=True), out, err
+
+    redis_cpu, own = _cpu_of(redis_pid), resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
-    procs = [subprocess.Popen(cli("crawl", "--db", work / f"worker-{workers}-{i}.db", "--mirror", mirror, "--json",
+    procs = [spawn(f"worker{i}", ("crawl", "--db", work / f"worker-{workers}-{i}.db", "--mirror", mirror, "--json",
                                   "--max-pages", "1000", "--redis", redis_url, "--set", "EXTRACT_WORKERS=0",
-                                  "--set", "LOG_LEVEL=WARNING"),
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                  "--set", "LOG_LEVEL=WARNING"))
              for i in range(workers)]
-    writer = subprocess.Popen(cli("ingest", "--redis", redis_url, "--db", db, "--until-done", "--json"),
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    rss = PeakRss([p.pid for p in procs] + [writer.pid])
-    outs = [p.communicate() for p in procs]
-    out, err = writer.communicate()
-    peak = rss.stop()
+    writer = spawn("writer", ("ingest", "--redis", redis_url, "--db", db, "--until-done", "--json"))
+    rss = PeakRss([p.pid for p, _, _ in procs] + [writer[0].pid])
+    worker_cpu = [_reap(p) for p, _, _ in procs]
+    worker_wall = time.perf_counter() - t0
+    writer_cpu = _reap(writer[0])
     wall = time.perf_counter() - t0
-    for p, (o, e) in zip(procs, outs):
+    peak = rss.stop()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    redis_cpu = _cpu_of(redis_pid) - redis_cpu
+    # this process serves the mirror (a thread) and samples memory: its CPU is the mirror's, nearly all
+    mirror_cpu = (after.ru_utime - own.ru_utime) + (after.ru_stime - own.ru_stime)
+
+    def text(handle):
+        handle.seek(0)
+        return handle.read()
+
+    for p, o, e in procs:
         if p.returncode not in (0, 1):
-            raise SystemExit(f"worker failed ({p.returncode}):\n{e[-3000:]}")
-    if writer.returncode != 0:
-        raise SystemExit(f"writer failed ({writer.returncode}):\n{err[-3000:]}")
-    pages = sum(s["pages_fetched"] for o, _ in outs for s in json.loads(o))
-    new = sum(json.loads(line)["new"] for line in out.splitlines() if line.strip())
-    return {"db": db, "wall_s": wall, "pages": pages, "new": new, "peak_rss_mb": peak / 2**20}
+            raise SystemExit(f"worker failed ({p.returncode}):\n{text(e)[-3000:]}")
+    if writer[0].returncode != 0:
+        raise SystemExit(f"writer failed ({writer[0].returncode}):\n{text(writer[2])[-3000:]}")
+    per_worker = [sum(s["pages_fetched"] for s in json.loads(text(o))) for _, o, _ in procs]
+    new = sum(json.loads(line)["new"] for line in text(writer[1]).splitlines() if line.strip())
+    return {"db": db, "wall_s": wall, "workers_wall_s": worker_wall, "pages": sum(per_worker),
+            "per_worker": per_worker, "new": new, "peak_rss_mb": peak / 2**20, "worker_cpu": worker_cpu,
+            "writer_cpu": writer_cpu, "redis_cpu": redis_cpu, "mirror_cpu": mirror_cpu}
 
 
 def single(work: Path, mirror: str) -> Path:
@@ -117,6 +153,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=2000)
     ap.add_argument("--keep", help="write the generated tree and archives here instead of a temp dir")
+    ap.add_argument("--no-check", action="store_true",
+                    help="skip the single-process crawl the archives are compared with")
     args = ap.parse_args(argv)
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="distributed-bench-"))
@@ -127,23 +165,36 @@ def main(argv=None) -> int:
     redis_proc, redis_url = start_redis(work)
     server, url = serve_in_thread(site)
     try:
-        one = distributed(work, url, redis_url, 1)
-        two = distributed(work, url, redis_url, 2)
-        base = single(work, url)
+        one = distributed(work, url, redis_url, 1, redis_proc.pid)
+        two = distributed(work, url, redis_url, 2, redis_proc.pid)
+        base = single(work, url) if not args.no_check else None
     finally:
         server.shutdown()
         redis_proc.terminate()
         redis_proc.wait()
     for name, r in (("one worker + writer", one), ("two workers + writer", two)):
-        print(f"{name:<22}{r['pages']} pages, {r['new']} new articles, {r['wall_s']:.1f} s "
-              f"({r['pages'] / r['wall_s']:.1f} pages/s), peak memory {r['peak_rss_mb']:.0f} MB (all processes)")
+        print(f"{name:<22}{r['pages']} pages {r['per_worker']}, {r['new']} new articles, {r['wall_s']:.1f} s "
+              f"({r['pages'] / r['wall_s']:.1f} pages/s; workers done at {r['workers_wall_s']:.1f} s), "
+              f"peak memory {r['peak_rss_mb']:.0f} MB (all processes)")
+        per_page = lambda cpu: f"{cpu / r['pages'] * 1000:.2f} ms/page"  # noqa: E731
+        print(f"{'':<22}CPU: workers {' + '.join(f'{c:.1f}' for c in r['worker_cpu'])} s "
+              f"({per_page(sum(r['worker_cpu']))}), writer {r['writer_cpu']:.1f} s ({per_page(r['writer_cpu'])}), "
+              f"redis {r['redis_cpu']:.1f} s ({per_page(r['redis_cpu'])}), "
+              f"mirror {r['mirror_cpu']:.1f} s ({per_page(r['mirror_cpu'])})")
     ratio = (two["pages"] / two["wall_s"]) / (one["pages"] / one["wall_s"])
     print(f"two workers / one worker, pages/s = {ratio:.2f}")
-    want = rows(base)
-    for name, r in (("one worker", one), ("two workers", two)):
-        got = rows(r["db"])
-        print(f"{name}: archive {'identical to' if got == want else 'DIFFERS from'} the single-process crawl's "
-              f"({len(got)} vs {len(want)} articles)")
+    # the bound on 2 cores: each page costs w (worker) + s (writer) + r (redis) + m (mirror) CPU; one worker
+    # runs at most 1/w pages a second, any number of processes at most 2/(w + s + r + m)
+    w = sum(two["worker_cpu"]) / two["pages"]
+    rest = (two["writer_cpu"] + two["redis_cpu"] + two["mirror_cpu"]) / two["pages"]
+    print(f"bound on 2 cores from the CPU per page (two-worker run): 2w/(w+s+r+m) = {2 * w / (w + rest):.2f} "
+          f"(w = {w * 1000:.2f} ms, s + r + m = {rest * 1000:.2f} ms)")
+    if base is not None:
+        want = rows(base)
+        for name, r in (("one worker", one), ("two workers", two)):
+            got = rows(r["db"])
+            print(f"{name}: archive {'identical to' if got == want else 'DIFFERS from'} the single-process "
+                  f"crawl's ({len(got)} vs {len(want)} articles)")
     return 0
 
 
