@@ -38,6 +38,10 @@ _CLOSE = "〕］\\]）)】〗"
 NUMBER_RX = re.compile(
     r"(?P<prefix>[\u4e00-\u9fff]{1," + str(NUMBER_CONTEXT) + r"})\s*(?P<tail>[" + _OPEN + r"]\s*"
     r"(?P<year>[12１２][" + _DIGIT + r"]{3})\s*[" + _CLOSE + r"]\s*(?P<n>[" + _DIGIT + r"]{1,5})\s*号)")
+# the part of NUMBER_RX after the issuer characters: a text without it cites no number, found in one
+# pass (NUMBER_RX itself tries every Chinese character as the start of an issuer prefix)
+_NUMBER_TAIL = re.compile(r"[" + _OPEN + r"]\s*[12１２][" + _DIGIT + r"]{3}\s*[" + _CLOSE + r"]\s*[" + _DIGIT
+                          + r"]{1,5}\s*号")
 _TITLE_RX = re.compile(r"《([^《》\n]{1,200})》")
 # a notice that issues or forwards documents: the titles in 《》 after the verb are theirs
 _ISSUING = re.compile(r"(?:印发|转发|发布|公布|颁布|出台|修订|修改)")
@@ -115,7 +119,7 @@ def find_refs(*texts: str | None) -> list[tuple[str, str, str | None, str]]:
     for text in texts:
         if not text:
             continue
-        for m in NUMBER_RX.finditer(text):
+        for m in (NUMBER_RX.finditer(text) if _NUMBER_TAIL.search(text) else ()):
             ref = ("doc_number", _number_key(m), m["prefix"],
                    _SPACE.sub("", m["tail"]))
             if ref[:3] not in seen:
@@ -202,6 +206,27 @@ def store(db, article_id: int, doc: dict | None, title: str | None, text: str | 
     """Both sides for one article just written: its document row (if any) and what it cites."""
     store_document(db, article_id, doc, title)
     store_refs(db, article_id, title, text)
+
+
+def store_new(db, article_id: int, doc: dict | None, title: str | None, text: str | None) -> None:
+    """:func:`store` for an article row inserted in this transaction: no row of ``documents``,
+    ``document_keys``, ``citation_refs`` or ``citations`` can name its id yet (each references
+    ``articles``, and foreign keys are enforced), so nothing is read or deleted first."""
+    if doc:
+        doc = {f: doc.get(f) for f in DOC_FIELDS}
+        db.execute(
+            f"INSERT INTO documents (article_id, {', '.join(DOC_FIELDS)}, year) VALUES (?, {', '.join('?' * len(DOC_FIELDS))}, ?)",
+            [article_id, *(doc[f] for f in DOC_FIELDS), year_of(doc)])
+        for kind, key, prefix in _keys_of(doc, title):
+            db.execute("INSERT OR IGNORE INTO document_keys (document_id, kind, key, prefix) VALUES (?, ?, ?, ?)",
+                       [article_id, kind, key, prefix])
+        db.execute(LINK_DOCUMENT, [article_id])
+    refs = find_refs(title, text)
+    for kind, key, context, matched in refs:
+        db.execute("INSERT INTO citation_refs (article_id, kind, key, context, matched) VALUES (?, ?, ?, ?, ?)",
+                   [article_id, kind, key, context, matched])
+    if refs:
+        db.execute(LINK_REFS, [article_id])
 
 
 def forget(db, article_id: int) -> None:

@@ -244,10 +244,23 @@ class transaction:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
-            self.conn.execute("COMMIT")
-        elif self.conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
-            self.conn.execute("ROLLBACK")
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                _rolled_back(self.conn)
+                raise
+        else:
+            _rolled_back(self.conn)
+            if self.conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                self.conn.execute("ROLLBACK")
         return False
+
+
+def _rolled_back(conn) -> None:
+    """What this process remembers of the archive's rows may have gone with a rollback."""
+    from archive import rawstore
+
+    rawstore.forget_newest(conn)
 
 
 class Archive:
@@ -292,21 +305,21 @@ class Archive:
     def article_for_url(self, url: str) -> dict | None:
         """Is this URL archived? The article (``id``, ``text_hash``, ``title``) archived under
         *url* or under an alias of it (another host serving the same page); else None."""
-        for row in self.db.query(
+        # the connection itself, not sqlite-utils' query(): that wraps each read in a savepoint
+        row = self.db.conn.execute(
             """SELECT id, text_hash, title FROM articles WHERE url = :url
                UNION ALL
                SELECT a.id, a.text_hash, a.title FROM article_urls u JOIN articles a ON a.id = u.article_id
                WHERE u.url = :url AND u.reason = 'alias' LIMIT 1""",
             {"url": url},
-        ):
-            return row
-        return None
+        ).fetchone()
+        return None if row is None else {"id": row[0], "text_hash": row[1], "title": row[2]}
 
     def article_with_text(self, text_hash_: str) -> int | None:
         """The first archived article with this text (whitespace ignored), or None."""
-        for row in self.db.query("SELECT id FROM articles WHERE text_hash = ? ORDER BY id LIMIT 1", [text_hash_]):
-            return row["id"]
-        return None
+        row = self.db.conn.execute("SELECT id FROM articles WHERE text_hash = ? ORDER BY id LIMIT 1",
+                                   [text_hash_]).fetchone()
+        return None if row is None else row[0]
 
     def site_articles(self, site: str):
         """Every archived article of *site* with its validators and its last stored first page:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections import OrderedDict
+from weakref import WeakKeyDictionary
 from datetime import datetime, timezone
 
 import zstandard
@@ -107,13 +108,43 @@ def latest_dict(db, site: str) -> tuple[int, str] | None:
     return (row[0], row[1]) if row else None
 
 
+# The newest dictionary of each site, as a writer's archive object (a sqlite-utils Database, not a bare
+# connection) last read it: compressing a page then needs no look-up. Forgotten for a site when this
+# process trains it a new version, when ``stored`` reads the site's count again (a version another
+# process trained is taken up then), and for every site when a transaction rolls back (a dictionary
+# trained in it is gone). Bare connections (``compact``) always read it.
+_newest: WeakKeyDictionary = WeakKeyDictionary()  # Database → {site: (id, sha1) | None}
+
+
+def _newest_dict(db, site: str) -> tuple[int, str] | None:
+    try:
+        known = _newest.get(db)
+        if known is None:
+            known = _newest[db] = {}
+    except TypeError:  # a bare connection: not cached
+        return latest_dict(db, site)
+    if site not in known:
+        known[site] = latest_dict(db, site)
+    return known[site]
+
+
+def forget_newest(conn, site: str | None = None) -> None:
+    """Drop what :func:`_newest_dict` remembers for the archive on connection *conn*: of *site*, or all."""
+    for db, known in list(_newest.items()):
+        if _conn(db) is conn:
+            if site is None:
+                known.clear()
+            else:
+                known.pop(site, None)
+
+
 def compress(body: bytes, db=None, site: str | None = None, level: int | None = None) -> bytes:
     """*body* compressed for storage: with the newest dictionary of *site* when the archive *db*
     has one, else plain zstandard (bytes without a site, e.g. attachments). *level*: zstd's
     (default ``LEVEL``; ``archive compact --level 19`` trades CPU for a smaller archive)."""
     level = level or LEVEL
     if db is not None and site:
-        found = latest_dict(db, site)
+        found = _newest_dict(db, site)
         if found is not None:
             dict_id, sha1 = found
             conn = _conn(db)
@@ -208,6 +239,7 @@ def train(db, site: str, *, sample_pages: int = SAMPLE_PAGES) -> int | None:
         "INSERT INTO zstd_dicts (site, version, created, bytes, sha1, pages) VALUES (?, ?, ?, ?, ?, ?)",
         [site, version, datetime.now(timezone.utc).replace(microsecond=0).isoformat(), data,
          hashlib.sha1(data).hexdigest(), site_page_count(conn, site)])
+    forget_newest(conn, site)
     return cur.lastrowid
 
 
@@ -238,6 +270,7 @@ def stored(db, site: str, pages: int = 1) -> int | None:
         state[0] += pages
         if state[0] < state[1]:
             return None
+    forget_newest(conn, site)  # a version another writer trained since is taken up from here
     count, threshold = site_page_count(conn, site), _threshold(conn, site)
     new = None
     if count >= threshold:
