@@ -67,6 +67,9 @@ class ArticleItem:
     encoding: str | None = None
     replaced_bytes: int = 0  # undecodable bytes replaced while decoding the pages (0: decoded cleanly)
     page_texts: list[str] = field(default_factory=list)
+    # the joined text's near-duplicate form (archive.dedup.Prepared), computed where extraction runs;
+    # the near-duplicate stage uses it only if it was computed from the text stored
+    neardup: object | None = None
     fallback: list[str] = field(default_factory=list)  # declared selectors that missed on the first page
     document: bool = False  # the first page holds a government document's facts table
     document_facts: dict | None = None  # its fields (archive.extract.facts.find_document), stored in `documents`

@@ -69,7 +69,8 @@ class NearDupPipeline:
         db = self.archive.db
         try:
             with transaction(db):
-                result = (neardup.reindex_article if regroup else neardup.add_article)(db, article_id, self.labels)
+                result = (neardup.reindex_article if regroup else neardup.add_article)(
+                    db, article_id, self.labels, getattr(item, "neardup", None))
         except (sqlite3.Error, neardup.NeedsRebuild) as exc:
             self._inc(statkeys.NEARDUP_ERRORS)
             logger.error("near-duplicate grouping failed for article %s: %s", article_id, exc)

@@ -17,7 +17,8 @@ latest, when the process exits: the workers are children of the crawl and end wi
 
 :func:`extract_pages` is the one extraction function of the stage, run the same in a worker
 or in-process, so that both give the same output. It returns plain data (no exceptions cross
-the process boundary): ``("ok", fields, texts)`` or ``("reject", kind, reason, log_line)``.
+the process boundary): ``("ok", fields, texts)`` or ``("reject", kind, reason, log_line)``. The
+fields include the joined text's near-duplicate form (MinHash included, :func:`neardup_form`).
 """
 from __future__ import annotations
 
@@ -76,11 +77,23 @@ def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None, attach
         replaced += result.get("replaced_bytes") or 0
         texts.append(result.get("text") or "")
     fields["replaced_bytes"] = replaced
+    fields["neardup"] = neardup_form(texts)
     if attachments:
         from archive.attachments import describe
 
         fields["attachments"] = [None if a is None else describe(*a) for a in attachments]
     return ("ok", fields, texts)
+
+
+def neardup_form(texts: list[str]):
+    """The near-duplicate form (:func:`archive.dedup.prepare`: shingles, MinHash signature, band keys) of
+    the text the clean stage will make of these page texts, computed here so that the near-duplicate
+    stage does not compute it on the reactor thread (it checks that the text it stores is this one)."""
+    from archive.dedup import prepare
+    from archive.extract.article import join_pages
+
+    text = join_pages(texts)
+    return prepare(text) if text else None
 
 
 def _warm_up(parent: int) -> None:
@@ -105,6 +118,7 @@ def _warm_up(parent: int) -> None:
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
     import archive.extract  # noqa: F401
+    import archive.dedup  # noqa: F401
 
 
 # Below this many cores the pool costs more than it gives: on 2 cores the 2,000-article bench ran at

@@ -301,3 +301,110 @@ def test_signature_of_a_long_text_is_the_union_of_its_parts():
     sh = rng.integers(0, 2**32, 3 * minhash._CHUNK + 17, dtype="uint64").astype("uint32")
     parts = [neardup.signature(p) for p in np.array_split(sh, 5)]  # parts cut across the blocks
     assert neardup.signature(sh).tolist() == np.minimum.reduce(parts).tolist()
+
+
+# ---------------------------------------------------------------- the form computed where extraction runs
+
+def _index_rows(db):
+    return (db.execute("SELECT article_id, shingles, minhash FROM neardup_signatures ORDER BY article_id").fetchall(),
+            db.execute("SELECT band_key, article_id FROM neardup_bands ORDER BY band_key, article_id").fetchall(),
+            db.execute("SELECT id, duplicate_of, duplicate_score FROM articles ORDER BY id").fetchall())
+
+
+def test_a_prepared_form_stores_byte_identical_signatures_and_the_same_groups(tmp_path):
+    """The crawl hands add_article the form its extraction computed; the index and the groups must be
+    exactly those add_article makes alone (which reextract and `archive dedup --rebuild` do)."""
+    import pickle
+
+    docs = [d for s in ("cns0", "cns1", "shgov", "tpl0", "batch0", "batch1", "zgm") for d in BY_STORY[s]]
+    dbs = {how: open_db(tmp_path / f"{how}.db") for how in ("alone", "prepared", "stale")}
+    for i, d in enumerate(docs):
+        for how, db in dbs.items():
+            with transaction(db):
+                aid = insert(db, d["url"], d["text"], site=d["site"], source=d["source"], published_at=d["published_at"])
+                if how == "prepared":  # as it comes back from a worker process (or over Redis)
+                    form = pickle.loads(pickle.dumps(neardup.prepare(d["text"])))
+                    assert form == neardup.prepare(d["text"]) and form.fits(d["text"])
+                elif how == "stale":  # computed from another text (the stored one was cut, changed…): not used
+                    form = neardup.prepare(docs[i - 1]["text"] + "\n另一段不同的文字。")
+                    assert not form.fits(d["text"])
+                else:
+                    form = None
+                neardup.add_article(db, aid, None, form)
+    alone = _index_rows(dbs["alone"])
+    assert len(alone[0]) == len(docs) and any(dup is not None for _, dup, _ in alone[2])
+    assert _index_rows(dbs["prepared"]) == alone
+    assert _index_rows(dbs["stale"]) == alone
+    for d in docs:  # the stored bytes are the form's bytes
+        form = neardup.prepare(d["text"])
+        assert form.signature == neardup.signature(neardup.Doc.of(d["text"]).shingles).astype("<u4").tobytes()
+        assert list(form.keys) == neardup.band_keys(form.sig())
+    assert neardup.rebuild(dbs["prepared"]) == len(docs)
+    assert _index_rows(dbs["prepared"]) == alone
+    for db in dbs.values():
+        db.conn.close()
+
+
+def test_the_extract_stage_computes_the_form_of_the_text_the_clean_stage_makes():
+    from crawler.items import ArticleItem, Page
+    from pipelines.clean import CleanPipeline
+    from pipelines.extract import ExtractPipeline
+
+    story = BY_STORY["shgov"][0]["text"]
+    paras = "".join(f"<p>{line}</p>" for line in story.splitlines())
+    body = (f"<html><head><title>通知</title></head><body><h1>通知</h1><div class=\"content\">{paras}</div>"
+            "</body></html>").encode("utf-8")
+    url = "https://www.example.cn/news/1.html"
+    item = ArticleItem(site="example", url=url, pages=[Page(url=url, status=200, body=body,
+                                                            fetched_at="2024-05-01T00:00:00+00:00", charset="utf-8")])
+    item = CleanPipeline().process_item(ExtractPipeline().process_item(item))
+    assert isinstance(item.neardup, neardup.Prepared) and item.neardup.fits(item.text)
+    assert item.neardup == neardup.prepare(item.text)
+
+
+def test_candidate_verification_at_once_counts_as_one_by_one():
+    import numpy as np
+
+    from archive.dedup import compare
+
+    rng = np.random.default_rng(3)
+    base = np.unique(rng.integers(0, 2**32, 900, dtype="uint64").astype("uint32"))
+    others = [np.unique(np.concatenate([base[: rng.integers(0, 900)], rng.integers(0, 2**32, n, dtype="uint64")
+                                        .astype("uint32")])) for n in (0, 1, 50, 700, 3000)]
+    others.insert(2, np.empty(0, dtype="uint32"))
+    expect = [len(np.intersect1d(base, o, assume_unique=True)) for o in others]
+    assert expect[3] > 0 and compare.shared_counts(base, others) == expect
+    assert [compare.shared(base, o) for o in others] == expect == [compare.shared(o, base) for o in others]
+    sig = neardup.signature(base)
+    sigs = np.stack([neardup.signature(o) for o in others])
+    sizes = [len(o) for o in others]
+    assert compare.estimated_containments(sig, len(base), sigs, sizes).tolist() == [
+        compare.estimated_containment(sig, len(base), s, n) for s, n in zip(sigs, sizes)]
+
+
+def test_the_form_cache_is_bounded_in_bytes():
+    from archive.dedup.compare import _DocCache, _parts
+
+    cache = _DocCache(200_000)
+    texts = [filler(n) for n in range(200)]
+    for t in texts:
+        cache.put(t, _parts(t))
+        assert cache.used <= cache.budget
+    assert 10 < len(cache) < 200  # the oldest went
+    assert cache.get(texts[-1]) is not None and cache.get(texts[0]) is None
+
+
+def test_add_article_uses_a_fitting_form_instead_of_computing_its_own(db):
+    import dataclasses
+
+    text = BY_STORY["zgm"][0]["text"]
+    form = neardup.prepare(text)
+    marked = dataclasses.replace(form, signature=bytes(len(form.signature)))  # recognisable if used
+    other_params = dataclasses.replace(marked, form=form.form.replace('"rows": 3', '"rows": 4'))
+    stored = []
+    for given in (marked, other_params):
+        with transaction(db):
+            aid = insert(db, f"https://example.cn/{len(stored)}", text)
+            neardup.add_article(db, aid, None, given)
+        stored.append(db.execute("SELECT minhash FROM neardup_signatures WHERE article_id = ?", [aid]).fetchone()[0])
+    assert stored == [marked.signature, form.signature]  # built with other parameters: computed here

@@ -16,7 +16,9 @@ How it works (details and tuning notes in ``docs/dedup.md``):
   each band of ``ROWS`` values is hashed to one 64-bit key in ``neardup_bands``
   (primary key ``(band_key, article_id)``). Adding an article is one indexed
   ``IN`` lookup over its ``BANDS`` keys plus ``BANDS`` inserts, whatever the
-  archive's size; a restart needs nothing rebuilt.
+  archive's size; a restart needs nothing rebuilt. The text's shingles, signature and
+  keys are computed where the text is extracted (:func:`prepare`, in the extraction
+  workers) and handed to :func:`add_article` with the item.
 * **Verification on candidates.** LSH is tuned loose (a truncated repost has
   Jaccard well under 0.6 against the full text); a candidate is the same story
   when the *containment* of the shorter text's shingles in the longer one's is
@@ -39,7 +41,7 @@ the groups). Its evaluation on a labelled set is tooling:
 :mod:`archive.tooling.neardup_eval`.
 """
 from .canonical import choose_canonical
-from .compare import Doc, containment, estimated_containment, same_story, shared
+from .compare import Doc, Prepared, containment, estimated_containment, prepare, same_story, shared
 from .index import (
     AddResult, NeedsRebuild, add_article, check_params, index_missing, missing_ids, rebuild, reindex_article,
     summary,
@@ -48,8 +50,8 @@ from .minhash import NUM_PERM, PARAMS, band_keys, shingle_hashes, signature
 from .text import clean_lines, contradicts, identity, normalise
 
 __all__ = [
-    "AddResult", "Doc", "NUM_PERM", "NeedsRebuild", "PARAMS", "add_article", "band_keys", "check_params",
+    "AddResult", "Doc", "NUM_PERM", "NeedsRebuild", "PARAMS", "Prepared", "add_article", "band_keys", "check_params",
     "choose_canonical", "clean_lines", "containment", "contradicts", "estimated_containment", "identity",
-    "index_missing", "missing_ids", "normalise", "rebuild", "reindex_article", "same_story", "shared",
+    "index_missing", "missing_ids", "normalise", "prepare", "rebuild", "reindex_article", "same_story", "shared",
     "shingle_hashes", "signature", "summary",
 ]

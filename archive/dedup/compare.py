@@ -1,18 +1,27 @@
 """Is a candidate pair the same story? Containment of shingle sets, guarded by identity tokens."""
 from __future__ import annotations
 
+import hashlib
+import json
+import sys
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from .minhash import shingle_hashes
+from .minhash import PARAMS, band_keys, shingle_hashes, signature
 from .text import contradicts, identity, normalise
 
 # Verification (not stored; changing these needs `archive dedup --rebuild` to regroup).
 MIN_CONTAINMENT = 0.7  # |A∩B| / min(|A|, |B|) over shingle sets
 MIN_SHARED = 40  # shingles in common, whatever the containment
 ESTIMATE_SLACK = 0.3  # skip a candidate whose signature-estimated containment is this far below
+
+# The comparable forms of the texts seen last (a stored article is a candidate of many that come
+# after it: its shingles are computed once, not once per candidate), up to this many bytes (texts
+# and shingles counted): memory stays bounded whatever the archive's size and its texts' lengths.
+DOC_CACHE_BYTES = 32 << 20
 
 
 @dataclass
@@ -24,24 +33,100 @@ class Doc:
 
     @classmethod
     def of(cls, text: str) -> "Doc":
-        return cls(*_parts(text))
+        parts = _CACHE.get(text)
+        if parts is None:
+            parts = _CACHE.put(text, _parts(text))
+        return cls(*parts)
 
     @property
     def size(self) -> int:
         return len(self.shingles)
 
 
-@lru_cache(maxsize=1024)
 def _parts(text: str) -> tuple[np.ndarray, tuple[frozenset, str | None]]:
-    """Shingles and identity tokens of *text*, kept for the texts seen last: a stored article is a
-    candidate of many that come after it, and its shingles are computed once, not once per candidate."""
+    """Shingles (sorted, unique) and identity tokens of *text*."""
     shingles = shingle_hashes(normalise(text))
     shingles.flags.writeable = False  # shared between the Docs of one text
     return shingles, identity(text)
 
 
+class _DocCache:
+    """Least recently used ``text → (shingles, identity)``, bounded in bytes. Keyed by the text itself,
+    so an article whose text changed can never be compared in its old form."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.used = 0
+        self._items: OrderedDict[str, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def cost(text: str, parts: tuple) -> int:
+        return sys.getsizeof(text) + parts[0].nbytes + 256
+
+    def get(self, text: str):
+        with self._lock:
+            parts = self._items.get(text)
+            if parts is not None:
+                self._items.move_to_end(text)
+            return parts
+
+    def put(self, text: str, parts: tuple) -> tuple:
+        cost = self.cost(text, parts)
+        if cost > self.budget:
+            return parts
+        with self._lock:
+            old = self._items.pop(text, None)
+            if old is not None:
+                self.used -= self.cost(text, old)
+            self._items[text] = parts
+            self.used += cost
+            while self.used > self.budget:
+                t, p = self._items.popitem(last=False)
+                self.used -= self.cost(t, p)
+        return parts
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.used = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_CACHE = _DocCache(DOC_CACHE_BYTES)
+
+
+def remember(text: str, doc: Doc) -> None:
+    """Keep *doc* (computed elsewhere, e.g. a :class:`Prepared`'s) as the form of *text*."""
+    _CACHE.put(text, (doc.shingles, doc.ident))
+
+
 def shared(a: np.ndarray, b: np.ndarray) -> int:
-    return len(np.intersect1d(a, b, assume_unique=True))
+    """Shingles in common between two sorted, duplicate-free hash arrays."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return 0
+    idx = np.searchsorted(b, a)
+    np.minimum(idx, len(b) - 1, out=idx)
+    return int(np.count_nonzero(b[idx] == a))
+
+
+def shared_counts(a: np.ndarray, others: list[np.ndarray]) -> list[int]:
+    """``[shared(a, o) for o in others]`` in one vectorised pass (a and every other sorted, duplicate-free)."""
+    if not others:
+        return []
+    if not len(a):
+        return [0] * len(others)
+    lengths = np.array([len(o) for o in others], dtype=np.int64)
+    allv = np.concatenate(others)
+    idx = np.searchsorted(a, allv)
+    np.minimum(idx, len(a) - 1, out=idx)
+    hits = np.concatenate(([0], np.cumsum(a[idx] == allv)))
+    ends = np.cumsum(lengths)
+    return (hits[ends] - hits[ends - lengths]).tolist()
 
 
 def containment(a: Doc, b: Doc) -> float:
@@ -49,12 +134,11 @@ def containment(a: Doc, b: Doc) -> float:
     return shared(a.shingles, b.shingles) / small if small else 0.0
 
 
-def same_story(a: Doc, b: Doc) -> float | None:
-    """The containment score when *a* and *b* are the same story, else None."""
+def decide(a: Doc, b: Doc, common: int) -> float | None:
+    """The containment score when *a* and *b*, with *common* shingles in common, are the same story, else None."""
     small = min(a.size, b.size)
     if not small:
         return None
-    common = shared(a.shingles, b.shingles)
     score = common / small
     if score < MIN_CONTAINMENT or common < min(MIN_SHARED, small):
         return None
@@ -63,8 +147,68 @@ def same_story(a: Doc, b: Doc) -> float | None:
     return score
 
 
+def same_story(a: Doc, b: Doc) -> float | None:
+    """The containment score when *a* and *b* are the same story, else None."""
+    if not min(a.size, b.size):
+        return None
+    return decide(a, b, shared(a.shingles, b.shingles))
+
+
 def estimated_containment(sig_a: np.ndarray, size_a: int, sig_b: np.ndarray, size_b: int) -> float:
     """Containment estimated from two signatures and the set sizes (no text needed)."""
     j = float(np.mean(sig_a == sig_b))
     inter = j * (size_a + size_b) / (1 + j)
     return inter / max(1, min(size_a, size_b))
+
+
+def estimated_containments(sig: np.ndarray, size: int, sigs: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """:func:`estimated_containment` of one signature against each row of *sigs* (sizes *sizes*), at once;
+    the same floating-point operations in the same order, so the same values."""
+    j = np.count_nonzero(sigs == sig, axis=1) / sigs.shape[1]
+    sizes = np.asarray(sizes, dtype=np.int64)
+    inter = j * (size + sizes) / (1 + j)
+    return inter / np.maximum(1, np.minimum(size, sizes))
+
+
+# ------------------------------------------------------------------ computed where extraction runs
+
+_FORM = json.dumps(PARAMS, sort_keys=True)  # what the form depends on
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article text's near-duplicate form (shingles, identity tokens, MinHash signature, band keys),
+    computed by :func:`prepare` where the text is extracted (a worker process, or another machine) and
+    handed to :func:`archive.dedup.add_article`, which uses it only for the very text it was computed
+    from (``digest``) and with the same index parameters (``form``). Plain bytes: small to pickle."""
+
+    digest: bytes
+    form: str
+    shingles: bytes  # sorted unique uint32, little-endian
+    ident: tuple[frozenset, str | None]
+    signature: bytes  # NUM_PERM uint32, little-endian: the stored neardup_signatures.minhash
+    keys: tuple[int, ...]
+
+    def fits(self, text: str) -> bool:
+        return self.form == _FORM and self.digest == text_digest(text)
+
+    def doc(self) -> Doc:
+        shingles = np.frombuffer(self.shingles, dtype="<u4").astype(np.uint32, copy=False)
+        shingles.flags.writeable = False
+        return Doc(shingles, self.ident)
+
+    def sig(self) -> np.ndarray:
+        return np.frombuffer(self.signature, dtype="<u4").astype(np.uint32, copy=False)
+
+
+def text_digest(text: str) -> bytes:
+    return hashlib.blake2b((text or "").encode("utf-8"), digest_size=16).digest()
+
+
+def prepare(text: str) -> Prepared:
+    """The near-duplicate form of *text*, as :func:`archive.dedup.add_article` would compute it
+    (computed afresh: a worker keeps no cache)."""
+    shingles, ident = _parts(text)
+    sig = signature(shingles)
+    return Prepared(text_digest(text), _FORM, shingles.astype("<u4").tobytes(), ident,
+                    sig.astype("<u4").tobytes(), tuple(band_keys(sig)))

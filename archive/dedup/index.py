@@ -9,7 +9,10 @@ import numpy as np
 from archive.db import transaction
 
 from .canonical import choose_canonical
-from .compare import ESTIMATE_SLACK, MIN_CONTAINMENT, Doc, containment, estimated_containment, same_story
+from .compare import (
+    ESTIMATE_SLACK, MIN_CONTAINMENT, Doc, Prepared, containment, decide, estimated_containments, remember,
+    shared_counts,
+)
 from .minhash import PARAMS, band_keys, signature
 
 
@@ -18,14 +21,28 @@ class NeedsRebuild(RuntimeError):
 
 
 def check_params(db) -> None:
-    """Record the index parameters on first use; refuse an index built with others."""
+    """Record the index parameters on first use; refuse an index built with others.
+
+    Once the archive's parameters were found to be these, a connection does not read them again
+    (:func:`rebuild` forgets that)."""
+    if getattr(db, "_neardup_params_ok", False):
+        return
     row = db.execute("SELECT value FROM neardup_meta WHERE key = 'params'").fetchone()
-    if row is None:
+    if row is None:  # recorded in the caller's transaction: read back (and remembered) next time
         db.execute("INSERT OR REPLACE INTO neardup_meta (key, value) VALUES ('params', ?)",
                    [json.dumps(PARAMS, sort_keys=True)])
     elif json.loads(row[0]) != PARAMS:
         raise NeedsRebuild("the near-duplicate index was built with other parameters; "
                            "run `archive dedup --rebuild`")
+    else:
+        _params_checked(db, True)
+
+
+def _params_checked(db, ok: bool) -> None:
+    try:
+        db._neardup_params_ok = ok
+    except AttributeError:  # pragma: no cover - a connection object that takes no attributes: check each time
+        pass
 
 
 def _article(db, article_id: int) -> dict | None:
@@ -43,9 +60,20 @@ def _drop_from_index(db, article_id: int) -> None:
         db.execute("DELETE FROM neardup_signatures WHERE article_id = ?", [article_id])
 
 
-def _store_signature(db, article_id: int, doc: Doc) -> tuple[np.ndarray, list[int]]:
-    sig = signature(doc.shingles)
-    keys = band_keys(sig)
+def _texts(db, ids) -> dict[int, str]:
+    """The texts of the articles *ids*, in one query."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return dict(db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks})", ids).fetchall())
+
+
+def _store_signature(db, article_id: int, doc: Doc, sig: np.ndarray | None = None,
+                     keys: list[int] | None = None) -> tuple[np.ndarray, list[int]]:
+    if sig is None or keys is None:
+        sig = signature(doc.shingles)
+        keys = band_keys(sig)
     _drop_from_index(db, article_id)
     db.execute("INSERT OR REPLACE INTO neardup_signatures (article_id, shingles, minhash) VALUES (?, ?, ?)",
                [article_id, doc.size, sig.astype("<u4").tobytes()])
@@ -73,31 +101,48 @@ class AddResult:
     group_size: int
 
 
-def add_article(db, article_id: int, labels: dict[str, str] | None = None) -> AddResult | None:
+def add_article(db, article_id: int, labels: dict[str, str] | None = None,
+                prepared: Prepared | None = None) -> AddResult | None:
     """Index one stored article and put it in its group. Call inside a transaction.
 
-    Cost: one signature, one ``IN`` lookup over the article's band keys, the
-    verification of the (few) candidates, and the updates of its group.
+    *prepared* is the article text's form computed where it was extracted (:func:`.compare.prepare`);
+    it is used only when it was computed from the very text stored, else the form is computed here.
+
+    Cost: one signature, one ``IN`` lookup over the article's band keys, the signature estimate
+    of all candidates at once, one query for the texts of those worth verifying, and the updates
+    of its group.
     """
     check_params(db)
     row = _article(db, article_id)
     if row is None:
         return None
-    doc = Doc.of(row["text"])
+    text = row["text"]
+    sig = keys = None
+    if prepared is not None and prepared.fits(text):
+        doc = prepared.doc()
+        remember(text, doc)  # a candidate of the articles after it
+        if doc.size:
+            sig, keys = prepared.sig(), list(prepared.keys)
+    else:
+        doc = Doc.of(text)
     if not doc.size:
         return AddResult(article_id, article_id, [], 1)
-    sig, keys = _store_signature(db, article_id, doc)
+    sig, keys = _store_signature(db, article_id, doc, sig, keys)
+    found = candidates(db, article_id, keys)
     matches = []
-    for cid, csize, csig in candidates(db, article_id, keys):
-        est = estimated_containment(sig, doc.size, np.frombuffer(csig, dtype="<u4"), csize)
-        if est < MIN_CONTAINMENT - ESTIMATE_SLACK:
-            continue
-        other = _article(db, cid)
-        score = same_story(doc, Doc.of(other["text"]))
-        if score is not None:
-            matches.append((cid, score))
+    if found:
+        est = estimated_containments(sig, doc.size, np.frombuffer(b"".join(c[2] for c in found), dtype="<u4")
+                                     .reshape(len(found), -1), [c[1] for c in found])
+        worth = [c[0] for c, e in zip(found, est.tolist()) if not e < MIN_CONTAINMENT - ESTIMATE_SLACK]
+        texts = _texts(db, worth)
+        others = [Doc.of(texts[cid]) for cid in worth]
+        for cid, other, common in zip(worth, others, shared_counts(doc.shingles, [o.shingles for o in others])):
+            score = decide(doc, other, common)
+            if score is not None:
+                matches.append((cid, score))
     if not matches:
-        db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_score = NULL WHERE id = ?", [article_id])
+        db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_score = NULL "
+                   "WHERE id = ? AND (duplicate_of IS NOT NULL OR duplicate_score IS NOT NULL)", [article_id])
         return AddResult(article_id, article_id, [], 1)
     canonical, size = regroup(db, article_id, doc, [m for m, _ in matches], labels)
     return AddResult(article_id, canonical, matches, size)
@@ -122,15 +167,17 @@ def regroup(db, article_id: int, doc: Doc, matched: list[int], labels: dict[str,
     members = [dict(zip(cols, r)) for r in cur.fetchall()]
     canon = choose_canonical(members, labels)
     cid = canon["id"]
-    canon_doc = doc if cid == article_id else Doc.of(_article(db, cid)["text"])
     # Only members whose canonical changes (and the new article) need a new score.
+    rescore = [m["id"] for m in members if m["id"] != cid and (m["duplicate_of"] != cid or m["id"] == article_id)]
+    texts = _texts(db, [i for i in (cid, *rescore) if i != article_id])
+    canon_doc = doc if cid == article_id else Doc.of(texts[cid])
     for m in members:
         if m["id"] == cid:
             db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_score = NULL WHERE id = ?", [cid])
             continue
         if m["duplicate_of"] == cid and m["id"] != article_id:
             continue
-        mdoc = doc if m["id"] == article_id else Doc.of(_article(db, m["id"])["text"])
+        mdoc = doc if m["id"] == article_id else Doc.of(texts[m["id"]])
         db.execute("UPDATE articles SET duplicate_of = ?, duplicate_score = ? WHERE id = ?",
                    [cid, round(containment(mdoc, canon_doc), 4), m["id"]])
     return cid, len(members)
@@ -163,6 +210,7 @@ def rebuild(db, batch: int = 500, progress=None, labels: dict[str, str] | None =
         db.execute("DELETE FROM neardup_meta")
         db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_score = NULL "
                    "WHERE duplicate_of IS NOT NULL OR duplicate_score IS NOT NULL")
+    _params_checked(db, False)
     return index_missing(db, batch=batch, progress=progress, labels=labels)
 
 
@@ -177,7 +225,8 @@ def summary(db) -> dict:
     }
 
 
-def reindex_article(db, article_id: int, labels: dict[str, str] | None = None) -> AddResult | None:
+def reindex_article(db, article_id: int, labels: dict[str, str] | None = None,
+                    prepared: Prepared | None = None) -> AddResult | None:
     """An article whose text changed: take it out of its group, then add it again.
 
     If it was a group's canonical, its former members are regrouped among
@@ -189,4 +238,4 @@ def reindex_article(db, article_id: int, labels: dict[str, str] | None = None) -
     _drop_from_index(db, article_id)
     for m in members:
         add_article(db, m, labels)
-    return add_article(db, article_id, labels)
+    return add_article(db, article_id, labels, prepared)
