@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .minhash import PARAMS, band_keys, shingle_hashes, signature
-from .text import contradicts, identity, normalise
+from .text import clean_lines, contradicts, identity_lines, normalise_lines
 
 # Verification (not stored; changing these needs `archive dedup --rebuild` to regroup).
 MIN_CONTAINMENT = 0.7  # |A∩B| / min(|A|, |B|) over shingle sets
@@ -45,9 +45,10 @@ class Doc:
 
 def _parts(text: str) -> tuple[np.ndarray, tuple[frozenset, str | None]]:
     """Shingles (sorted, unique) and identity tokens of *text*."""
-    shingles = shingle_hashes(normalise(text))
+    lines = clean_lines(text)
+    shingles = shingle_hashes(normalise_lines(lines))
     shingles.flags.writeable = False  # shared between the Docs of one text
-    return shingles, identity(text)
+    return shingles, identity_lines(lines)
 
 
 class _DocCache:

@@ -41,7 +41,8 @@ def shingle_hashes(norm: str, k: int = SHINGLE) -> np.ndarray:
         for j in range(k):
             h = h * np.uint64(1000003) + cp[j:j + n]
         h = _fmix64(h)
-    return np.unique((h >> np.uint64(32)).astype(np.uint32))
+    h = np.sort((h >> np.uint64(32)).astype(np.uint32))  # sorted, then duplicates out: what np.unique
+    return h[np.concatenate(([True], h[1:] != h[:-1]))]  # gives, without its (slower) hash table
 
 
 # MinHash with affine permutations over 32-bit words: each shingle hash is pre-mixed once with
@@ -73,8 +74,13 @@ def signature(shingles: np.ndarray) -> np.ndarray:
         return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
     h = _fmix32(np.asarray(shingles, dtype=np.uint32)).reshape(-1, 1)
     sig = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    buf = np.empty((min(len(h), _CHUNK), NUM_PERM), dtype=np.uint32)
     for start in range(0, len(h), _CHUNK):  # bounded memory for a very long text
-        np.minimum(sig, (h[start:start + _CHUNK] * _PERM_A + _PERM_B).min(axis=0), out=sig)
+        part = h[start:start + _CHUNK]
+        block = buf[:len(part)]
+        np.multiply(part, _PERM_A, out=block)
+        np.add(block, _PERM_B, out=block)
+        np.minimum(sig, block.min(axis=0), out=sig)
     return sig
 
 

@@ -39,7 +39,12 @@ def clean_lines(text: str) -> list[str]:
 
 def normalise(text: str) -> str:
     """Letters, digits and CJK characters of the story, lower-cased, in order."""
-    return _NON_WORD.sub("", "".join(clean_lines(text)).lower())
+    return normalise_lines(clean_lines(text))
+
+
+def normalise_lines(lines: list[str]) -> str:
+    """:func:`normalise` of a text whose :func:`clean_lines` are *lines*."""
+    return _NON_WORD.sub("", "".join(lines).lower())
 
 
 _CN_NUM = "〇零一二三四五六七八九十百两"
@@ -51,7 +56,11 @@ _FULL_DATE = re.compile(r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 
 def identity(text: str) -> tuple[frozenset, str | None]:
     """(ordinal/edition/文号 tokens, the sign-off date) — what tells successive notices apart."""
-    lines = clean_lines(text)
+    return identity_lines(clean_lines(text))
+
+
+def identity_lines(lines: list[str]) -> tuple[frozenset, str | None]:
+    """:func:`identity` of a text whose :func:`clean_lines` are *lines*."""
     body = "".join(lines)
     tokens = frozenset(SPACE_RUN.sub("", t) for rx in (_ORDINAL, _EDITION, _DOC_NO) for t in rx.findall(body))
     signoff = None
