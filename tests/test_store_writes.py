@@ -4,6 +4,7 @@ caches that make it small kept right (a site's newest dictionary, forgotten with
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 from scrapy.utils.test import get_crawler
@@ -64,9 +65,9 @@ def test_one_new_article_costs_a_handful_of_statements(stages):
     db.execute("INSERT INTO failures (url, site, kind, reason, first_seen, last_seen) VALUES (?, 'example', "
                "'http_500', 'server error', ?, ?)", [new.url, WHEN, WHEN])  # it failed on an earlier run
     found = statements_of(db.conn, lambda: store.process_item(dedup.process_item(new)))
-    # dedup: the URL and the text looked up; store: one transaction with the article row, its raw page,
-    # the failure cleared once, a same-text URL record cleared
-    assert len(found) <= 8, "\n".join(found)
+    # dedup: the URL and the text looked up; store: one transaction with the index's input, the article
+    # row, its raw page, the failure cleared once, a same-text URL record cleared
+    assert len(found) <= 9, "\n".join(found)
     assert not [s for s in found if re.search(r"sqlite_master|SAVEPOINT|zstd_dicts|documents|citation", s, re.I)]
     assert len([s for s in found if s.startswith("DELETE FROM failures")]) == 1
     row = db.execute("SELECT id, title, text, keywords, pages, etag, first_seen = last_seen FROM articles "
@@ -124,3 +125,30 @@ def test_a_new_articles_citations_are_what_the_general_store_writes(tmp_path):
                        for t in ("documents", "document_keys", "citation_refs", "citations")])
         db.conn.close()
     assert tables[0] == tables[1] and len(tables[0][3]) >= 3
+
+
+def test_the_index_the_store_stage_hands_in_is_the_one_the_sql_trigger_computes(stages, tmp_path):
+    """The store stage computes the index's shadow form in Python (``articles_fts_input``, schema 14);
+    the full-text index it makes is byte for byte the one the trigger's SQL makes for a bare writer."""
+    crawler, dedup, store = stages
+    items = [item(n) for n in range(1, 7)]
+    items[1].text += " 100kW储能 Ａ股，２０２４年 𠀀𠀁x\n" + "中" * 150 + "é中" * 40
+    items[2].keywords = []
+    items[3].keywords = ["储能", 2024]  # not all strings: left to the trigger's SQL
+    items[4].title = None
+    for it in items:
+        store.process_item(dedup.process_item(it))
+    db = crawl_archive(crawler).db
+    assert db.execute("SELECT count(*) FROM articles_fts_input").fetchone()[0] == 0  # empty between transactions
+    bare_path = tmp_path / "bare.db"
+    open_db(bare_path).conn.close()
+    bare = sqlite3.connect(bare_path)  # no application code: the trigger's SQL computes the shadow form
+    cols = "id, url, site, title, text, text_hash, keywords, first_seen, last_seen"
+    for row in db.execute(f"SELECT {cols} FROM articles ORDER BY id").fetchall():
+        bare.execute(f"INSERT INTO articles ({cols}) VALUES ({', '.join('?' * 9)})", row)
+        bare.commit()
+    for table in ("articles_fts_data", "articles_fts_idx", "articles_fts_docsize"):
+        sql = f"SELECT * FROM {table} ORDER BY 1, 2"
+        assert db.execute(sql).fetchall() == bare.execute(sql).fetchall(), table
+    assert bare.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH '储能'").fetchall() == [(2,), (4,)]
+    bare.close()
