@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import ClassVar
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
 import scrapy
+from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -65,6 +67,50 @@ SCRIPT_PAGE_COUNT = re.compile(
 QUOTED_PAGE = re.compile(r"""["']([^"'\s<>]+?\.s?html?)["']""")
 CLOSING_TAG = re.compile(rb"</(html|body)\s*>", re.I)
 SITEMAP_DEPTH = 2  # robots.txt → sitemap index → sitemap
+
+# The queries the spider runs on every page, compiled once and run on the page's lxml tree
+# (``response.selector.root``): the same XPath parsel makes of ``a::attr(href)``, ``a[href]``,
+# ``a``, ``::text`` and ``//script/text()``, without a Selector object per node found.
+_XPATH = {
+    "hrefs": "descendant-or-self::a/@href",
+    "links": "descendant-or-self::a[@href]",
+    "anchors": "descendant-or-self::a",
+    "text": "descendant-or-self::text()",
+    "scripts": "//script/text()",
+    "feed_links": "//*[local-name()='link' or local-name()='guid']/text()",
+    "feed_hrefs": "//*[local-name()='link']/@href",
+}
+XPATHS = {name: etree.XPath(query, smart_strings=False) for name, query in _XPATH.items()}
+_HREFS, _LINKS, _ANCHORS, _TEXT, _SCRIPTS = (XPATHS[k] for k in ("hrefs", "links", "anchors", "text", "scripts"))
+_FEED_LINKS, _FEED_HREFS = XPATHS["feed_links"], XPATHS["feed_hrefs"]
+_NORMALISED_MAX = 1 << 16  # URLs a spider remembers the normalised form of (nav links repeat on every page)
+
+
+def absolute_url(base: str, href: str) -> str:
+    """*href* (stripped) read on the page *base*, without its fragment. A page is read by several
+    scans (its links, its pager, its attachments) and a site's menus repeat on every page: each
+    is joined once. A root-relative href (``/x``) or an absolute one (``https://host/x``) reads
+    the same on every page of the host, so it is remembered by the page's origin, not its URL."""
+    if href[:1] == "/":
+        if href[1:2] != "/":  # /path: only the base's scheme and host count
+            return _joined(_origin(base), href)
+    elif href.startswith(("http://", "https://")) and href[href.index("//") + 2:][:1] not in ("", "/", "?", "#"):
+        return _joined(_origin(base), href)  # scheme://host…: only the base's scheme counts
+    return _joined(base, href)
+
+
+@lru_cache(maxsize=1 << 16)
+def _joined(base: str, href: str) -> str:
+    return urldefrag(urljoin(base, href))[0]
+
+
+@lru_cache(maxsize=1 << 12)
+def _origin(base: str) -> str:
+    """``scheme://host/`` of *base* (joining a root-relative or absolute href reads nothing else of it)."""
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return base  # not a web page's URL: joined on the whole of it
+    return f"{parts.scheme}://{parts.netloc}/"
 
 
 @dataclass
@@ -150,6 +196,7 @@ class SiteSpider(scrapy.Spider):
         self.incomplete_shorter_than: float = default("INCOMPLETE_SHORTER_THAN")
         self.start_override: list[str] = []
         self.sitemap_max_bytes: int = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
+        self._normalised: dict[str, str] = {}  # URL → normalised_url(URL)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -175,10 +222,17 @@ class SiteSpider(scrapy.Spider):
 
     def normalised_url(self, url: str) -> str:
         """https, canonical host, no fragment; unlike :meth:`canonical_url`, keeps ``-N`` pages."""
-        parts = urlsplit(urldefrag(url)[0])
-        host = (parts.hostname or "").lower()
-        scheme = "https" if parts.scheme in ("http", "https") else parts.scheme
-        return urlunsplit((scheme, self.host_aliases.get(host, host), parts.path or "/", parts.query, ""))
+        cache = self._normalised
+        out = cache.get(url)
+        if out is None:
+            parts = urlsplit(urldefrag(url)[0])
+            host = (parts.hostname or "").lower()
+            scheme = "https" if parts.scheme in ("http", "https") else parts.scheme
+            out = urlunsplit((scheme, self.host_aliases.get(host, host), parts.path or "/", parts.query, ""))
+            if len(cache) >= _NORMALISED_MAX:
+                cache.clear()
+            cache[url] = out
+        return out
 
     def canonical_url(self, url: str) -> str:
         """The one URL an article is archived under: its first page on the canonical host."""
@@ -208,11 +262,13 @@ class SiteSpider(scrapy.Spider):
         if not self._continuation_re:
             return []
         found = {}
-        hrefs = response.css("a::attr(href)").getall()
-        scripts = "\n".join(response.xpath("//script/text()").getall())
+        root = response.selector.root
+        hrefs = _HREFS(root)
+        scripts = "\n".join(_SCRIPTS(root))
         hrefs += QUOTED_PAGE.findall(scripts)
+        base = response.url
         for href in hrefs:
-            url = urldefrag(urljoin(response.url, href.strip()))[0]
+            url = absolute_url(base, href.strip())
             m = self._continuation_re.fullmatch(self.normalised_url(url))
             if m and self.canonical_url(url) == canonical:
                 n = int(m.group("n"))
@@ -339,17 +395,18 @@ class SiteSpider(scrapy.Spider):
         walk.done, walk.end_page = True, 1
 
     def links(self, response) -> list[str]:
+        root = response.selector.root
         if response.headers.get(b"Content-Type", b"").startswith((b"application/rss", b"application/xml", b"text/xml")) or response.body.lstrip()[:5] == b"<?xml":
-            hrefs = response.xpath("//*[local-name()='link' or local-name()='guid']/text()").getall()
-            hrefs += response.xpath("//*[local-name()='link']/@href").getall()
+            hrefs = _FEED_LINKS(root) + _FEED_HREFS(root)
         else:
-            hrefs = response.css("a::attr(href)").getall()
+            hrefs = _HREFS(root)
         out = []
+        base = response.url
         for href in hrefs:
             href = href.strip()
             if not href or href.startswith(("javascript:", "mailto:", "#")):
                 continue
-            out.append(urldefrag(urljoin(response.url, href))[0])
+            out.append(absolute_url(base, href))
         return out
 
     def decoded(self, response):
@@ -366,16 +423,18 @@ class SiteSpider(scrapy.Spider):
     def pager(self, response, start: str, n: int) -> tuple[bool, bool]:
         """(page shows a "next" link, the pager says this page is the last)."""
         nxt = self.page_url(start, n + 1)
+        nxt_normalised = self.normalised_url(nxt) if nxt else None
         has_next = False
-        for a in response.css("a"):
-            href = (a.attrib.get("href") or "").strip()
+        base = response.url
+        for a in _ANCHORS(response.selector.root):
+            href = (a.get("href") or "").strip()
             if not href or href.startswith(("javascript:", "#")):
                 continue
-            url = urldefrag(urljoin(response.url, href))[0]
-            if url == response.url:
+            url = absolute_url(base, href)
+            if url == base:
                 continue
-            text = "".join(a.css("::text").getall())
-            if (nxt and self.normalised_url(url) == self.normalised_url(nxt)) or NEXT_TEXT.match(text):
+            text = "".join(_TEXT(a))
+            if (nxt and self.normalised_url(url) == nxt_normalised) or NEXT_TEXT.match(text):
                 has_next = True
                 break
         m = PAGE_COUNT.search(response.text)
@@ -505,18 +564,19 @@ class SiteSpider(scrapy.Spider):
         """``(url, name)`` of the files the page links to (by extension), the name being the
         link's text (else the file name), at most MAX_ATTACHMENTS."""
         names = {}
-        for a in response.css("a[href]"):
-            href = (a.attrib.get("href") or "").strip()
+        base = response.url
+        for a in _LINKS(response.selector.root):
+            href = (a.get("href") or "").strip()
             if href and not href.startswith(("javascript:", "mailto:", "#")):
-                url = urldefrag(urljoin(response.url, href))[0]
-                if names.get(url) or not ATTACHMENT_EXT.search(urlsplit(url).path):
-                    continue  # only a file's link needs its text (a selector per link was most of the page's cost)
-                text = " ".join("".join(a.css("::text").getall()).split())
+                url = absolute_url(base, href)
+                if names.get(url) or not _is_file(url):
+                    continue  # only a file's link needs its text
+                text = " ".join("".join(_TEXT(a)).split())
                 if text:
                     names[url] = text
         out = []
         for url in self.links(response):
-            if ATTACHMENT_EXT.search(urlsplit(url).path) and url not in out:
+            if _is_file(url) and url not in out:
                 out.append(url)
         return [(url, names.get(url) or urlsplit(url).path.rsplit("/", 1)[-1]) for url in out[: self.max_attachments]]
 
@@ -617,6 +677,12 @@ class SiteSpider(scrapy.Spider):
 
     def failure(self, url, kind, reason, status=None) -> FailureItem:
         return FailureItem(site=self.name, url=url, kind=kind, reason=reason, status=status)
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_file(url: str) -> bool:
+    """Whether *url*'s path ends in an attachment's extension."""
+    return ATTACHMENT_EXT.search(urlsplit(url).path) is not None
 
 
 def _header(response, name: bytes) -> str | None:

@@ -40,6 +40,10 @@ LONG_PAGE_CHARS = 300_000
 HEADING_SLACK = 16
 
 _PHRASES = re.compile("|".join(re.escape(p) for p in SOFT_ERROR_PHRASES), re.I)
+# A phrase found in a page's visible text has its longest word (its spaces are the only place
+# where markup or other spaces may stand in the markup) written as such in the markup: a page
+# whose markup holds none of those words has no phrase in its text, and its text is not built.
+_PHRASE_WORDS = re.compile("|".join(re.escape(max(p.split(), key=len)) for p in SOFT_ERROR_PHRASES), re.I)
 _SCRIPT_OPEN = re.compile(r"<(script|style|noscript)\b", re.I)
 _TAG = re.compile(r"<[^<>]*>")  # stops at the next "<": linear on broken markup
 _HEAD_OPEN = re.compile(r"<(title|h1)\b", re.I)
@@ -55,6 +59,8 @@ def soft_error_phrase(html: str) -> str | None:
         if m and len(head) <= len(m.group(0)) + HEADING_SLACK:  # the heading is the phrase (and a site name)
             return m.group(0)
     if len(html) > LONG_PAGE_CHARS:  # an error page is small; never scan a big page's markup twice
+        return None
+    if not _PHRASE_WORDS.search(html):
         return None
     text = _SPACE.sub(" ", _TAG.sub(" ", _without_scripts(html))).strip()
     if len(text) - text.count(" ") < SHORT_PAGE_CHARS:
