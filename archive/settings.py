@@ -74,6 +74,9 @@ SETTINGS: list[Setting] = [
     Setting("REDIS_WORKER_TTL", 30,
             "Seconds: a distributed worker's heartbeat lives this long; the in-flight requests of a worker "
             "silent for longer are queued again."),
+    Setting("REDIS_WORKER_NICE", 5,
+            "A distributed worker lowers its CPU priority to this niceness (0: leaves it): on a machine it "
+            "shares with the one writer, the run's serial stage, the writer is never starved by the workers."),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -171,6 +171,15 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
 redis.call('HSET', KEYS[2], ARGV[1], r[1])
 return r[1]
 """
+# a request queued unless the duplicate filter has seen it (ARGV[1], '' when not filtered), and the
+# popped request it replaces (a retry or redirect: ARGV[4]) released, in one round trip
+_ENQUEUE_LUA = """
+local added = 1
+if ARGV[1] ~= '' then added = redis.call('SADD', KEYS[1], ARGV[1]) end
+if added == 1 then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
+if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+return added
+"""
 _MOVE_ALL_LUA = """
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do redis.call('HSET', KEYS[2], all[i], all[i + 1]) end
@@ -192,7 +201,45 @@ def _script(source: str):
 
 
 _POP_INTO = _script(_POP_INTO_LUA)
+_ENQUEUE = _script(_ENQUEUE_LUA)
+OUTBOX_MAX = 64  # messages a worker holds before it pushes them without waiting for a release
+
+
+def _outbox(crawler) -> list:
+    """The crawler's messages not pushed yet: pushed together with the next release of a popped request
+    (one transaction), never after it (see :meth:`Scheduler.release`)."""
+    box = getattr(crawler, "_redis_outbox", None)
+    if box is None:
+        box = crawler._redis_outbox = []
+    return box
+
+
+def _push(server, box: list, release: tuple[str, str] | None = None) -> None:
+    """Push the messages of *box* (oldest first to the writer) and delete the in-flight entry *release*
+    (hash, field), in one transaction: a kill between the two cannot release a request whose items
+    are not in Redis."""
+    if not box and release is None:
+        return
+    pipe = server.pipeline(transaction=True)
+    if box:
+        pipe.lpush(ITEMS, *box)
+    if release is not None:
+        pipe.hdel(*release)
+    pipe.execute()
+    box.clear()
 _MOVE_ALL = _script(_MOVE_ALL_LUA)
+
+
+def _lower_priority(nice: int) -> None:
+    """This process (its main thread, the reactor's, and what it starts later) at niceness *nice* at
+    least. The writer stores every worker's items alone: where workers share its cores, a writer
+    given no more CPU than each worker falls behind them, and stores the backlog alone at the end
+    while the other cores idle (a sixth of a two-worker run on 2 cores was that tail)."""
+    try:
+        if nice and os.getpriority(os.PRIO_PROCESS, 0) < nice:
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
+    except OSError as exc:  # not allowed here: the worker runs as it is
+        logger.info("worker priority left as it is: %s", exc)
 
 
 class Scheduler(RedisScheduler):
@@ -207,6 +254,7 @@ class Scheduler(RedisScheduler):
         instance.crawler = crawler
         instance.worker = f"{socket.gethostname()}:{os.getpid()}:{int(time.time() * 1000) % 10**8}"
         instance.ttl = setting(crawler.settings, "REDIS_WORKER_TTL")
+        _lower_priority(setting(crawler.settings, "REDIS_WORKER_NICE"))
         instance.heartbeat = None
         instance.idle = False  # marked idle in Redis: waiting for the others to finish
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
@@ -260,24 +308,25 @@ class Scheduler(RedisScheduler):
         return result
 
     def release(self, key) -> None:
-        if key:
-            self.server.hdel(inflight_key(self.site, self.worker), key)
+        """The items handed on so far pushed, and the popped request *key* (if any) released, in one
+        transaction (its items went through the pipeline before its response was handled whole)."""
+        _push(self.server, _outbox(self.crawler), (inflight_key(self.site, self.worker), key) if key else None)
 
     def enqueue_request(self, request):
         key = request.meta.pop(INFLIGHT, None)  # a retry or redirect of a popped request
         # start pages are dont_filter (fetched on every run); here every worker yields them, and
         # the run fetches them once; a retry or redirect of a popped request keeps its dont_filter
         filtered = not request.dont_filter or (key is None and request.meta.get(meta_.KIND) == meta_.LIST)
-        try:
-            if filtered and self.df.request_seen(request):
-                self.df.log(request, self.spider)
-                return False
-            if self.stats:
-                self.stats.inc_value("scheduler/enqueued/redis")
-            self.queue.push(request)
-            return True
-        finally:
-            self.release(key)
+        # seen?, queued, and the request it replaces released: one script, one round trip
+        added = _ENQUEUE(keys=[self.df.key, self.queue.key, inflight_key(self.site, self.worker)],
+                         args=[self.df.request_fingerprint(request) if filtered else "", -request.priority,
+                               self.queue._encode_request(request), key or ""], client=self.server)
+        if not added:
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self):
         key = f"{self.worker}:{next(self._serial)}"
@@ -329,6 +378,7 @@ class Scheduler(RedisScheduler):
     def spider_idle(self, spider):
         """Idle here is not the run's end while the queue has requests, or another live worker
         is not idle yet (it may yield more requests): the run ends when all are idle together."""
+        self.release(None)  # nothing is in progress: whatever waits to be pushed goes now
         if self.requeue_dead():
             raise DontCloseSpider
         server, site = self.server, self.site
@@ -350,6 +400,7 @@ class Scheduler(RedisScheduler):
         site, server = self.site, self.server
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
+        self.release(None)  # the items handed on, before the requests still in flight go back to the queue
         mine = inflight_key(site, self.worker)
         left = server.hvals(mine)
         for encoded in left:  # stopped before they were handled: back to the queue
@@ -382,7 +433,8 @@ class Scheduler(RedisScheduler):
 
 class PushPipeline:
     """The worker's last stage: each finished item (and each rejected one, with its reason) goes
-    onto the Redis list the writer pops."""
+    onto the Redis list the writer pops: with the release of the request it came from (one
+    transaction, :meth:`Scheduler.release`), or at once when :data:`OUTBOX_MAX` wait."""
 
     def __init__(self, crawler, server):
         self.crawler = crawler
@@ -394,16 +446,21 @@ class PushPipeline:
         crawler.signals.connect(pipe.item_dropped, signal=signals.item_dropped)
         return pipe
 
-    def process_item(self, item):
-        self.server.lpush(ITEMS, _message("item", site=item.site, item=item))
+    def _hand_on(self, message: bytes) -> None:
+        box = _outbox(self.crawler)
+        box.append(message)
+        if len(box) >= OUTBOX_MAX:
+            _push(self.server, box)
         self.crawler.stats.inc_value("redis/items_pushed")
+
+    def process_item(self, item):
+        self._hand_on(_message("item", site=item.site, item=item))
         return item
 
     def item_dropped(self, item, response=None, spider=None, exception=None):
         if isinstance(exception, Rejected):
-            self.server.lpush(ITEMS, _message("rejected", site=item.site, item=item, kind=exception.kind,
-                                              reason=exception.reason))
-            self.crawler.stats.inc_value("redis/items_pushed")
+            self._hand_on(_message("rejected", site=item.site, item=item, kind=exception.kind,
+                                   reason=exception.reason))
 
 
 # ------------------------------------------------------------------------ the writer
