@@ -283,3 +283,24 @@ def test_select_compiles_each_selector_once_and_matches_lxml():
     assert len(render._SELECTORS) == 10  # five selectors, two translators, each compiled once
     assert render.select(page, "div[") == [] and render.select(page, "div[") == []
     assert render._SELECTORS[("div[", "html")] is None
+
+
+def test_extract_applies_each_site_selector_once_before_the_body(monkeypatch):
+    """The fallback check and the metadata search read the same unchanged
+    tree: a selector declared for several fields is evaluated once there."""
+    from archive.extract import render
+    from archive.siterules import Selectors
+
+    calls = []
+    real = render._select
+    monkeypatch.setattr(render, "_select", lambda tree, css: calls.append(css) or real(tree, css))
+    rules = Selectors(title="h1.t", date="div.info", source="div.info", author="div.info", editor="div.info",
+                      body="div.body", keywords="div.kw a")
+    page = ("<html><body><h1 class='t'>标题在这里</h1><div class='info'>来源：新华社 2024-05-01 10:00 作者：张三</div>"
+            "<div class='body'><p>" + "正文内容，足够长的一段文字。" * 5 + "</p></div></body></html>")
+    first = extract(page, "https://example.gov.cn/a.html", rules=rules)
+    assert first["title"] == "标题在这里" and first["source"] == "新华社" and first["author"] == "张三"
+    assert first["fallback"] == ["keywords"]  # the only selector matching nothing
+    before_body = calls[:calls.index("div.body", calls.index("div.body") + 1)]  # up to body_text's own call
+    assert sorted(set(before_body)) == ["div.body", "div.info", "div.kw a", "h1.t"]
+    assert len(before_body) == 4  # each once, however many fields and finders use it

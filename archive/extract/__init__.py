@@ -12,7 +12,7 @@ from lxml import etree, html as lxml_html
 
 from .decode import DecodeError, decode, decode_counted
 from .metadata import extract_metadata
-from .render import select
+from .render import lines_memo, select
 from .text import body_text
 from .vocab import drop_replacement, strip_controls
 
@@ -73,10 +73,11 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
     tree = parse_html(text)
     if tree is None:
         return result
-    if rules is not None:  # before body_text, which may prune the tree
-        result["fallback"] = [f for f in _SELECTOR_FIELDS
-                              if getattr(rules, f, None) and not select(tree, getattr(rules, f))]
-    meta = extract_metadata(tree, rules, url)
+    with lines_memo():  # the tree is only read until body_text: each selector applied once
+        if rules is not None:  # before body_text, which may prune the tree
+            result["fallback"] = [f for f in _SELECTOR_FIELDS
+                                  if getattr(rules, f, None) and not select(tree, getattr(rules, f))]
+        meta = extract_metadata(tree, rules, url)
     result.update(meta)
     result["text"] = drop_replacement(body_text(tree, url, rules, title=meta["title"]))
     return result

@@ -62,7 +62,11 @@ _MEMO: ContextVar[dict | None] = ContextVar("element_lines_memo", default=None)
 def lines_memo():
     """Remember :func:`element_lines` per element inside the block.  Only for
     code that reads the tree without changing it (metadata search renders
-    the same ancestors and the page body many times)."""
+    the same ancestors and the page body many times).  :func:`select` is
+    remembered too.  Inside an active block, a nested one shares it."""
+    if _MEMO.get() is not None:
+        yield
+        return
     token = _MEMO.set({})
     try:
         yield
@@ -213,6 +217,17 @@ def select(tree, css: str | None) -> list:
         return []
     # what tree.cssselect(css) does, with the selector compiled once: the
     # HTML translator for lxml.html elements, the XML one for plain etree ones
+    memo = _MEMO.get()
+    if memo is not None:  # the tree is not changed: the same selector finds the same elements
+        key = ("select", tree, css)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _select(tree, css)
+        return list(found)
+    return _select(tree, css)
+
+
+def _select(tree, css: str) -> list:
     sel = _compiled(css, "html" if isinstance(tree, HtmlMixin) else "xml")
     if sel is None:  # bad selector from a site file: behave as "no match"
         return []

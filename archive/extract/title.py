@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from itertools import chain, islice
 
 from .dates import parse_datetime
 from .lines import _WS, _meta, _page_index, _page_text, _squash, _text, header_lines
@@ -73,7 +74,7 @@ def _segments(t: str) -> list[str]:
 
 
 def _hidden(el) -> bool:
-    for a in [el] + list(el.iterancestors())[:8]:
+    for a in chain((el,), islice(el.iterancestors(), 8)):
         if a.get("hidden") is not None or _HIDDEN_STYLE.search(a.get("style") or ""):
             return True
     return False
