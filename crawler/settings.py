@@ -39,6 +39,17 @@ LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_FORMATTER = "crawler.items.QuietDrops"  # a rejected item is a failure row, logged at DEBUG
 
+# --- Scrapy's per-response overhead ----------------------------------------
+# Scrapy hands each callback's output to CONCURRENT_ITEMS asyncio tasks (one queue and that
+# many workers per response, 100 by default: most of a page's scheduling cost). A callback of
+# ours yields at most one item that waits (an article or a failure; list pages yield requests
+# and alias rows, which pass at once), so a few workers lose nothing.
+CONCURRENT_ITEMS = 4
+# Scrapy re-reads each callback's source (inspect + ast) to warn of a ``return value`` in a
+# generator, again and again since bound methods miss its weak cache; tests/test_spider_work.py
+# checks the spider's callbacks once instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+
 # Handlers/middlewares ----------------------------------------------------
 DOWNLOAD_HANDLERS = {
     "http": "crawler.mirror.MirrorDownloadHandler",
