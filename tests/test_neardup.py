@@ -383,15 +383,30 @@ def test_candidate_verification_at_once_counts_as_one_by_one():
 
 
 def test_the_form_cache_is_bounded_in_bytes():
-    from archive.dedup.compare import _DocCache, _parts
+    from archive.dedup.compare import _FormCache, _parts
 
-    cache = _DocCache(200_000)
+    cache = _FormCache(100_000)
     texts = [filler(n) for n in range(200)]
-    for t in texts:
-        cache.put(t, _parts(t))
+    for n, t in enumerate(texts):
+        cache.put(n, _parts(t))
         assert cache.used <= cache.budget
     assert 10 < len(cache) < 200  # the oldest went
-    assert cache.get(texts[-1]) is not None and cache.get(texts[0]) is None
+    assert cache.get(199) is not None and cache.get(0) is None
+
+
+def test_a_candidate_whose_text_changed_is_compared_in_its_new_form(db):
+    """The forms of candidates are kept between adds; a text written since (here without the index
+    being told) must not be compared in its old form."""
+    story = BY_STORY["cns0"][0]["text"]
+    a = add(db, "https://example.cn/a", story)
+    assert add(db, "https://example.cn/b", story + "\n网易新闻客户端") and group_of(db, a) == (None, None)
+    assert group_of(db, a + 1)[0] == a  # a's form is now kept
+    with transaction(db):
+        db.execute("UPDATE articles SET text = ? WHERE id = ?", [filler(7), a])
+    with transaction(db):
+        c = insert(db, "https://example.cn/c", story + "\n返回搜狐")
+        result = neardup.add_article(db, c)
+    assert [m for m, _ in result.matches] == [a + 1]  # not a: its stored text is another story now
 
 
 def test_add_article_uses_a_fitting_form_instead_of_computing_its_own(db):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,9 +17,8 @@ MIN_CONTAINMENT = 0.7  # |A∩B| / min(|A|, |B|) over shingle sets
 MIN_SHARED = 40  # shingles in common, whatever the containment
 ESTIMATE_SLACK = 0.3  # skip a candidate whose signature-estimated containment is this far below
 
-# The comparable forms of the texts seen last (a stored article is a candidate of many that come
-# after it: its shingles are computed once, not once per candidate), up to this many bytes (texts
-# and shingles counted): memory stays bounded whatever the archive's size and its texts' lengths.
+# The comparable forms of the articles compared last are kept (archive.dedup.index) up to this many
+# bytes of shingles: memory stays bounded whatever the archive's size and its texts' lengths.
 DOC_CACHE_BYTES = 32 << 20
 
 
@@ -33,10 +31,7 @@ class Doc:
 
     @classmethod
     def of(cls, text: str) -> "Doc":
-        parts = _CACHE.get(text)
-        if parts is None:
-            parts = _CACHE.put(text, _parts(text))
-        return cls(*parts)
+        return cls(*_parts(text))
 
     @property
     def size(self) -> int:
@@ -51,41 +46,39 @@ def _parts(text: str) -> tuple[np.ndarray, tuple[frozenset, str | None]]:
     return shingles, identity_lines(lines)
 
 
-class _DocCache:
-    """Least recently used ``text → (shingles, identity)``, bounded in bytes. Keyed by the text itself,
-    so an article whose text changed can never be compared in its old form."""
+class _FormCache:
+    """Least recently used ``key → (shingles, identity)``, bounded in bytes."""
 
     def __init__(self, budget: int):
         self.budget = budget
         self.used = 0
-        self._items: OrderedDict[str, tuple] = OrderedDict()
+        self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
     @staticmethod
-    def cost(text: str, parts: tuple) -> int:
-        return sys.getsizeof(text) + parts[0].nbytes + 256
+    def cost(parts: tuple) -> int:
+        return parts[0].nbytes + 200
 
-    def get(self, text: str):
+    def get(self, key):
         with self._lock:
-            parts = self._items.get(text)
+            parts = self._items.get(key)
             if parts is not None:
-                self._items.move_to_end(text)
+                self._items.move_to_end(key)
             return parts
 
-    def put(self, text: str, parts: tuple) -> tuple:
-        cost = self.cost(text, parts)
+    def put(self, key, parts: tuple) -> None:
+        cost = self.cost(parts)
         if cost > self.budget:
-            return parts
+            return
         with self._lock:
-            old = self._items.pop(text, None)
+            old = self._items.pop(key, None)
             if old is not None:
-                self.used -= self.cost(text, old)
-            self._items[text] = parts
+                self.used -= self.cost(old)
+            self._items[key] = parts
             self.used += cost
             while self.used > self.budget:
-                t, p = self._items.popitem(last=False)
-                self.used -= self.cost(t, p)
-        return parts
+                _, p = self._items.popitem(last=False)
+                self.used -= self.cost(p)
 
     def clear(self) -> None:
         with self._lock:
@@ -96,38 +89,19 @@ class _DocCache:
         return len(self._items)
 
 
-_CACHE = _DocCache(DOC_CACHE_BYTES)
-
-
-def remember(text: str, doc: Doc) -> None:
-    """Keep *doc* (computed elsewhere, e.g. a :class:`Prepared`'s) as the form of *text*."""
-    _CACHE.put(text, (doc.shingles, doc.ident))
-
-
 def shared(a: np.ndarray, b: np.ndarray) -> int:
-    """Shingles in common between two sorted, duplicate-free hash arrays."""
-    if len(a) > len(b):
-        a, b = b, a
-    if not len(a):
+    """Shingles in common between two sorted, duplicate-free hash arrays: merged (a stable sort of two
+    sorted runs is one linear merge), a common value is the same value twice in a row."""
+    if not len(a) or not len(b):
         return 0
-    idx = np.searchsorted(b, a)
-    np.minimum(idx, len(b) - 1, out=idx)
-    return int(np.count_nonzero(b[idx] == a))
+    merged = np.concatenate((a, b))
+    merged.sort(kind="stable")
+    return int(np.count_nonzero(merged[1:] == merged[:-1]))
 
 
 def shared_counts(a: np.ndarray, others: list[np.ndarray]) -> list[int]:
-    """``[shared(a, o) for o in others]`` in one vectorised pass (a and every other sorted, duplicate-free)."""
-    if not others:
-        return []
-    if not len(a):
-        return [0] * len(others)
-    lengths = np.array([len(o) for o in others], dtype=np.int64)
-    allv = np.concatenate(others)
-    idx = np.searchsorted(a, allv)
-    np.minimum(idx, len(a) - 1, out=idx)
-    hits = np.concatenate(([0], np.cumsum(a[idx] == allv)))
-    ends = np.cumsum(lengths)
-    return (hits[ends] - hits[ends - lengths]).tolist()
+    """``[shared(a, o) for o in others]``."""
+    return [shared(a, o) for o in others]
 
 
 def containment(a: Doc, b: Doc) -> float:

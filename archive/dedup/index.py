@@ -1,17 +1,19 @@
 """The near-duplicate index in the archive (signatures and LSH bands) and the story groups."""
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 
 import numpy as np
 
 from archive.db import transaction
+from archive.search import CHANGES_TABLE
 
 from .canonical import choose_canonical
 from .compare import (
-    ESTIMATE_SLACK, MIN_CONTAINMENT, Doc, Prepared, containment, decide, estimated_containments, remember,
-    shared_counts,
+    DOC_CACHE_BYTES, ESTIMATE_SLACK, MIN_CONTAINMENT, Doc, Prepared, _FormCache, containment, decide,
+    estimated_containments, shared_counts,
 )
 from .minhash import PARAMS, band_keys, signature
 
@@ -46,9 +48,59 @@ def _params_checked(db, ok: bool) -> None:
 
 
 def _article(db, article_id: int) -> dict | None:
-    cur = db.execute("SELECT id, url, site, source, published_at, text FROM articles WHERE id = ?", [article_id])
+    cur = db.execute(f"""SELECT id, url, site, source, published_at, text,
+                                (SELECT seq FROM {CHANGES_TABLE} WHERE article_id = articles.id) AS seq
+                         FROM articles WHERE id = ?""", [article_id])
     row = cur.fetchone()
     return dict(zip([c[0] for c in cur.description], row)) if row else None
+
+
+# The forms of the articles compared last: a stored article is a candidate of many that come after it,
+# and its text is read and its shingles computed once, not once per candidate. The key is the row's
+# version as two independent writers keep it: ``article_changes.seq``, which SQLite's triggers renew on
+# every write of an article's text (archive/schema.py), and the signature this index stored for it
+# (renewed whenever the article is indexed again); the connection is in the key because ids and
+# versions are per archive. A changed text is never compared in its old form.
+_FORMS = _FormCache(DOC_CACHE_BYTES)
+_tokens = itertools.count(1)
+
+
+def _token(db) -> int:
+    token = getattr(db, "_neardup_token", None)
+    if token is None:
+        token = next(_tokens)
+        try:
+            db._neardup_token = token
+        except AttributeError:  # pragma: no cover - a connection object that takes no attributes
+            pass
+    return token
+
+
+def _docs(db, ids: list[int]) -> dict[int, Doc]:
+    """The comparable forms of the stored articles *ids*: from the cache where their row and their
+    signature did not change since, the others' texts read in one query."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    token, out, missing = _token(db), {}, []
+    marks = ",".join("?" * len(ids))
+    versions = {aid: (seq, sig) for aid, seq, sig in db.execute(
+        f"""SELECT c.article_id, c.seq, s.minhash FROM {CHANGES_TABLE} c
+            JOIN neardup_signatures s ON s.article_id = c.article_id WHERE c.article_id IN ({marks})""",
+        ids).fetchall()}
+    for aid in ids:
+        parts = _FORMS.get((token, aid, *versions[aid])) if aid in versions else None
+        if parts is None:
+            missing.append(aid)
+        else:
+            out[aid] = Doc(*parts)
+    if missing:
+        marks = ",".join("?" * len(missing))
+        for aid, text in db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks})", missing).fetchall():
+            out[aid] = doc = Doc.of(text)
+            if aid in versions:
+                _FORMS.put((token, aid, *versions[aid]), (doc.shingles, doc.ident))
+    return out
 
 
 def _drop_from_index(db, article_id: int) -> None:
@@ -58,15 +110,6 @@ def _drop_from_index(db, article_id: int) -> None:
         db.conn.executemany("DELETE FROM neardup_bands WHERE band_key = ? AND article_id = ?",
                             [(k, article_id) for k in band_keys(np.frombuffer(old[0], dtype="<u4"))])
         db.execute("DELETE FROM neardup_signatures WHERE article_id = ?", [article_id])
-
-
-def _texts(db, ids) -> dict[int, str]:
-    """The texts of the articles *ids*, in one query."""
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    return dict(db.execute(f"SELECT id, text FROM articles WHERE id IN ({marks})", ids).fetchall())
 
 
 def _store_signature(db, article_id: int, doc: Doc, sig: np.ndarray | None = None,
@@ -109,8 +152,8 @@ def add_article(db, article_id: int, labels: dict[str, str] | None = None,
     it is used only when it was computed from the very text stored, else the form is computed here.
 
     Cost: one signature, one ``IN`` lookup over the article's band keys, the signature estimate
-    of all candidates at once, one query for the texts of those worth verifying, and the updates
-    of its group.
+    of all candidates at once, the forms of those worth verifying (kept from earlier adds, else their
+    texts read in one query), and the updates of its group.
     """
     check_params(db)
     row = _article(db, article_id)
@@ -120,7 +163,6 @@ def add_article(db, article_id: int, labels: dict[str, str] | None = None,
     sig = keys = None
     if prepared is not None and prepared.fits(text):
         doc = prepared.doc()
-        remember(text, doc)  # a candidate of the articles after it
         if doc.size:
             sig, keys = prepared.sig(), list(prepared.keys)
     else:
@@ -128,14 +170,16 @@ def add_article(db, article_id: int, labels: dict[str, str] | None = None,
     if not doc.size:
         return AddResult(article_id, article_id, [], 1)
     sig, keys = _store_signature(db, article_id, doc, sig, keys)
+    if row["seq"] is not None:  # a candidate of the articles after it
+        _FORMS.put((_token(db), article_id, row["seq"], sig.astype("<u4").tobytes()), (doc.shingles, doc.ident))
     found = candidates(db, article_id, keys)
     matches = []
     if found:
         est = estimated_containments(sig, doc.size, np.frombuffer(b"".join(c[2] for c in found), dtype="<u4")
                                      .reshape(len(found), -1), [c[1] for c in found])
         worth = [c[0] for c, e in zip(found, est.tolist()) if not e < MIN_CONTAINMENT - ESTIMATE_SLACK]
-        texts = _texts(db, worth)
-        others = [Doc.of(texts[cid]) for cid in worth]
+        docs = _docs(db, worth)
+        others = [docs[cid] for cid in worth]
         for cid, other, common in zip(worth, others, shared_counts(doc.shingles, [o.shingles for o in others])):
             score = decide(doc, other, common)
             if score is not None:
@@ -169,15 +213,15 @@ def regroup(db, article_id: int, doc: Doc, matched: list[int], labels: dict[str,
     cid = canon["id"]
     # Only members whose canonical changes (and the new article) need a new score.
     rescore = [m["id"] for m in members if m["id"] != cid and (m["duplicate_of"] != cid or m["id"] == article_id)]
-    texts = _texts(db, [i for i in (cid, *rescore) if i != article_id])
-    canon_doc = doc if cid == article_id else Doc.of(texts[cid])
+    docs = _docs(db, [i for i in (cid, *rescore) if i != article_id])
+    canon_doc = doc if cid == article_id else docs[cid]
     for m in members:
         if m["id"] == cid:
             db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_score = NULL WHERE id = ?", [cid])
             continue
         if m["duplicate_of"] == cid and m["id"] != article_id:
             continue
-        mdoc = doc if m["id"] == article_id else Doc.of(texts[m["id"]])
+        mdoc = doc if m["id"] == article_id else docs[m["id"]]
         db.execute("UPDATE articles SET duplicate_of = ?, duplicate_score = ? WHERE id = ?",
                    [cid, round(containment(mdoc, canon_doc), 4), m["id"]])
     return cid, len(members)
