@@ -300,6 +300,7 @@ def compact(db, *, site: str | None = None, retrain: bool = False, batch: int = 
                     out["trained"] += 1
             conn.execute("COMMIT")
         except BaseException:
+            forget_newest(conn)  # a dictionary trained in the rolled-back transaction is gone
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
