@@ -59,6 +59,7 @@ holds the SQL expression they use (:func:`shadow_sql`) and the names.
 from __future__ import annotations
 
 import html
+import operator
 import re
 from dataclasses import dataclass
 
@@ -153,8 +154,8 @@ def shadow(text: str | None) -> str:
 
 
 def _bigrams(m: re.Match) -> str:
-    run = m.group(0)
-    return "".join(" " + run[i:i + 2] + " " for i in range(len(run)))
+    run = m.group(0)  # each character with the next (the last alone), each pair between spaces
+    return " " + "  ".join([*map(operator.add, run, run[1:]), run[-1]]) + " "
 
 
 def title_and_keywords_sql(prefix: str = "") -> str:
