@@ -329,10 +329,12 @@ class SiteSpider(scrapy.Spider):
             meta[meta_.RETRY_FAILURE] = True
         return scrapy.Request(canon, callback=self.parse_article, errback=self.on_error, meta=meta)
 
-    def list_request(self, url, *, start, n, feed=False):
+    def list_request(self, url, *, start, n, feed=False, prev=None):
         meta = {meta_.KIND: meta_.LIST}
         if n > 1:  # a 404 past page 1 may be the list's end: parse_list judges it by the previous page
             meta["handle_httpstatus_list"] = [404]
+        if prev is not None:
+            meta[meta_.PREV_PAGER] = list(prev)
         return scrapy.Request(
             url,
             callback=self.parse_list,
@@ -453,7 +455,7 @@ class SiteSpider(scrapy.Spider):
     def parse_list(self, response, start, n, feed):
         walk = self.walks.setdefault(start, Walk())
         if response.status == 404:
-            shows_next, says_last = walk.pager.get(n - 1, (False, False))
+            shows_next, says_last = walk.pager.get(n - 1) or response.meta.get(meta_.PREV_PAGER) or (False, False)
             if shows_next and not says_last:  # the previous page links on: a missing page, not the end
                 walk.failed = True
                 yield self.failure(response.url, "http_404", "HTTP 404 on a list page the previous page links to",
@@ -497,7 +499,7 @@ class SiteSpider(scrapy.Spider):
         if complete and seen <= self.known_urls:
             walk.done = True  # a page of known articles only, on a list walked to its end before
             return
-        yield self.list_request(nxt, start=start, n=n + 1)
+        yield self.list_request(nxt, start=start, n=n + 1, prev=(shows_next, says_last))
 
     def parse_article(self, response):
         canonical = response.meta.get(meta_.CANONICAL) or self.canonical_url(response.url)

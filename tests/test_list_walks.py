@@ -53,6 +53,21 @@ def test_no_next_link_then_404_ends_the_list():
     assert sp.walks[START] == Walk(done=True, end_page=1, pager={1: (False, False)})
 
 
+def test_page_n_is_judged_by_page_n_minus_1_where_another_worker_parsed_it():
+    """A distributed crawl's workers share the list pages: the request for page 2 carries what page 1's
+    pager said (through the shared queue's encoding), so the worker that meets its 404 judges it alike."""
+    from scrapy.utils.request import request_from_dict
+
+    for pager, failed in (('<a href="index_2.html">下一页</a>', True), ("", False)):
+        first, other = spider(), spider()  # two workers: the other never saw page 1
+        nxt, = requests_of(run(first, page(START, [1, 2], pager), 1))
+        nxt = request_from_dict(nxt.to_dict(spider=first), spider=other)
+        out = list(other.parse_list(HtmlResponse(url=nxt.url, body=b"", status=404, request=nxt), **nxt.cb_kwargs))
+        assert [(o.kind, o.status) for o in out if isinstance(o, FailureItem)] == ([("http_404", 404)] if failed
+                                                                                     else [])
+        assert other.walks[START].failed is failed and other.walks[START].done is not failed
+
+
 def test_a_pager_that_says_last_ends_the_walk_without_another_request():
     sp = spider()
     out = run(sp, page(START, [1, 2], '<span>共1页</span> <a href="javascript:;">下一页</a>'), 1)
