@@ -84,12 +84,13 @@ def signature(shingles: np.ndarray) -> np.ndarray:
     return sig
 
 
+_BAND_PREFIX = [b.to_bytes(2, "little") for b in range(BANDS)]
+_BAND_BYTES = ROWS * 4
+
+
 def band_keys(sig: np.ndarray) -> list[int]:
     """One signed 64-bit key per band (band number included, so bands never collide)."""
-    keys = []
     raw = sig.astype("<u4").tobytes()
-    for b in range(BANDS):
-        chunk = raw[b * ROWS * 4:(b + 1) * ROWS * 4]
-        d = hashlib.blake2b(b.to_bytes(2, "little") + chunk, digest_size=8).digest()
-        keys.append(int.from_bytes(d, "little", signed=True))
-    return keys
+    blake2b, step = hashlib.blake2b, _BAND_BYTES
+    return [int.from_bytes(blake2b(prefix + raw[i:i + step], digest_size=8).digest(), "little", signed=True)
+            for prefix, i in zip(_BAND_PREFIX, range(0, BANDS * step, step))]
