@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 from .dates import parse_datetime
 from .lines import _AUTHOR_RX, _EDITOR_RX, _POSTED_BY, _SOURCE_RX, _WS, _by_id, _jsonld, _merge_labels, _meta, _page_text, _squash, _text
 from .render import select
@@ -426,6 +428,9 @@ def _in_other_box(el) -> bool:
     return False
 
 
+_MARKS = etree.XPath("//body//a[@href]|//body//*[@rel='author' or @itemprop='author']|//body//*[@class or @id]")
+
+
 def _marked_author(tree) -> str | None:
     """The author named by markup: an author link (rel="author", itemprop="author",
     an href "?author=N" or "/author/x") or a class/id "author"/"byline" box whose
@@ -433,13 +438,12 @@ def _marked_author(tree) -> str | None:
     outside comments, sidebars and lists names the same person (a box of several
     authors is a recommendation list, not a byline)."""
     names = []
-    for el in tree.xpath("//body//a[@href]|//body//*[@rel='author' or @itemprop='author']"
-                         "|//body//*[@class or @id]"):
-        if not isinstance(el.tag, str):
-            continue
-        marked_link = el.tag == "a" and (el.get("rel") == "author" or _AUTHOR_HREF.search(el.get("href") or ""))
-        marked = marked_link or el.get("itemprop") == "author" or el.get("rel") == "author"
-        if not marked and not (el.tag != "a" and _AUTHOR_CLASS.search((el.get("class") or "") + " " + (el.get("id") or ""))):
+    for el in _MARKS(tree):  # elements only
+        tag, get = el.tag, el.get
+        rel = get("rel")
+        marked = (tag == "a" and (rel == "author" or _AUTHOR_HREF.search(get("href") or ""))
+                  or rel == "author" or get("itemprop") == "author")
+        if not marked and (tag == "a" or not _AUTHOR_CLASS.search((get("class") or "") + " " + (get("id") or ""))):
             continue
         if _in_other_box(el):
             continue

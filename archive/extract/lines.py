@@ -8,6 +8,8 @@ import json
 import re
 from contextvars import ContextVar
 
+from lxml import etree
+
 from .render import element_lines
 from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, EDITOR_NAME_LABELS, META_SOURCE_LABELS, SPACE_RUN as _WS
 
@@ -87,26 +89,30 @@ def _page_index(tree) -> dict:
         cms: dict[str, list] = {i: [] for i in _CMS_IDS}
         kw: list = []
         times: list[str] = []
-        for el in tree.getroottree().getroot().iter():
-            if not isinstance(el.tag, str):
-                continue
-            names = el.keys()
-            if not names:  # most elements carry no attribute
+        for el in tree.getroottree().getroot().iter(etree.Element):  # elements only
+            items = el.items()
+            if not items:  # most elements carry no attribute
                 if el.tag in _HEAD_TAGS:
                     heads.append(el)
                 continue
-            if _is_head(el):
+            i = c = None
+            for name, value in items:
+                if name == "id":
+                    i = value
+                elif name == "class":
+                    c = value
+                elif name in _TIME_ATTRS and value:
+                    times.append(value)
+            # _is_head(el), with the attributes read once (the parser keeps one of each name)
+            if (el.tag in _HEAD_TAGS
+                    or i is not None and ("title" in i.translate(_UP_TITLE) or "heading" in i.translate(_UP_HEADING))
+                    or c is not None and ("title" in c.translate(_UP_TITLE) or "heading" in c.translate(_UP_HEADING)
+                                          or "bt_" in c or "biaoti" in c)):
                 heads.append(el)
-            i, c = el.get("id"), el.get("class")
             if i in cms:
                 cms[i].append(el)
             if i == "key_word" or (c is not None and ("keyword" in c or "key_word" in c)):
                 kw.append(el)
-            for attr in names:
-                if attr in _TIME_ATTRS:
-                    v = el.get(attr)
-                    if v:
-                        times.append(v)
         return {"heads": heads, "cms": cms, "kw": kw, "times": times}
     return _memo(("index", tree), build)
 
