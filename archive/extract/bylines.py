@@ -13,6 +13,11 @@ from .render import select
 from .title import _NOT_TITLE, _RELATED_RX, _page_titles, _site_names
 from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, COMMON_SURNAMES, COMPOUND_SURNAMES, COLON_CHARS, EDITOR_NAME_LABELS, CREDIT_LINE_RX, META_SOURCE_LABELS, POSTED_LABELS, SOURCE_PLACEHOLDERS
 
+# XPath expressions compiled once (tree.xpath(expr) compiles expr on every call)
+_EDITOR_TEXT_XPATH = etree.XPath("//body//*[text()[contains(., '编辑') or contains(., '责编')]]")
+_FIRST_PARAS_XPATH = etree.XPath("//body//p[1]|//body//p[2]|//body//p[3]")
+
+
 _TRAILING_DATE = re.compile(r"\s*(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}.*$")
 
 
@@ -325,7 +330,7 @@ def find_editor(tree, rules=None, lines: list[str] | None = None) -> str | None:
         page = _page_text(tree)
         lines = [
             _WS.sub(" ", " ".join(el.itertext())).strip()
-            for el in tree.xpath("//body//*[text()[contains(., '编辑') or contains(., '责编')]]")
+            for el in _EDITOR_TEXT_XPATH(tree)
             if el.tag not in ("script", "style")
         ] if "编辑" in page or "责编" in page else []
     # editor lines sit at the end of the article.  A plain 编辑 mark
@@ -353,7 +358,7 @@ def _byline_author(tree, head: list[str] | None) -> str | None:
     a first line "自贡融媒记者 周馨钰 宋姿熠"."""
     names = r"([\u4e00-\u9fff·]{2,5}(?:[ 、，,][\u4e00-\u9fff·]{2,5}){0,3})"
     texts = []
-    for el in tree.xpath("//body//p[1]|//body//p[2]|//body//p[3]")[:12]:
+    for el in _FIRST_PARAS_XPATH(tree)[:12]:
         texts.append(_WS.sub(" ", el.text_content()).strip())
     for t in (head or []) + texts:
         if not t:

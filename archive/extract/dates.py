@@ -7,9 +7,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from lxml import etree
+
 from .lines import _AUTHOR_RX, _POSTED_BY, _SOURCE_RX, _by_id, _jsonld, _meta, _page_index, _squash, _text
 from .render import select
 from .vocab import COLON as C, POSTED_LABELS
+
+# XPath expressions compiled once (tree.xpath(expr) compiles expr on every call)
+_WECHAT_BODY_XPATH = etree.XPath("//div[@id='js_content' and contains(@class, 'rich_media_content')]")
+
 
 CST = timezone(timedelta(hours=8))
 # --- dates --------------------------------------------------------------------
@@ -192,7 +198,7 @@ _WECHAT_CT = re.compile(r"""\bvar\s+ct\s*=\s*["'](\d{10})["']""")
 def _wechat_time(tree) -> str | None:
     """``var ct = "1581517074"`` of the WeChat article template (its body is
     div#js_content.rich_media_content), as China time."""
-    if not tree.xpath("//div[@id='js_content' and contains(@class, 'rich_media_content')]"):
+    if not _WECHAT_BODY_XPATH(tree):
         return None
     for script in tree.iter("script"):
         m = _WECHAT_CT.search(script.text or "")

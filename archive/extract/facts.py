@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
 from .dates import _has_time, iso, parse_datetime
 from .title import _clean_title
 from .vocab import (
@@ -43,14 +45,18 @@ def _row_of(el):
     return up if up is not None and up.tag not in ("body", "html") else el
 
 
+# (compiled once: tree.xpath(expr) compiles expr on every call)
+_TEXT_NODES_XPATH = etree.XPath(
+    ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+
+
 def _doc_tokens(tree) -> list[tuple[str, str, object]]:
     """The page's text as a stream of ("L", label, element) and ("V", value,
     element) tokens; a label counts at the start of a text node (or after a
     space) when a colon follows it or it is the whole node."""
     tokens: list[tuple[str, str, object]] = []
     body = tree.find(".//body")
-    nodes = (body if body is not None else tree).xpath(
-        ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]")
+    nodes = _TEXT_NODES_XPATH(body if body is not None else tree)
     for node in nodes:
         chunk = _WS.sub(" ", str(node)).strip()
         if not chunk:

@@ -2,10 +2,16 @@
 """
 from __future__ import annotations
 
+from lxml import etree
+
 from .bylines import _strip_label
 from .lines import _meta, _page_index, _text
 from .render import select
 from .vocab import KEYWORD_SPLIT
+
+# XPath expressions compiled once (tree.xpath(expr) compiles expr on every call)
+_LINKS_XPATH = etree.XPath(".//a")
+
 
 _KW_SPLIT = KEYWORD_SPLIT
 
@@ -15,7 +21,7 @@ def find_keywords(tree, rules=None, head: list[str] | None = None) -> list[str]:
     out: list[str] = []
     if css:
         for el in select(tree, css):
-            links = el.xpath(".//a")
+            links = _LINKS_XPATH(el)
             texts = [_text(a) for a in links] if links else [_text(el)]
             for t in texts:
                 t = _strip_label(t, "关键词|关键字|标签")
@@ -25,7 +31,7 @@ def find_keywords(tree, rules=None, head: list[str] | None = None) -> list[str]:
             return out
     # 关键词 links next to the title
     for el in _page_index(tree)["kw"]:
-        for a in el.xpath(".//a"):
+        for a in _LINKS_XPATH(el):
             t = _text(a)
             if t and t not in out and len(t) <= 20:
                 out.append(t)

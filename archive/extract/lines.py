@@ -13,6 +13,11 @@ from lxml import etree
 from .render import element_lines
 from .vocab import BYLINE_AUTHOR_LABELS, COLON as C, EDITOR_NAME_LABELS, META_SOURCE_LABELS, SPACE_RUN as _WS
 
+# XPath expressions compiled once (tree.xpath(expr) compiles expr on every call)
+_BY_ID_XPATH = etree.XPath("//*[@id=$i]")
+_JSONLD_XPATH = etree.XPath("//script[@type='application/ld+json']")
+
+
 # --- helpers ------------------------------------------------------------------
 def _text(el) -> str:
     return _WS.sub(" ", " ".join(element_lines(el))).strip()
@@ -126,7 +131,7 @@ def _by_id(tree, ident: str) -> str | None:
     if ident in _CMS_IDS:
         els = _page_index(tree)["cms"][ident]
     else:
-        els = tree.xpath("//*[@id=$i]", i=ident)
+        els = _BY_ID_XPATH(tree, i=ident)
     for el in els:
         val = _text(el) or (el.get("value") or "").strip()
         if val:
@@ -136,7 +141,7 @@ def _by_id(tree, ident: str) -> str | None:
 
 def _jsonld(tree) -> list[dict]:
     out = []
-    for el in tree.xpath("//script[@type='application/ld+json']"):
+    for el in _JSONLD_XPATH(tree):
         try:
             data = json.loads(el.text or "")
         except ValueError:

@@ -7,10 +7,19 @@ import html as html_lib
 import re
 from itertools import chain, islice
 
+from lxml import etree
+
 from .dates import parse_datetime
 from .lines import _WS, _meta, _page_index, _page_text, _squash, _text, header_lines
 from .render import select
 from .vocab import COLON as C, RELATED_HEADINGS, TITLE_INVISIBLE, TITLE_LABELS
+
+# XPath expressions compiled once (tree.xpath(expr) compiles expr on every call)
+_WRAPPER_XPATH = etree.XPath("//text[@title]")
+_EMPH_XPATH = etree.XPath("//b|//strong|//font|//big|//span[@style]")
+_LABELLED_XPATH = etree.XPath("//body//*[text()[starts-with(normalize-space(.), '主题') or starts-with(normalize-space(.), '标题')]]")
+_BODY_TEXT_XPATH = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+
 
 _TAGS = re.compile(r"<[^>]{0,200}>")
 _PAGER = re.compile(r"\s*[（(]\s*(?:页\s*\d+|第\s*\d+\s*页|\d+\s*/\s*\d+)\s*[)）]\s*$")
@@ -93,7 +102,7 @@ def _page_titles(tree, document: dict | None) -> list[str]:
     crawler wrapper's title attribute, a facts table's 标题."""
     out = []
     first = tree.find(".//title")  # pages embedding fragments carry several <title>s
-    wrapper = tree.xpath("//text[@title]")
+    wrapper = _WRAPPER_XPATH(tree)
     for t in (_meta(tree, "ArticleTitle"), _meta(tree, "og:title", "twitter:title", "headline"),
               first.text_content() if first is not None else None,
               wrapper[0].get("title") if wrapper else None,
@@ -135,7 +144,7 @@ def _standalone_emphasis(tree) -> list:
     font, heading): the title slot of old table layouts."""
     out = []
     block_text: dict = {}  # several emphasised runs share one block
-    for el in tree.xpath("//b|//strong|//font|//big|//span[@style]"):
+    for el in _EMPH_XPATH(tree):
         block = el
         for a in el.iterancestors():
             if a.tag in _BLOCKS:
@@ -160,7 +169,7 @@ def _labelled_titles(tree) -> list:
     page = _page_text(tree)
     if "主题" not in page and "标题" not in page:
         return out
-    for el in tree.xpath("//body//*[text()[starts-with(normalize-space(.), '主题') or starts-with(normalize-space(.), '标题')]]"):
+    for el in _LABELLED_XPATH(tree):
         if el.tag in ("script", "style", "a"):
             continue
         t = _WS.sub(" ", el.text_content()).strip()
@@ -269,7 +278,7 @@ def _title_slot(tree, shown: list):
             if parse_datetime(line):
                 return el, t
     first_prose = None
-    for node in tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]"):
+    for node in _BODY_TEXT_XPATH(tree):
         if len(node.strip()) >= 40 and _PROSE.search(node):
             par = node.getparent()
             first_prose = order.get(par)
