@@ -69,6 +69,13 @@ def start_redis(work: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("redis-server did not answer")
 
 
+def _fresh(*dbs: Path) -> None:
+    """No archive left by an earlier run in the same --keep folder (its articles would all be known)."""
+    for db in dbs:
+        for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            path.unlink(missing_ok=True)
+
+
 def _cpu_of(pid: int) -> float:
     """CPU seconds (user + system) a live process has used so far (from /proc; 0 when gone)."""
     try:
@@ -88,8 +95,11 @@ def _reap(proc: subprocess.Popen) -> float:
 def distributed(work: Path, mirror: str, redis_url: str, workers: int, redis_pid: int) -> dict:
     import redis
 
-    redis.Redis.from_url(redis_url).flushall()
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    client.config_resetstat()
     db = work / f"distributed-{workers}.db"
+    _fresh(db, *(work / f"worker-{workers}-{i}.db" for i in range(workers)))
     logs = work / f"logs-{workers}"
     logs.mkdir(exist_ok=True)
 
@@ -112,6 +122,7 @@ def distributed(work: Path, mirror: str, redis_url: str, workers: int, redis_pid
     peak = rss.stop()
     after = resource.getrusage(resource.RUSAGE_SELF)
     redis_cpu = _cpu_of(redis_pid) - redis_cpu
+    commands = sum(stat["calls"] for stat in client.info("commandstats").values())
     # this process serves the mirror (a thread) and samples memory: its CPU is the mirror's, nearly all
     mirror_cpu = (after.ru_utime - own.ru_utime) + (after.ru_stime - own.ru_stime)
 
@@ -128,11 +139,13 @@ def distributed(work: Path, mirror: str, redis_url: str, workers: int, redis_pid
     new = sum(json.loads(line)["new"] for line in text(writer[1]).splitlines() if line.strip())
     return {"db": db, "wall_s": wall, "workers_wall_s": worker_wall, "pages": sum(per_worker),
             "per_worker": per_worker, "new": new, "peak_rss_mb": peak / 2**20, "worker_cpu": worker_cpu,
-            "writer_cpu": writer_cpu, "redis_cpu": redis_cpu, "mirror_cpu": mirror_cpu}
+            "writer_cpu": writer_cpu, "redis_cpu": redis_cpu, "mirror_cpu": mirror_cpu,
+            "redis_commands": commands}
 
 
 def single(work: Path, mirror: str) -> Path:
     db = work / "single.db"
+    _fresh(db)
     proc = subprocess.run(cli("crawl", "--db", db, "--mirror", mirror, "--json", "--max-pages", "1000",
                               "--set", "LOG_LEVEL=WARNING"), cwd=ROOT, capture_output=True, text=True)
     if proc.returncode not in (0, 1):
@@ -180,7 +193,8 @@ def main(argv=None) -> int:
         print(f"{'':<22}CPU: workers {' + '.join(f'{c:.1f}' for c in r['worker_cpu'])} s "
               f"({per_page(sum(r['worker_cpu']))}), writer {r['writer_cpu']:.1f} s ({per_page(r['writer_cpu'])}), "
               f"redis {r['redis_cpu']:.1f} s ({per_page(r['redis_cpu'])}), "
-              f"mirror {r['mirror_cpu']:.1f} s ({per_page(r['mirror_cpu'])})")
+              f"mirror {r['mirror_cpu']:.1f} s ({per_page(r['mirror_cpu'])}); "
+              f"{r['redis_commands'] / r['pages']:.1f} Redis commands/page (workers and writer)")
     ratio = (two["pages"] / two["wall_s"]) / (one["pages"] / one["wall_s"])
     print(f"two workers / one worker, pages/s = {ratio:.2f}")
     # the bound on 2 cores: each page costs w (worker) + s (writer) + r (redis) + m (mirror) CPU; one worker
