@@ -423,3 +423,23 @@ def test_add_article_uses_a_fitting_form_instead_of_computing_its_own(db):
             neardup.add_article(db, aid, None, given)
         stored.append(db.execute("SELECT minhash FROM neardup_signatures WHERE article_id = ?", [aid]).fetchone()[0])
     assert stored == [marked.signature, form.signature]  # built with other parameters: computed here
+
+
+def test_a_candidate_indexed_through_another_connection_is_not_read_again(tmp_path):
+    """The crawls of several sites in one process each have a connection to the archive: the form an
+    add kept is found by the next add whichever connection makes it (counted: no text read)."""
+    path = tmp_path / "archive.db"
+    one, two = open_db(path), open_db(path)
+    story = BY_STORY["cns1"][0]["text"]
+    orig = add(one, "https://example.cn/a", story)
+    add(two, "https://example.cn/warm", filler(3))  # the second connection's first add (its own look-ups)
+    seen = []
+    with transaction(two):
+        copy = insert(two, "https://example.cn/b", story + "\n返回搜狐")
+        two.conn.set_trace_callback(seen.append)
+        result = neardup.add_article(two, copy)
+        two.conn.set_trace_callback(None)
+    assert [m for m, _ in result.matches] == [orig]
+    assert not [s for s in seen if s.startswith("SELECT id, text FROM articles")]
+    one.conn.close()
+    two.conn.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,16 +60,23 @@ def _article(db, article_id: int) -> dict | None:
 # and its text is read and its shingles computed once, not once per candidate. The key is the row's
 # version as two independent writers keep it: ``article_changes.seq``, which SQLite's triggers renew on
 # every write of an article's text (archive/schema.py), and the signature this index stored for it
-# (renewed whenever the article is indexed again); the connection is in the key because ids and
-# versions are per archive. A changed text is never compared in its old form.
+# (renewed whenever the article is indexed again); the archive file is in the key because ids and
+# versions are per archive (the crawls of several sites in one process each have a connection to it).
+# A changed text is never compared in its old form.
 _FORMS = _FormCache(DOC_CACHE_BYTES)
 _tokens = itertools.count(1)
 
 
-def _token(db) -> int:
+def _token(db):
+    """The archive file of this connection (its path and inode), read once per connection."""
     token = getattr(db, "_neardup_token", None)
     if token is None:
-        token = next(_tokens)
+        path = next((f for _, name, f in db.conn.execute("PRAGMA database_list") if name == "main"), "")
+        try:
+            st = os.stat(path) if path else None
+        except OSError:
+            st = None
+        token = (path, st.st_dev, st.st_ino) if st else next(_tokens)  # in memory: this connection's own
         try:
             db._neardup_token = token
         except AttributeError:  # pragma: no cover - a connection object that takes no attributes
