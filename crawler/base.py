@@ -565,6 +565,12 @@ class SiteSpider(scrapy.Spider):
     def attachment_links(self, response) -> list[tuple[str, str]]:
         """``(url, name)`` of the files the page links to (by extension), the name being the
         link's text (else the file name), at most MAX_ATTACHMENTS."""
+        out = []
+        for url in self.links(response):
+            if _is_file(url) and url not in out:
+                out.append(url)
+        if not out:
+            return []  # no file: the links' texts are not read
         names = {}
         base = response.url
         for a in _LINKS(response.selector.root):
@@ -576,10 +582,6 @@ class SiteSpider(scrapy.Spider):
                 text = " ".join("".join(_TEXT(a)).split())
                 if text:
                     names[url] = text
-        out = []
-        for url in self.links(response):
-            if _is_file(url) and url not in out:
-                out.append(url)
         return [(url, names.get(url) or urlsplit(url).path.rsplit("/", 1)[-1]) for url in out[: self.max_attachments]]
 
     def next_step(self, item, todo):
