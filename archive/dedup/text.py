@@ -31,7 +31,10 @@ def clean_lines(text: str) -> list[str]:
         if (not line or _FOOTER.match(line) or _PAGE_NAV.match(line)
                 or (len(line) <= CREDIT_MAX and _CREDIT.match(line))):
             continue
-        line = _END_MARK.sub("", _BJX_LEAD.sub("", line))
+        if line.startswith("北极星"):  # (the lead and the end mark cannot match otherwise)
+            line = _BJX_LEAD.sub("", line)
+        if "完" in line:
+            line = _END_MARK.sub("", line)
         if line:
             out.append(line)
     return out
