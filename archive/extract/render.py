@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from itertools import accumulate, repeat
 
 from lxml.html import HtmlMixin
 
@@ -26,32 +27,46 @@ CELL_TAGS = frozenset(("td", "th"))
 
 
 
+# tag -> what rendering writes around the element's content: "\n" for a block,
+# " " for a cell, "" inline; None for an element whose content is never text
+# (SKIP_TAGS, comments, processing instructions: only their tail is).  Looked
+# up once per tag name, not lower-cased and tested against three sets per element.
+_SEPARATORS: dict = {}
+_UNSEEN = object()
+
+
+def _separator(tag) -> str | None:
+    if isinstance(tag, str):
+        low = tag.lower()
+        sep = None if low in SKIP_TAGS else "\n" if low in BLOCK_TAGS else " " if low in CELL_TAGS else ""
+    else:
+        sep = None
+    if len(_SEPARATORS) < 4096:  # a bound for pages inventing tag names
+        _SEPARATORS[tag] = sep
+    return sep
+
+
 def _walk(el, out: list[str]) -> None:
-    tag = el.tag if isinstance(el.tag, str) else None
-    if tag is None:  # comment or processing instruction: only its tail is text
-        if el.tail:
-            out.append(el.tail)
+    sep = _SEPARATORS.get(el.tag, _UNSEEN)
+    if sep is _UNSEEN:
+        sep = _separator(el.tag)
+    if sep is None:
+        tail = el.tail
+        if tail:
+            out.append(tail)
         return
-    tag = tag.lower()
-    if tag in SKIP_TAGS:
-        if el.tail:
-            out.append(el.tail)
-        return
-    block = tag in BLOCK_TAGS
-    if block:
-        out.append("\n")
-    elif tag in CELL_TAGS:
-        out.append(" ")
-    if el.text:
-        out.append(el.text)
+    if sep:
+        out.append(sep)
+    text = el.text
+    if text:
+        out.append(text)
     for child in el:
         _walk(child, out)
-    if block:
-        out.append("\n")
-    elif tag in CELL_TAGS:
-        out.append(" ")
-    if el.tail:
-        out.append(el.tail)
+    if sep:
+        out.append(sep)
+    tail = el.tail
+    if tail:
+        out.append(tail)
 
 
 # element -> its lines, while a tree is read without being changed (see lines_memo)
@@ -79,33 +94,28 @@ def _walk_spans(el, out: list[str], spans: dict) -> None:
     in ``out`` (its tail excluded).  The walk of an element does not depend
     on what surrounds it, so that slice is what rendering the element alone
     gives."""
-    tag = el.tag if isinstance(el.tag, str) else None
-    if tag is None:
-        if el.tail:
-            out.append(el.tail)
-        return
-    tag = tag.lower()
-    if tag in SKIP_TAGS:
-        if el.tail:
-            out.append(el.tail)
+    sep = _SEPARATORS.get(el.tag, _UNSEEN)
+    if sep is _UNSEEN:
+        sep = _separator(el.tag)
+    if sep is None:
+        tail = el.tail
+        if tail:
+            out.append(tail)
         return
     start = len(out)
-    block = tag in BLOCK_TAGS
-    if block:
-        out.append("\n")
-    elif tag in CELL_TAGS:
-        out.append(" ")
-    if el.text:
-        out.append(el.text)
+    if sep:
+        out.append(sep)
+    text = el.text
+    if text:
+        out.append(text)
     for child in el:
         _walk_spans(child, out, spans)
-    if block:
-        out.append("\n")
-    elif tag in CELL_TAGS:
-        out.append(" ")
+    if sep:
+        out.append(sep)
     spans[el] = (start, len(out))
-    if el.tail:
-        out.append(el.tail)
+    tail = el.tail
+    if tail:
+        out.append(tail)
 
 
 def element_lines(el) -> list[str]:
@@ -128,13 +138,10 @@ def element_lines(el) -> list[str]:
                     root.tail = tail
             # "\n" counted before each piece (and after the last): the lines
             # between an element's first and last newline are page lines
-            before, n = [], 0
-            for piece in out:
-                before.append(n)
-                n += piece.count("\n")
-            before.append(n)
-            page = [_WS.sub(" ", line).strip() if line and not line.isspace() else ""
-                    for line in "".join(out).split("\n")]
+            before = list(accumulate(map(str.count, out, repeat("\n")), initial=0))
+            # (runs of _WS never hold a newline: one substitution over the page is
+            # the substitution line by line)
+            page = [line.strip() for line in _WS.sub(" ", "".join(out)).split("\n")]
             memo["spans"], memo["out"], memo["before"], memo["page"] = spans, out, before, page
         span = memo["spans"].get(el)
         if span is not None:
