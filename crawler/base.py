@@ -83,7 +83,7 @@ _XPATH = {
 XPATHS = {name: etree.XPath(query, smart_strings=False) for name, query in _XPATH.items()}
 _HREFS, _LINKS, _ANCHORS, _TEXT, _SCRIPTS = (XPATHS[k] for k in ("hrefs", "links", "anchors", "text", "scripts"))
 _FEED_LINKS, _FEED_HREFS = XPATHS["feed_links"], XPATHS["feed_hrefs"]
-_NORMALISED_MAX = 1 << 16  # URLs a spider remembers the normalised form of (nav links repeat on every page)
+_NORMALISED_MAX = 1 << 14  # URLs a spider remembers the normalised form of (nav links repeat on every page)
 
 
 def absolute_url(base: str, href: str) -> str:
@@ -99,7 +99,7 @@ def absolute_url(base: str, href: str) -> str:
     return _joined(base, href)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _joined(base: str, href: str) -> str:
     return urldefrag(urljoin(base, href))[0]
 
@@ -683,7 +683,7 @@ class SiteSpider(scrapy.Spider):
         return FailureItem(site=self.name, url=url, kind=kind, reason=reason, status=status)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _is_file(url: str) -> bool:
     """Whether *url*'s path ends in an attachment's extension."""
     return ATTACHMENT_EXT.search(urlsplit(url).path) is not None
