@@ -91,10 +91,11 @@ def build(path: Path, n: int, seed: int = 7) -> None:
     db.conn.close()
 
 
-def measure(path: Path, adds: int, seed: int = 99, cpu: list[float] | None = None) -> list[float]:
+def measure(path: Path, adds: int, seed: int = 99, cpu: list[float] | None = None, form: bool = False) -> list[float]:
     """Seconds per add (``add_article`` in its own transaction, after the row is stored), for *adds* new
     articles; the CPU seconds of each add are appended to *cpu* when given (the figure to trust on a
-    loaded machine)."""
+    loaded machine). With *form*, each add is handed the text's form computed beforehand, untimed, as a
+    crawl's extraction step computes it (``neardup.prepare``)."""
     r = random.Random(seed)
     db = open_db(path)
     n = db.execute("SELECT max(id) FROM articles").fetchone()[0]
@@ -110,9 +111,10 @@ def measure(path: Path, adds: int, seed: int = 99, cpu: list[float] | None = Non
                 """INSERT INTO articles (url, site, title, published_at, text, text_hash, first_seen, last_seen)
                    VALUES (?, 'bench', 'new', '2025-01-01T00:00:00+08:00', ?, ?, '2025-01-01', '2025-01-01')""",
                 [f"https://example.cn/new/{seed}/{j}.html", text, text_hash(text)]).lastrowid
+        prepared = neardup.prepare(text) if form else None
         t, c = time.perf_counter(), time.process_time()  # the near-duplicate stage's part: its own transaction
         with transaction(db):
-            neardup.add_article(db, aid)
+            neardup.add_article(db, aid, None, prepared)
         times.append(time.perf_counter() - t)
         if cpu is not None:
             cpu.append(time.process_time() - c)
@@ -125,6 +127,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
     ap.add_argument("--adds", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0, help="Vary to measure again on kept archives (new URLs).")
+    ap.add_argument("--form", action="store_true",
+                    help="Hand each add the text's form computed beforehand (untimed), as in a crawl.")
     ap.add_argument("--dir", type=Path, help="Keep the generated archives here (default: a temporary directory).")
     args = ap.parse_args(argv)
     results = {}
@@ -138,7 +142,7 @@ def main(argv=None) -> int:
                 build(path, n)
             measure(path, 20, seed=1 + args.seed)  # warm-up: page cache, imports
             cpu: list[float] = []
-            times = measure(path, args.adds, seed=99 + args.seed, cpu=cpu)
+            times = measure(path, args.adds, seed=99 + args.seed, cpu=cpu, form=args.form)
             results[n] = times
             size_mb = path.stat().st_size / 1e6
             print(f"N={n:>7}: per add mean {statistics.mean(times) * 1e3:.2f} ms, median "
