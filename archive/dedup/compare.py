@@ -80,11 +80,6 @@ class _FormCache:
                 _, p = self._items.popitem(last=False)
                 self.used -= self.cost(p)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.used = 0
-
     def __len__(self) -> int:
         return len(self._items)
 
