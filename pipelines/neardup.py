@@ -4,6 +4,9 @@ Runs after the store stage, in a transaction of its own on the crawl's archive: 
 article is already committed, so a failure here loses nothing — it is logged, counted, and the
 article is picked up by the next crawl (``index_missing`` at spider open) or
 ``archive dedup``. See ``archive/dedup/`` and ``docs/dedup.md``.
+
+The text's shingles, signature and band keys come with the item (``item.neardup``, computed where
+the extract stage ran); they are used only if they were computed from the text stored.
 """
 from __future__ import annotations
 
