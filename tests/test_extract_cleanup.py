@@ -289,6 +289,13 @@ def test_furniture_patterns_grouped_for_speed_match_as_the_single_patterns():
     assert len(FURNITURE_RX) < len(FURNITURE_PATTERNS)  # the line-start patterns are one regex
     single = [re.compile(p) for p in FURNITURE_PATTERNS]
     lines = ["上一篇：某某", "网友评论", "版权所有 某报社", "正文里说到上一篇：的事情", "举报电话：12345", "首页 > 新闻",
-             "分享到：微信", "12 条评论", "一段普通的正文，说的是今天的天气。", "Copyright 2024", "访问验证中"]
+             "分享到：微信", "12 条评论", "一段普通的正文，说的是今天的天气。", "Copyright 2024", "访问验证中",
+             # every alternative of the flagged and mixed patterns, in both cases
+             "COPYRIGHT © 2024", "本站版权归某报社所有", "ALL RIGHTS RESERVED.", "Notice: the content", "NOTICE: THIS",
+             "Verifying your browser", "正在验证您的浏览器，请稍候", "请开启JavaScript", "请启用 COOKIE", "Please enable cookies",
+             "ALIYUN_WAF", "checking YOUR browser", "本报常年法律顾问：某某律师", "法律顾问 张三律师", "某某律师事务所 电话 123",
+             "搜索历史 清空", "搜索历史", "热门搜索：某某", "点击在看", "点[在看]", "扫描二维码关注", "点击菜单栏",
+             "举报电话：12315", "违法和不良信息举报", "查看更多>>", "更多 >>", "已被阅读 12 次",
+             "正文提到法律顾问的律师说", "他点了在看", "搜索历史清空了", "版权归作者所有"]
     for line in lines:
         assert any(rx.search(line) for rx in FURNITURE_RX) == any(rx.search(line) for rx in single), line

@@ -162,7 +162,7 @@ FURNITURE_PATTERNS = [
     r"未经.{0,20}(?:书面)?(?:授权|许可).{0,10}(?:不得|禁止)?.{0,6}(?:转载|复制|使用|镜像)",
     # an editor credit in brackets: "（本文编辑 张三）", "（记者 王五 编辑 李四）"
     r"^[（(【\[][^）)】\]]{0,20}(?:" + EDITOR_LABELS + r")\s*" + COLON + r"?\s*[^）)】\]]{1,24}[）)】\]]$",
-    r"(?:常年)?法律顾问\s*" + COLON + r"?.{0,20}律师|律师事务所.{0,20}(?:电话|" + COLON + r")",
+    r"法律顾问\s*" + COLON + r"?.{0,20}律师|律师事务所.{0,20}(?:电话|" + COLON + r")",
     r"^(?:投稿与新闻线索|新闻线索|投稿邮箱|投稿信箱|投稿热线|报料热线|新闻热线|联系电话|联系我们)\s*" + COLON,
     r"^(?:我要投稿|投稿|我要纠错|纠错|我要评论|发表评论|网友评论|评论|查看评论|进入论坛)\s*$",
     r"查看更多\s*[>》›]|更多\s*[>》›]{1,2}\s*$|^(?:查看更多|点击查看更多|展开全文|阅读全文|点击加载更多|加载更多|查看原文|阅读原文)\s*$",
@@ -233,14 +233,39 @@ def _top_branches(pattern: str) -> list[str]:
     return out
 
 
+_GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
+
+
+def _scoped(flags: str, branch: str) -> str:
+    """``branch`` under a pattern's global ``flags``.  Ignoring case changes
+    nothing for text without a cased character (Chinese, digits, marks)."""
+    if not flags or flags == "i" and branch.lower() == branch.upper():
+        return branch
+    return f"(?{flags}:{branch})"
+
+
 def _furniture_rx(patterns: list[str]) -> list[re.Pattern]:
-    """The patterns as searched per line.  Those anchored at the line start
-    in every alternative become one regex (tried once, at position 0), which
-    matches exactly when one of them does; the others stay separate, where
-    each keeps its own fast literal scan."""
-    anchored = [p for p in patterns if not p.startswith("(?") and all(b.startswith("^") for b in _top_branches(p))]
-    rest = [re.compile(p) for p in patterns if p not in anchored]
-    return ([re.compile("|".join("(?:" + p + ")" for p in anchored))] if anchored else []) + rest
+    """The patterns as searched per line.  A line matches a pattern when it
+    matches one of its top-level alternatives, so the alternatives anchored
+    at the line start (of every pattern) become one regex, tried at position
+    0 only, and a pattern's other alternatives stay together, where a literal
+    start keeps its fast scan.  A pattern's global flags ("(?i)") go with
+    each of its alternatives ("(?i:…)").  Any regex of the result matches a
+    line exactly when one of the patterns does."""
+    anchored, rest = [], []
+    for p in patterns:
+        m = _GLOBAL_FLAGS.match(p)
+        flags, body = (m.group(1), p[m.end():]) if m else ("", p)
+        branches = _top_branches(body)
+        anchored += [_scoped(flags, b) for b in branches if b.startswith("^")]
+        unanchored = [(b, _scoped(flags, b)) for b in branches if not b.startswith("^")]
+        # the alternatives under flags apart: the others keep a fast scan
+        for group in ([s for b, s in unanchored if s == b], [s for b, s in unanchored if s != b]):
+            if group:
+                rest.append(re.compile("|".join(group)))
+    # (a leading "^" outside lets the engine try position 0 only: a flag group
+    # around a branch's own "^" would hide it)
+    return ([re.compile("^(?:" + "|".join("(?:" + b + ")" for b in anchored) + ")")] if anchored else []) + rest
 
 
 FURNITURE_RX = _furniture_rx(FURNITURE_PATTERNS)
