@@ -19,7 +19,10 @@ What nothing loses
   worker's memory, so a worker killed with SIGKILL would lose what it was fetching. Here each
   popped request is also written to the worker's *in-flight* hash in Redis and removed once
   its response (or failure) has been handled whole: its items pushed, the requests it yields
-  queued (a retry or redirect of it, once queued, releases it too). Every worker keeps a
+  queued (a retry or redirect of it, once queued, releases it too). The items wait in the
+  worker's outbox until that release and go to Redis in the same transaction as it (one round
+  trip for both), so a request is never released before its items are in Redis; a request
+  yielded is checked against the duplicate filter and queued in one script. Every worker keeps a
   heartbeat key with a time-to-live (``REDIS_WORKER_TTL``); a worker that starts, or one about
   to go idle, puts the in-flight requests of workers whose heartbeat has expired back into the
   queue. A request a killed worker had half done is fetched again: its items may reach the
@@ -279,8 +282,9 @@ class Scheduler(RedisScheduler):
             logger.info("%s: joining a run under way (%d requests queued)", site, len(self.queue))
         server.lpush(ITEMS, _message("open", site=site, worker=self.worker))
         # the engine looks for requests every 5 s when it has none: another worker may queue some
-        # any moment, and an idle worker should take them up sooner (Scrapy's own attribute)
-        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = 1.0
+        # any moment, and an idle worker should take them up sooner, and see the run's end (every
+        # worker idle) sooner: each look is a few Redis calls (Scrapy's own attribute)
+        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = 0.25
         scraper = self.crawler.engine.scraper
         handle = scraper.enqueue_scrape
 

@@ -254,3 +254,15 @@ def test_the_scheduler_with_redis_keeps_one_writer_and_reports_the_runs_it_recor
     # the writer stored everything and was stopped with the scheduler; nothing is left in Redis
     assert "writer: stopped" in out and not alive(writer)
     assert not client.keys("archive:*"), client.keys("archive:*")
+
+
+def test_a_worker_lowers_its_priority_once_and_never_raises_it():
+    """REDIS_WORKER_NICE: the worker's process (the reactor's thread and what it starts) at that niceness at
+    least, however many of its crawlers ask; a process already nicer stays as it is."""
+    code = ("import os; from crawler.distributed import _lower_priority as lower; "
+            "base = os.getpriority(os.PRIO_PROCESS, 0); lower(base + 3); lower(base + 3); "
+            "a = os.getpriority(os.PRIO_PROCESS, 0); lower(base + 1); "
+            "print(a - base, os.getpriority(os.PRIO_PROCESS, 0) - base)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["3", "3"]
