@@ -316,9 +316,13 @@ _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True) if sys.platform == "linux" else None
 
 
-def _die_with(parent_pid: int):
-    """preexec_fn: the child gets SIGTERM when the scheduler dies, however it dies (Linux)."""
+def _die_with(parent_pid: int, *, interruptible: bool = False):
+    """preexec_fn: the child gets SIGTERM when the scheduler dies, however it dies (Linux).
+    *interruptible*: SIGINT stops it even where the scheduler was started with SIGINT ignored (a
+    shell's background job), as the writer is stopped with SIGINT."""
     def setup():
+        if interruptible:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
         if _libc is not None:
             _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
         if os.getppid() != parent_pid:  # the scheduler died before prctl took effect
@@ -520,7 +524,8 @@ class Distributed:
             try:
                 proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True, errors="replace",
-                                        start_new_session=True, preexec_fn=_die_with(os.getpid()))
+                                        start_new_session=True,
+                                        preexec_fn=_die_with(os.getpid(), interruptible=True))
             except OSError as exc:
                 log.error("writer: archive ingest could not start: %s", exc)
             else:
@@ -531,7 +536,9 @@ class Distributed:
                 for line in proc.stderr:
                     errors.append(clean(line, one_line=True))
                 proc.wait()
-                if self._done.is_set() and proc.returncode in (0, -signal.SIGINT):
+                if self._done.is_set():  # stopped by stop(): SIGINT, or killed at its time limit
+                    if proc.returncode not in (0, -signal.SIGINT):
+                        log.warning("writer: archive ingest ended %s when stopped", proc.returncode)
                     return
                 shown = "".join(f"\n    {line}" for line in first_error_lines("\n".join(errors)) or list(errors)[-3:])
                 log.error("writer: archive ingest exited %s; started again in %s%s", proc.returncode,

@@ -222,7 +222,9 @@ def test_the_scheduler_with_redis_keeps_one_writer_and_reports_the_runs_it_recor
                              # jiangmen's list is missing: its run fails (and only the writer can tell)
                              "--set", "JIANGMEN_KJJ_START=https://www.jiangmen.gov.cn/nosuch/index.html",
                              "--set", "EXTRACT_WORKERS=0"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
+                            # as a shell's background job: SIGINT ignored, which its writer must not inherit
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     writer = None
     try:
         text = lambda: log.read_text("utf-8")  # noqa: E731
@@ -252,7 +254,7 @@ def test_the_scheduler_with_redis_keeps_one_writer_and_reports_the_runs_it_recor
     assert alerts.read_text().splitlines() == [f"jiangmen_kjj failed {run_id}"]
     assert q(db, "SELECT count(*) FROM crawl_runs WHERE ended_at IS NULL")[0][0] == 0
     # the writer stored everything and was stopped with the scheduler; nothing is left in Redis
-    assert "writer: stopped" in out and not alive(writer)
+    assert "writer: stopped" in out and "ended" not in out and not alive(writer)  # SIGINT stopped it
     assert not client.keys("archive:*"), client.keys("archive:*")
 
 
