@@ -179,3 +179,14 @@ def test_scrapy_makes_few_tasks_per_response(tmp_path, mirror):
     found = json.loads(counts.read_text())
     assert found["responses"] >= 10
     assert found["tasks"] / found["responses"] < 20, found
+
+
+def test_the_soft_error_check_still_reads_a_phrase_split_by_markup_in_any_case():
+    """The check skips building a page's text when no phrase's longest word is in its markup: a phrase
+    whose words stand in separate elements, in another case, is still found; an article is not."""
+    from crawler.softerror import soft_error_phrase
+
+    assert soft_error_phrase("<html><body><p>404</p>\n<b>NOT</b>\u3000<i>FOUND</i></body></html>") == "404 NOT FOUND"
+    assert soft_error_phrase("<html><body><div>对不起，<b>该信息已删除</b>。</div></body></html>") == "该信息已删除"
+    record, body = _recorded(lambda r: r["site"] == "bjx")
+    assert soft_error_phrase(body.decode("utf-8", "replace")) is None
