@@ -73,6 +73,10 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
     tree = parse_html(text)
     if tree is None:
         return result
+    # lxml makes a Python object for an element each time it is reached unless one
+    # is alive: holding them while the page is read spares the later walks (the
+    # rendering, the finders, the body's) making them again
+    elements = list(tree.iter())
     with lines_memo():  # the tree is only read until body_text: each selector applied once
         if rules is not None:  # before body_text, which may prune the tree
             result["fallback"] = [f for f in _SELECTOR_FIELDS
@@ -80,4 +84,5 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
         meta = extract_metadata(tree, rules, url)
     result.update(meta)
     result["text"] = drop_replacement(body_text(tree, url, rules, title=meta["title"]))
+    del elements
     return result
