@@ -14,7 +14,15 @@ that both archives hold the same article rows and texts as a single-process craw
 
     python bench/distributed_bench.py [--articles 2000] [--keep DIR]
 
-Not a test: figures depend on the machine. Compare ratios from one run.
+Also the CPU seconds of each process (workers, writer, redis-server, the mirror), Redis commands per
+page, and the bound two workers can reach on 2 cores from them: with w, s, r, m the CPU per page of
+the workers, the writer, Redis and the mirror, one worker runs at most 1/w pages a second and any
+number of processes at most 2/(w + s + r + m), so two workers give at most 2w/(w + s + r + m) of one.
+
+Not a test: figures depend on the machine. Compare ratios from one run, on a machine nothing else
+loads: Linux groups a session's processes (autogroup) and gives each group a fair share, so where
+other sessions keep the cores busy a second worker adds no CPU to the bench's group and the wall-time
+ratio measures the share the runs got, not the design (the CPU figures still hold).
 """
 from __future__ import annotations
 
@@ -95,6 +103,7 @@ def _reap(proc: subprocess.Popen) -> float:
 def distributed(work: Path, mirror: str, redis_url: str, workers: int, redis_pid: int) -> dict:
     import redis
 
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
     client = redis.Redis.from_url(redis_url)
     client.flushall()
     client.config_resetstat()
@@ -140,7 +149,7 @@ def distributed(work: Path, mirror: str, redis_url: str, workers: int, redis_pid
     return {"db": db, "wall_s": wall, "workers_wall_s": worker_wall, "pages": sum(per_worker),
             "per_worker": per_worker, "new": new, "peak_rss_mb": peak / 2**20, "worker_cpu": worker_cpu,
             "writer_cpu": writer_cpu, "redis_cpu": redis_cpu, "mirror_cpu": mirror_cpu,
-            "redis_commands": commands}
+            "redis_commands": commands, "load": load}
 
 
 def single(work: Path, mirror: str) -> Path:
@@ -186,6 +195,8 @@ def main(argv=None) -> int:
         redis_proc.terminate()
         redis_proc.wait()
     for name, r in (("one worker + writer", one), ("two workers + writer", two)):
+        print(f"{name:<22}machine load before it {r['load']} (other processes sharing the cores make "
+              f"the wall-time ratio a measure of the share each run got; the CPU figures hold)")
         print(f"{name:<22}{r['pages']} pages {r['per_worker']}, {r['new']} new articles, {r['wall_s']:.1f} s "
               f"({r['pages'] / r['wall_s']:.1f} pages/s; workers done at {r['workers_wall_s']:.1f} s), "
               f"peak memory {r['peak_rss_mb']:.0f} MB (all processes)")
