@@ -67,6 +67,13 @@ SCRIPT_PAGE_COUNT = re.compile(
 QUOTED_PAGE = re.compile(r"""["']([^"'\s<>]+?\.s?html?)["']""")
 CLOSING_TAG = re.compile(rb"</(html|body)\s*>", re.I)
 SITEMAP_DEPTH = 2  # robots.txt → sitemap index → sitemap
+# Scrapy components switched off by a setting (crawler/settings.py) that Scrapy would still import
+# to hear them say so, their modules importing libraries a crawl never uses (aiohttp for the remote
+# control; tldextract and requests for cookies): left out of the crawl while their setting is off.
+UNLOADED_WHEN_OFF = (
+    ("EXTENSIONS", "scrapy.extensions.remote_control.RemoteControl", "REMOTE_CONTROL_ENABLED"),
+    ("DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.cookies.CookiesMiddleware", "COOKIES_ENABLED"),
+)
 
 # The queries the spider runs on every page, compiled once and run on the page's lxml tree
 # (``response.selector.root``): the same XPath parsel makes of ``a::attr(href)``, ``a[href]``,
@@ -167,6 +174,13 @@ class SiteSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings):
         super().update_settings(settings)
+        for components, path, switch in UNLOADED_WHEN_OFF:
+            if not settings.getbool(switch):  # off: not even imported
+                # Scrapy imports every component its settings name, even one mapped to None: the
+                # switched-off one leaves Scrapy's base dict (at spider priority, which the process's
+                # settings, applied again when the crawl starts, do not override)
+                base = f"{components}_BASE"
+                settings.set(base, {k: v for k, v in settings.getdict(base).items() if k != path}, priority="spider")
         if setting(settings, "MIRROR_URL"):
             # The mirror is local: no throttle, more parallel requests.
             settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")

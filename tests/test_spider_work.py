@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import parsel.selector
 import pytest
@@ -162,11 +163,13 @@ class TaskCount:
     def stopped(self):
         stats = self.crawler.stats.get_stats()
         with open(os.environ["SPIDER_WORK_COUNTS"], "w") as fh:
-            json.dump({"tasks": self.tasks, "responses": stats.get("response_received_count", 0)}, fh)
+            json.dump({"tasks": self.tasks, "responses": stats.get("response_received_count", 0),
+                       "imported": [m for m in ("aiohttp", "tldextract") if m in sys.modules]}, fh)
 
 
 def test_scrapy_makes_few_tasks_per_response(tmp_path, mirror):
-    """Scrapy made CONCURRENT_ITEMS (default 100) tasks for every response's output."""
+    """Scrapy made CONCURRENT_ITEMS (default 100) tasks for every response's output, and imported the
+    modules of components switched off (aiohttp for the remote control, tldextract for cookies)."""
     counts = tmp_path / "counts.json"
     extensions = json.dumps({"crawler.runlog.RunLog": 500, "crawler.backfill.ListWalks": 510,
                              "test_spider_work.TaskCount": 0})
@@ -179,6 +182,8 @@ def test_scrapy_makes_few_tasks_per_response(tmp_path, mirror):
     found = json.loads(counts.read_text())
     assert found["responses"] >= 10
     assert found["tasks"] / found["responses"] < 20, found
+    # components switched off (REMOTE_CONTROL_ENABLED, COOKIES_ENABLED) are not even imported
+    assert found["imported"] == []
 
 
 def test_the_soft_error_check_still_reads_a_phrase_split_by_markup_in_any_case():
