@@ -481,6 +481,7 @@ class _SiteRun:
     def __init__(self, spidercls, settings, server):
         from scrapy.crawler import Crawler
         from scrapy.utils.misc import build_from_crawler, load_object
+        from scrapy.utils.reactor import is_reactor_installed
 
         from crawler.runlog import RunLog
 
@@ -488,7 +489,8 @@ class _SiteRun:
         self.site = spidercls.name
         self.server = server
         settings = settings.copy()
-        settings.set("TWISTED_REACTOR_ENABLED", False, priority="cmdline")  # no engine: no reactor either
+        if not is_reactor_installed():  # no engine: no reactor either (one already there is left alone)
+            settings.set("TWISTED_REACTOR_ENABLED", False, priority="cmdline")
         self.crawler = Crawler(spidercls, settings)
         self.crawler._apply_settings()
         self.stages = [build_from_crawler(load_object(path), self.crawler) for path in writer_stage_names(settings)]

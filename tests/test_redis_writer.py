@@ -91,3 +91,24 @@ def test_a_batch_is_stored_and_released_in_a_few_round_trips(fresh_redis, tmp_pa
     # one batch: its items taken (a blocking pop, one script), the run looked up once, the items
     # released with their counts (one transaction); the open and close messages alone; idle checks
     assert len(sent) < n, len(sent)
+
+
+def test_a_writer_opens_in_a_process_that_already_has_a_reactor(tmp_path):
+    """The writer's stages need no reactor, but one a process installed before (a crawl, a test that built
+    a crawler) is no reason to refuse: the site's run opens either way."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "from scrapy.utils.reactor import install_reactor\n"
+        "install_reactor('twisted.internet.asyncioreactor.AsyncioSelectorReactor')\n"
+        "from archive.faces.crawl import project_settings, site_spiders\n"
+        "from crawler import distributed as dist\n"
+        f"s = project_settings(ARCHIVE_DB={str(tmp_path / 'archive.db')!r})\n"
+        f"print(dist._SiteRun(site_spiders(s)[{SITE!r}], s, None).site)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [SITE]
