@@ -23,6 +23,7 @@ from archive.db import decompress, open_db
 from archive.tooling.checkout import REPLICA_SITE
 from archive.tooling.replica import build as B
 from archive.tooling.replica.attachments import docx_bytes, pdf_bytes
+from archive.tooling.replica.templates import pdf_document
 from conftest import crawl, dict_rows, load_expected, q, run_archive
 from fault_server import Fault, start
 
@@ -53,25 +54,11 @@ def test_bigram_f1_judges():
 
 
 # --------------------------------------------------------------------------- files made here
-def _pdf(objs: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, o in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n".encode() + o + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    for off in offsets:
-        out += f"{off:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
-
-
 def _page_pdf(stream: bytes, fonts: list[bytes] = ()) -> bytes:
     res = b" /Resources << /Font << /F1 5 0 R >> >>" if fonts else b""
-    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R" + res + b" >>",
-                 b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream", *fonts])
+    return pdf_document([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R" + res + b" >>",
+                         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream", *fonts])
 
 
 def garbage_pdf() -> bytes:

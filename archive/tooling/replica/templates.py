@@ -59,6 +59,7 @@ __all__ = [
     "generic_list",
     "robots_txt",
     "attachment_pdf",
+    "pdf_document",
     "attachment_name",
     "chinanews_encoding",
     "CHINANEWS_LEGACY_BEFORE",
@@ -666,6 +667,11 @@ def attachment_pdf(url: str, title: str = "Attachment") -> bytes:
         b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
+    return pdf_document(objs)
+
+
+def pdf_document(objs: list[bytes]) -> bytes:
+    """A PDF file of *objs* (numbered from 1, the first the catalog) with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for i, o in enumerate(objs, 1):
