@@ -165,17 +165,21 @@ def store_document(db, article_id: int, doc: dict | None, title: str | None = No
     if _doc_row(db, article_id) == doc and stored_keys == keys:
         return False
     _forget_document(db, article_id)
-    if doc is None:
-        return True
+    if doc is not None:
+        _insert_document(db, article_id, doc, keys)
+    return True
+
+
+def _insert_document(db, article_id: int, doc: dict, keys: list[tuple[str, str, str | None]]) -> None:
+    """The ``documents`` row of *article_id* (it has none), its keys, and the citations of it by the
+    articles already stored."""
     db.execute(
         f"INSERT INTO documents (article_id, {', '.join(DOC_FIELDS)}, year) VALUES (?, {', '.join('?' * len(DOC_FIELDS))}, ?)",
         [article_id, *(doc[f] for f in DOC_FIELDS), year_of(doc)])
     for kind, key, prefix in keys:
         db.execute("INSERT OR IGNORE INTO document_keys (document_id, kind, key, prefix) VALUES (?, ?, ?, ?)",
                    [article_id, kind, key, prefix])
-    # the articles already stored that cite it
     db.execute(LINK_DOCUMENT, [article_id])
-    return True
 
 
 def _keys_of(doc: dict, title: str | None) -> list[tuple[str, str, str | None]]:
@@ -194,9 +198,7 @@ def store_refs(db, article_id: int, title: str | None, text: str | None) -> int:
     of documents it cites."""
     db.execute("DELETE FROM citations WHERE article_id = ?", [article_id])
     db.execute("DELETE FROM citation_refs WHERE article_id = ?", [article_id])
-    for kind, key, context, matched in find_refs(title, text):
-        db.execute("INSERT INTO citation_refs (article_id, kind, key, context, matched) VALUES (?, ?, ?, ?, ?)",
-                   [article_id, kind, key, context, matched])
+    _insert_refs(db, article_id, find_refs(title, text))
     db.execute(LINK_REFS, [article_id])
     return db.execute("SELECT count(DISTINCT document_id) FROM citations WHERE article_id = ?",
                       [article_id]).fetchone()[0]
@@ -214,19 +216,17 @@ def store_new(db, article_id: int, doc: dict | None, title: str | None, text: st
     ``articles``, and foreign keys are enforced), so nothing is read or deleted first."""
     if doc:
         doc = {f: doc.get(f) for f in DOC_FIELDS}
-        db.execute(
-            f"INSERT INTO documents (article_id, {', '.join(DOC_FIELDS)}, year) VALUES (?, {', '.join('?' * len(DOC_FIELDS))}, ?)",
-            [article_id, *(doc[f] for f in DOC_FIELDS), year_of(doc)])
-        for kind, key, prefix in _keys_of(doc, title):
-            db.execute("INSERT OR IGNORE INTO document_keys (document_id, kind, key, prefix) VALUES (?, ?, ?, ?)",
-                       [article_id, kind, key, prefix])
-        db.execute(LINK_DOCUMENT, [article_id])
+        _insert_document(db, article_id, doc, _keys_of(doc, title))
     refs = find_refs(title, text)
+    _insert_refs(db, article_id, refs)
+    if refs:
+        db.execute(LINK_REFS, [article_id])
+
+
+def _insert_refs(db, article_id: int, refs: list[tuple[str, str, str | None, str]]) -> None:
     for kind, key, context, matched in refs:
         db.execute("INSERT INTO citation_refs (article_id, kind, key, context, matched) VALUES (?, ?, ?, ?, ?)",
                    [article_id, kind, key, context, matched])
-    if refs:
-        db.execute(LINK_REFS, [article_id])
 
 
 def forget(db, article_id: int) -> None:
