@@ -101,6 +101,11 @@ def run_key(site: str) -> str:
     return f"{PREFIX}:run:{site}"
 
 
+def run_stats_key(site: str) -> str:
+    """The counts of *site*'s run, added up by the writer and the workers."""
+    return run_key(site) + ":stats"
+
+
 def open_run_id(server, site: str) -> int | None:
     """The ``crawl_runs`` id of *site*'s run under way, as the writer opened it (None: no run open)."""
     value = server.hget(run_key(site), "run_id")
@@ -205,6 +210,7 @@ def _script(source: str):
 
 _POP_INTO = _script(_POP_INTO_LUA)
 _ENQUEUE = _script(_ENQUEUE_LUA)
+_MOVE_ALL = _script(_MOVE_ALL_LUA)
 OUTBOX_MAX = 64  # messages a worker holds before it pushes them without waiting for a release
 
 
@@ -230,7 +236,6 @@ def _push(server, box: list, release: tuple[str, str] | None = None) -> None:
         pipe.hdel(*release)
     pipe.execute()
     box.clear()
-_MOVE_ALL = _script(_MOVE_ALL_LUA)
 
 
 def _lower_priority(nice: int) -> None:
@@ -587,7 +592,7 @@ class _SiteRun:
     def send_counts(self, pipe) -> None:
         """Add the counts kept by :meth:`_count` to the run's in Redis, on the pipeline *pipe*."""
         for k, v in self.unsent.items():
-            pipe.hincrbyfloat(run_key(self.site) + ":stats", k, v)
+            pipe.hincrbyfloat(run_stats_key(self.site), k, v)
         self.unsent = {}
 
     def finish(self, worker_stats: dict, reason: str):
@@ -596,13 +601,13 @@ class _SiteRun:
             pipe = self.server.pipeline()
             self.send_counts(pipe)
             pipe.execute()
-        totals = {k.decode(): float(v) for k, v in self.server.hgetall(run_key(self.site) + ":stats").items()}
+        totals = {k.decode(): float(v) for k, v in self.server.hgetall(run_stats_key(self.site)).items()}
         totals = {k: int(v) if v == int(v) else v for k, v in totals.items()}
         self.crawler.stats.set_stats(totals)
         self.crawler.stats.set_value("finish_reason", reason)
         self.runlog.spider_closed(self.spidercls, reason)
         outcome = self.crawler.stats.get_value("archive/outcome")
-        self.server.delete(run_key(self.site), run_key(self.site) + ":stats")
+        self.server.delete(run_key(self.site), run_stats_key(self.site))
         self.crawler.stats.set_stats({})
         self.runlog.articles = []
         return outcome
@@ -656,12 +661,9 @@ class Writer:
                 run.resume_or_open()
         return run
 
-    def handle(self, raw: bytes) -> None:
+    def handle(self, msg: dict) -> None:
         """Handle one message (stored and committed when it is an item); the caller removes it from
         the processing list and sends the counts (:meth:`release`)."""
-        self._handle(pickle.loads(raw))
-
-    def _handle(self, msg: dict) -> None:
         site = msg["site"]
         if site not in self.spiders:
             logger.error("an item of unknown site %r: left in the queue's processing list", site)
@@ -712,11 +714,11 @@ class Writer:
                     self.release(done)
                     done = []
                     self.open_runs.clear()
-                    self._handle(msg)
+                    self.handle(msg)
                     self.open_runs.clear()
                     self.release([raw])
                 else:
-                    self._handle(msg)
+                    self.handle(msg)
                     done.append(raw)
         finally:
             self.release(done)
@@ -726,7 +728,7 @@ class Writer:
         for k, v in stats.items():
             if k.startswith(("archive/", "item_")) and k not in ("archive/links_found",):
                 continue  # counted by the writer as it stores (or not a count of the run)
-            pipe.hincrbyfloat(run_key(site) + ":stats", k, v)
+            pipe.hincrbyfloat(run_stats_key(site), k, v)
         pipe.execute()
 
     def recover(self) -> int:

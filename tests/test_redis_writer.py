@@ -56,7 +56,7 @@ def test_a_refused_write_midway_leaves_the_rest_in_redis_and_the_next_writer_cou
     # batch (items 5, 6 and the close) wait in the processing list, counted nowhere
     assert q(db, "SELECT count(*) FROM articles")[0][0] == 3
     assert client.llen(dist.ITEMS) + client.llen(dist.PROCESSING) == 4
-    assert float(client.hget(dist.run_key(SITE) + ":stats", "archive/new")) == 3
+    assert float(client.hget(dist.run_stats_key(SITE), "archive/new")) == 3
     assert q(db, "SELECT status FROM crawl_runs") == [("running",)]
     conn = Archive(db).db.conn
     conn.execute("DROP TRIGGER refuse")
