@@ -181,22 +181,17 @@ def format_seconds(seconds: float) -> str:
 
 
 def check_redis_url(url: str) -> None:
-    """A Redis URL's form (redis://, rediss:// or unix://, a port that is a number); else :class:`BadInput`.
-    Only reads the text: whether a server answers there is :func:`connect_redis`'s to say."""
-    from urllib.parse import urlsplit
+    """A Redis URL's form (:func:`archive.settings.check_redis_url`); else :class:`BadInput`."""
+    from archive.settings import check_redis_url as check
 
     try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - a port that is not a number raises ValueError
+        check(url)
     except ValueError as exc:
-        raise BadInput(f"not a Redis URL: {url!r} ({exc})") from None
-    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
-        raise BadInput(f"not a Redis URL: {url!r} (use redis://HOST:PORT/DB)")
+        raise BadInput(str(exc)) from None
 
 
 def connect_redis(url: str):
     """A client of the Redis at *url*, which must answer; else :class:`BadInput` (one line)."""
-    check_redis_url(url)
     from crawler.distributed import connect
 
     try:

@@ -115,6 +115,22 @@ def check_mirror_url(url: str) -> str:
     return url
 
 
+def check_redis_url(url: str) -> str:
+    """A Redis URL's form (``redis://``, ``rediss://`` or ``unix://``, a port that is a number), as
+    given; ValueError with a one-line message otherwise. Only reads the text: whether a server
+    answers there is for the client to find out."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - a port that is not a number raises ValueError
+    except ValueError as exc:
+        raise ValueError(f"not a Redis URL: {url!r} ({exc})") from None
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        raise ValueError(f"not a Redis URL: {url!r} (use redis://HOST:PORT/DB)")
+    return url
+
+
 def defaults() -> dict:
     """{name: default} of every declared setting (``crawler/settings.py`` sets them)."""
     return {s.name: s.default for s in SETTINGS}

@@ -61,7 +61,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
-from archive.settings import value as setting
+from archive.settings import check_redis_url, value as setting
 from crawler import meta as meta_
 from crawler.items import ArticleItem, Rejected
 
@@ -123,7 +123,9 @@ def run_pending(server, site: str) -> bool:
 
 
 def connect(url: str):
-    """A Redis client for *url*; ``ValueError`` with one line when it cannot be reached."""
+    """A Redis client for *url*; ``ValueError`` with one line when it is not a Redis URL
+    (:func:`archive.settings.check_redis_url`) or cannot be reached."""
+    check_redis_url(url)
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
         client.ping()
