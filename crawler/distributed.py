@@ -496,7 +496,9 @@ class _SiteRun:
         self.site = spidercls.name
         self.server = server
         settings = settings.copy()
-        if not is_reactor_installed():  # no engine: no reactor either (one already there is left alone)
+        if is_reactor_installed():  # no engine: the reactor a process already has, whichever, is left alone
+            settings.set("TWISTED_REACTOR", None, priority="cmdline")
+        else:  # no engine: no reactor either
             settings.set("TWISTED_REACTOR_ENABLED", False, priority="cmdline")
         self.crawler = Crawler(spidercls, settings)
         self.crawler._apply_settings()

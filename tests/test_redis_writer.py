@@ -93,16 +93,18 @@ def test_a_batch_is_stored_and_released_in_a_few_round_trips(fresh_redis, tmp_pa
     assert len(sent) < n, len(sent)
 
 
-def test_a_writer_opens_in_a_process_that_already_has_a_reactor(tmp_path):
+@pytest.mark.parametrize("reactor", ["twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+                                     "twisted.internet.epollreactor.EPollReactor"])
+def test_a_writer_opens_in_a_process_that_already_has_a_reactor(tmp_path, reactor):
     """The writer's stages need no reactor, but one a process installed before (a crawl, a test that built
-    a crawler) is no reason to refuse: the site's run opens either way."""
+    a crawler, Twisted's default one) is no reason to refuse: the site's run opens either way."""
     import subprocess
     import sys
     from pathlib import Path
 
     code = (
         "from scrapy.utils.reactor import install_reactor\n"
-        "install_reactor('twisted.internet.asyncioreactor.AsyncioSelectorReactor')\n"
+        f"install_reactor({reactor!r})\n"
         "from archive.faces.crawl import project_settings, site_spiders\n"
         "from crawler import distributed as dist\n"
         f"s = project_settings(ARCHIVE_DB={str(tmp_path / 'archive.db')!r})\n"
