@@ -529,6 +529,13 @@ class SiteSpider(scrapy.Spider):
         if problem:
             yield self.failure(canonical, *problem, status=response.status)
             return
+        if response.meta.get("redirect_urls"):
+            # redirected to another article URL: the article is stored under the URL it moved to
+            # (the one a direct link to it stores), the requested URL as another URL of it
+            moved_to = self.canonical_url(response.url)
+            if moved_to != canonical and self.is_article_url(moved_to):
+                yield AliasItem(site=self.name, url=canonical, canonical=moved_to, redirected=True)
+                canonical = moved_to
         item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)], recheck_id=recheck_id)
         todo = []
         if decoded is not None:  # an undecodable page is the extract stage's to record

@@ -102,8 +102,9 @@ class FailureItem:
 @dataclass
 class AliasItem:
     site: str
-    url: str  # the URL as linked
+    url: str  # the URL as linked (or as requested, when it redirected)
     canonical: str  # the article's canonical URL
+    redirected: bool = False  # *url* was fetched and redirected to *canonical*: its failure row goes
 
 
 @dataclass

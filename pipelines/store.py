@@ -44,6 +44,13 @@ def add_url(db, article_id: int, url: str, reason: str, when: str) -> None:
     )
 
 
+def add_alias(db, article_id: int, alias: AliasItem, when: str) -> None:
+    """Another URL of an article; a URL that redirected to it was fetched whole: no longer failing."""
+    add_url(db, article_id, alias.url, "alias", when)
+    if alias.redirected:
+        db.execute("DELETE FROM failures WHERE url = ?", [alias.url])
+
+
 def _validators(item: ArticleItem) -> tuple[str | None, str | None]:
     first = item.pages[0] if item.pages else None
     return (first.etag, first.last_modified) if first else (None, None)
@@ -195,7 +202,7 @@ class StorePipeline:
         self.crawler = crawler
         self.archive = archive
         self.max_text_chars = max_text_chars  # longest text stored in articles.text (0: no cap)
-        self.pending_aliases: dict[str, set[str]] = defaultdict(set)
+        self.pending_aliases: dict[str, list[AliasItem]] = defaultdict(list)
         self.since = now_iso()
         self.counts: list[tuple[str, int]] = []
 
@@ -288,9 +295,9 @@ class StorePipeline:
         elif isinstance(item, AliasItem):
             row = self.archive.article_for_url(item.canonical)
             if row:
-                add_url(db, row["id"], item.url, "alias", when)
-            else:
-                self.pending_aliases[item.canonical].add(item.url)
+                add_alias(db, row["id"], item, when)
+            else:  # its article is not stored yet: the URL is added when it is
+                self.pending_aliases[item.canonical].append(item)
         elif isinstance(item, ArticleItem):
             if item.not_modified or item.existing_id is not None or item.duplicate_of is not None:
                 # fetched whole: no longer failing (insert_article clears it for a new article)
@@ -300,6 +307,7 @@ class StorePipeline:
                 self.count(statkeys.UNCHANGED)
                 return
             if item.existing_id is not None:
+                self.add_pending_aliases(item.url, item.existing_id, when)
                 if item.changed:
                     update_article(db, item.existing_id, item, when, self.max_text_chars)
                     self.count(statkeys.UPDATED)
@@ -314,10 +322,15 @@ class StorePipeline:
             if item.duplicate_of is not None:
                 touch_article(db, item.duplicate_of, None, when)
                 add_url(db, item.duplicate_of, item.url, item.duplicate_reason or "duplicate", when)
+                self.add_pending_aliases(item.url, item.duplicate_of, when)
                 self.count(statkeys.DUPLICATE)
                 return
             article_id = insert_article(db, item, when, self.max_text_chars)
             item.article_id = article_id
-            for url in self.pending_aliases.pop(item.url, ()):
-                add_url(db, article_id, url, "alias", when)
+            self.add_pending_aliases(item.url, article_id, when)
             self.count(statkeys.NEW)
+
+    def add_pending_aliases(self, url: str, article_id: int, when: str) -> None:
+        """The URLs that came for *url* before its article was stored become URLs of *article_id*."""
+        for alias in self.pending_aliases.pop(url, ()):
+            add_alias(self.db, article_id, alias, when)

@@ -187,6 +187,22 @@ def test_store_records_failures_and_aliases(crawler):
     assert crawl_archive(crawler).article_for_url("https://example.cn/news/1.html")["id"] == aid
 
 
+def test_a_url_that_came_before_its_article_follows_it_when_the_article_is_a_duplicate(crawler):
+    """A pending URL is kept when its article turns out to be another URL of an archived article,
+    and a URL that redirected to it is no longer failing."""
+    first = stored(crawler, "https://www.example.cn/news/1.html")
+    moved, target = "https://www.example.cn/news/7.html", "https://www.example.cn/news/8.html"
+    store = StorePipeline.from_crawler(crawler)
+    store.process_item(FailureItem(site="example", url=moved, kind="http_5xx", reason="HTTP 503", status=503))
+    store.process_item(AliasItem(site="example", url=moved, canonical=target, redirected=True))
+    assert rows(crawler, "SELECT count(*) FROM article_urls WHERE url = ?", [moved])[0][0] == 0  # pending
+    store.process_item(ArticleItem(site="example", url=target, title="t", text=TEXT, text_hash=text_hash(TEXT),
+                                   duplicate_of=first, duplicate_reason="same_text"))
+    assert rows(crawler, "SELECT url, article_id FROM article_urls WHERE url IN (?, ?) ORDER BY url",
+                [moved, target]) == [(moved, first), (target, first)]
+    assert rows(crawler, "SELECT count(*) FROM failures WHERE url = ?", [moved])[0][0] == 0
+
+
 def test_a_rejected_item_is_recorded_once_by_the_drop_signal(crawler):
     store = StorePipeline.from_crawler(crawler)  # noqa: F841 - the signal holds its handler weakly
     item = article_item(url="https://www.example.cn/news/5.html")
@@ -306,6 +322,24 @@ def test_parse_article_gives_an_item_or_a_failure(crawler):
     error_page = b"<html><head><title>\xe9\xa1\xb5\xe9\x9d\xa2\xe4\xb8\x8d\xe5\xad\x98\xe5\x9c\xa8</title></head><body></body></html>"
     (soft,) = sp.parse_article(HtmlResponse(url=url, body=error_page, encoding="utf-8", request=req))
     assert isinstance(soft, FailureItem) and soft.kind == "soft_error"
+
+
+def test_an_article_redirected_to_another_article_url_is_stored_under_where_it_moved(crawler):
+    """The stored URL does not depend on whether the redirect or a direct link came first: the
+    article takes the URL it moved to and the requested URL is another URL of it; a redirect to a
+    page that is no article URL (the home page) keeps the requested URL, for its checks to judge."""
+    sp = spider_for(crawler)
+    moved, target = "https://www.example.cn/news/1.html", "https://www.example.cn/news/2.html"
+
+    def redirected_to(url):
+        req = Request(url, meta={"kind": "article", "canonical": moved, "redirect_urls": [moved]})
+        return list(sp.parse_article(HtmlResponse(url=url, body=article_html(), encoding="utf-8", request=req)))
+
+    alias, item = redirected_to(target)
+    assert (alias.url, alias.canonical, alias.redirected) == (moved, target, True)
+    assert isinstance(item, ArticleItem) and item.url == target and item.pages[0].url == target
+    (item,) = redirected_to("https://www.example.cn/index.html")
+    assert isinstance(item, ArticleItem) and item.url == moved
 
 
 def test_a_multi_page_article_fetches_its_next_page_first(crawler):
