@@ -544,7 +544,9 @@ class _SiteRun:
         for stage in self.stages:  # aliases of articles not stored yet, as a writer before this one left them
             if saved and hasattr(stage, "pending_aliases"):
                 for canonical, urls in json.loads(saved).items():
-                    stage.pending_aliases[canonical].update(urls)
+                    if isinstance(urls, list):  # as a writer before redirects were told apart saved them
+                        urls = dict.fromkeys(urls, False)
+                    stage.pending_aliases[canonical].update(urls)  # {URL: whether it redirected}
 
     def store(self, msg: dict) -> None:
         item = msg["item"]
@@ -572,7 +574,7 @@ class _SiteRun:
             pending = getattr(stage, "pending_aliases", None)
             if pending is None:
                 continue
-            now = json.dumps({k: sorted(v) for k, v in pending.items() if v}, sort_keys=True)
+            now = json.dumps({k: v for k, v in pending.items() if v}, sort_keys=True)
             if now != getattr(self, "_aliases_saved", "{}"):
                 self.server.hset(run_key(self.site), "aliases", now)
                 self._aliases_saved = now

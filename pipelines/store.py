@@ -44,11 +44,11 @@ def add_url(db, article_id: int, url: str, reason: str, when: str) -> None:
     )
 
 
-def add_alias(db, article_id: int, alias: AliasItem, when: str) -> None:
+def add_alias(db, article_id: int, url: str, redirected: bool, when: str) -> None:
     """Another URL of an article; a URL that redirected to it was fetched whole: no longer failing."""
-    add_url(db, article_id, alias.url, "alias", when)
-    if alias.redirected:
-        db.execute("DELETE FROM failures WHERE url = ?", [alias.url])
+    add_url(db, article_id, url, "alias", when)
+    if redirected:
+        db.execute("DELETE FROM failures WHERE url = ?", [url])
 
 
 def _validators(item: ArticleItem) -> tuple[str | None, str | None]:
@@ -202,7 +202,8 @@ class StorePipeline:
         self.crawler = crawler
         self.archive = archive
         self.max_text_chars = max_text_chars  # longest text stored in articles.text (0: no cap)
-        self.pending_aliases: dict[str, list[AliasItem]] = defaultdict(list)
+        # canonical URL → {URL: whether it redirected there}, for articles not stored yet
+        self.pending_aliases: dict[str, dict[str, bool]] = defaultdict(dict)
         self.since = now_iso()
         self.counts: list[tuple[str, int]] = []
 
@@ -295,9 +296,10 @@ class StorePipeline:
         elif isinstance(item, AliasItem):
             row = self.archive.article_for_url(item.canonical)
             if row:
-                add_alias(db, row["id"], item, when)
+                add_alias(db, row["id"], item.url, item.redirected, when)
             else:  # its article is not stored yet: the URL is added when it is
-                self.pending_aliases[item.canonical].append(item)
+                pending = self.pending_aliases[item.canonical]
+                pending[item.url] = pending.get(item.url, False) or item.redirected
         elif isinstance(item, ArticleItem):
             if item.not_modified or item.existing_id is not None or item.duplicate_of is not None:
                 # fetched whole: no longer failing (insert_article clears it for a new article)
@@ -332,5 +334,5 @@ class StorePipeline:
 
     def add_pending_aliases(self, url: str, article_id: int, when: str) -> None:
         """The URLs that came for *url* before its article was stored become URLs of *article_id*."""
-        for alias in self.pending_aliases.pop(url, ()):
-            add_alias(self.db, article_id, alias, when)
+        for alias, redirected in self.pending_aliases.pop(url, {}).items():
+            add_alias(self.db, article_id, alias, redirected, when)
