@@ -9,6 +9,12 @@ articles) with no failed list page is marked complete; the others stay open.
 
 The spider reads ``spider.walk_complete``: on an open walk it keeps
 paginating past pages whose links are all known, until the list's end.
+
+A worker of a distributed crawl (``REDIS_URL``) leaves ``list_walks`` alone: the archive
+is the writer's, and the walks of a run are shared by its workers. They learn the walks'
+state at the run's start from Redis and hand what they walked to the writer, which
+records it here with the same rules (:func:`open_walks`, :func:`record_walks`; see
+``crawler/distributed.py``).
 """
 from __future__ import annotations
 
@@ -37,11 +43,53 @@ def ensure_table(db) -> None:
                 _m5_list_walks(db)
 
 
+def read_walks(db, site: str | None = None) -> dict[str, dict[str, bool]]:
+    """{site: {start URL: walked to its end in a finished run}} (of *site* only, when given)."""
+    ensure_table(db)
+    where, args = ("WHERE site = ?", [site]) if site else ("", [])
+    walks: dict[str, dict[str, bool]] = {}
+    for row in db.query(f"SELECT site, start_url, complete FROM list_walks {where}", args):
+        walks.setdefault(row["site"], {})[row["start_url"]] = bool(row["complete"])
+    return walks
+
+
+def open_walks(db, site: str) -> None:
+    """A run of *site* starts: its walks are open until it finishes (a run stopped, killed or
+    crashed leaves them open)."""
+    ensure_table(db)
+    with transaction(db):
+        db.execute("UPDATE list_walks SET complete = 0, opened_at = ? WHERE site = ?", [now_iso(), site])
+
+
+def record_walks(db, site: str, walks: dict[str, tuple[bool, int | None]], finished: bool) -> int:
+    """A run of *site* ended: each walk (start URL: (reached its end, its last page)) that reached
+    its end in a finished run is complete, the others stay open; how many stay open."""
+    when = now_iso()
+    left_open = 0
+    with transaction(db):
+        for start, (walked, end_page) in walks.items():
+            done = finished and walked
+            db.execute(
+                """INSERT INTO list_walks (site, start_url, complete, end_page, walked_at, opened_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(site, start_url) DO UPDATE SET complete = excluded.complete,
+                     end_page = COALESCE(excluded.end_page, end_page),
+                     walked_at = COALESCE(excluded.walked_at, walked_at),
+                     opened_at = excluded.opened_at""",
+                [site, start, int(done), end_page if done else None,
+                 when if done else None, None if done else when],
+            )
+            left_open += not done
+    return left_open
+
+
 class ListWalks:
     def __init__(self, crawler, archive, retry_limit: int):
         self.crawler = crawler
         self.archive = archive
         self.retry_limit = retry_limit
+        # a worker of a distributed crawl: the walks are the run's, recorded by the writer
+        self.distributed = bool(setting(crawler.settings, "REDIS_URL"))
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -55,39 +103,26 @@ class ListWalks:
             return  # another crawl of the site runs (crawler/locks.py): its walks are its own
         db = self.archive.db
         ensure_table(db)
-        spider.walk_complete = {row["start_url"]: bool(row["complete"]) for row in db.query(
-            "SELECT start_url, complete FROM list_walks WHERE site = ?", [spider.name])}
+        if not self.distributed:  # (a worker's walk_complete came from Redis)
+            spider.walk_complete = read_walks(db, spider.name).get(spider.name, {})
         marks = ",".join("?" * len(PERMANENT_KINDS))
         spider.retry_urls = [row["url"] for row in db.query(
             f"SELECT url FROM failures WHERE site = ? AND kind NOT IN ({marks}) AND attempts < ? ORDER BY url",
             [spider.name, *sorted(PERMANENT_KINDS), self.retry_limit])]
         spider.failed_before = set(spider.retry_urls)
-        with transaction(db):  # open until this run finishes
-            db.execute("UPDATE list_walks SET complete = 0, opened_at = ? WHERE site = ?",
-                       [now_iso(), spider.name])
+        if not self.distributed:
+            open_walks(db, spider.name)
 
     def spider_closed(self, spider, reason):
         walks = getattr(spider, "walks", {})
-        if not walks:
+        if not walks or self.distributed:
             return
-        finished = reason == "finished"
-        when = now_iso()
         try:
-            db = self.archive.db
-            with transaction(db):
-                for start, walk in walks.items():
-                    done = finished and walk.done
-                    db.execute(
-                        """INSERT INTO list_walks (site, start_url, complete, end_page, walked_at, opened_at)
-                           VALUES (?, ?, ?, ?, ?, ?)
-                           ON CONFLICT(site, start_url) DO UPDATE SET complete = excluded.complete,
-                             end_page = COALESCE(excluded.end_page, end_page),
-                             walked_at = COALESCE(excluded.walked_at, walked_at),
-                             opened_at = excluded.opened_at""",
-                        [spider.name, start, int(done), walk.end_page if done else None,
-                         when if done else None, None if done else when],
-                    )
-                    if not done:
-                        self.crawler.stats.inc_value(statkeys.WALKS_OPEN)
+            left_open = record_walks(self.archive.db, spider.name,
+                                     {start: (walk.done, walk.end_page) for start, walk in walks.items()},
+                                     reason == "finished")
         except sqlite3.Error as exc:
             logger.error("could not record the list walks: %s", exc)
+        else:
+            if left_open:
+                self.crawler.stats.inc_value(statkeys.WALKS_OPEN, left_open)

@@ -44,6 +44,22 @@ failures), through the same run log (``crawler/runlog.py``) as a single-process 
 run's ``run_quality`` row judges the articles the writer stored in that run. The stats of a
 worker killed before it could close are not in the counts (its URLs are).
 
+List walks
+----------
+The archive's ``list_walks`` (``crawler/backfill.py``) is the one record of whether each list was
+walked to its end; a worker's own ``--db`` has no part in it. The writer publishes the archive's
+flags in Redis (:func:`walks_key`: at its start where nothing is published, and when it completes a
+run). The first worker of a run copies them into the run's state (:func:`walks_run_key`), which
+every worker of the run reads as its ``walk_complete``, and marks the published walks open, as a
+single-process crawl marks them open in the archive when it starts; the writer marks the archive's
+rows open when it opens the run. A worker hands what it walked (each walk: reached its end, its last
+page) to the writer in a ``walk`` message, pushed with the release of the list page that changed
+it (so a killed worker's walk is taken up by the worker that fetches its page again). The writer
+adds up the run's walks in the run's state in Redis and, when the run completes, records them in
+the archive as a single-process crawl does, then publishes the new flags, unless a later run has
+started meanwhile (its walks stay open). A worker that finds nothing published walks every list to
+its end.
+
 The single-machine crawl never imports this module, nor ``redis``.
 """
 from __future__ import annotations
@@ -62,7 +78,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 from archive.settings import check_redis_url, value as setting
-from crawler import meta as meta_
+from crawler import backfill, meta as meta_
 from crawler.items import ArticleItem, Rejected
 
 logger = logging.getLogger(__name__)
@@ -99,6 +115,20 @@ def idle_key(site: str) -> str:
 
 def run_key(site: str) -> str:
     return f"{PREFIX}:run:{site}"
+
+
+def walks_key(site: str) -> str:
+    """The archive's list walks of *site* as the writer published them (start URL: ``1`` complete,
+    ``0`` open), marked open by a run under way (:data:`WALKS_RUN` names it)."""
+    return f"{PREFIX}:walks:{site}"
+
+
+def walks_run_key(site: str) -> str:
+    """The walks *site*'s run under way started with (the workers' ``walk_complete``)."""
+    return f"{PREFIX}:{site}:walks"
+
+
+WALKS_RUN = ":run"  # field of walks_key/walks_run_key: the run that marked the walks open (no start URL)
 
 
 def run_stats_key(site: str) -> str:
@@ -190,6 +220,36 @@ if added == 1 then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
 return added
 """
+# the walks a run starts with: a new run (ARGV[1] '1') or one without them copies the published ones
+# (KEYS[1]) into the run's (KEYS[2]) and marks the published ones open by this run (ARGV[2])
+_WALKS_AT_START_LUA = """
+if ARGV[1] == '1' or redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('DEL', KEYS[2])
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    if all[i] ~= ARGV[3] then
+      redis.call('HSET', KEYS[2], all[i], all[i + 1])
+      redis.call('HSET', KEYS[1], all[i], '0')
+    end
+  end
+  redis.call('HSET', KEYS[1], ARGV[3], ARGV[2])
+  redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
+end
+return redis.call('HGETALL', KEYS[2])
+"""
+# the archive's walks published (KEYS[1]: ARGV[3..] field, value pairs): by the run ARGV[1] unless a later
+# run marked them open; with no run (''), only where none are published
+_PUBLISH_WALKS_LUA = """
+local run = redis.call('HGET', KEYS[1], ARGV[2])
+if ARGV[1] == '' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+elseif run and run ~= ARGV[1] then
+  return 0
+end
+redis.call('DEL', KEYS[1])
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return 1
+"""
 _MOVE_ALL_LUA = """
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do redis.call('HSET', KEYS[2], all[i], all[i + 1]) end
@@ -213,6 +273,8 @@ def _script(source: str):
 _POP_INTO = _script(_POP_INTO_LUA)
 _ENQUEUE = _script(_ENQUEUE_LUA)
 _MOVE_ALL = _script(_MOVE_ALL_LUA)
+_WALKS_AT_START = _script(_WALKS_AT_START_LUA)
+_PUBLISH_WALKS = _script(_PUBLISH_WALKS_LUA)
 OUTBOX_MAX = 64  # messages a worker holds before it pushes them without waiting for a release
 
 
@@ -267,6 +329,7 @@ class Scheduler(RedisScheduler):
         _lower_priority(setting(crawler.settings, "REDIS_WORKER_NICE"))
         instance.heartbeat = None
         instance.idle = False  # marked idle in Redis: waiting for the others to finish
+        instance.walks_sent: dict[str, tuple] = {}  # start URL → (done, end page) last handed to the writer
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
         return instance
 
@@ -283,10 +346,16 @@ class Scheduler(RedisScheduler):
         self._beat()
         requeued = self.requeue_dead()
         others = [w for w in self.live_workers() if w != self.worker]
-        if not others and not requeued and not len(self.queue):
+        new_run = not others and not requeued and not len(self.queue)
+        if new_run:
             self.df.clear()  # no run under way: what an earlier, killed run saw is forgotten
         elif len(self.queue):
             logger.info("%s: joining a run under way (%d requests queued)", site, len(self.queue))
+        # the walks the run started with (the worker's own --db has no say: see the module doc)
+        state = _WALKS_AT_START(keys=[walks_key(site), walks_run_key(site)],
+                                args=["1" if new_run else "", self.worker, WALKS_RUN], client=server)
+        state = {k.decode(): v.decode() for k, v in zip(state[::2], state[1::2])}
+        spider.walk_complete = {start: flag == "1" for start, flag in state.items() if start != WALKS_RUN}
         server.lpush(ITEMS, _message("open", site=site, worker=self.worker))
         # the engine looks for requests every 5 s when it has none: another worker may queue some
         # any moment, and an idle worker should take them up sooner, and see the run's end (every
@@ -315,13 +384,26 @@ class Scheduler(RedisScheduler):
         self.heartbeat.start(max(self.ttl / 3, 0.2), now=False)
 
     def _released(self, result, request):
-        self.release(request.meta.get(INFLIGHT))
+        self.release(request.meta.get(INFLIGHT), request.meta.get(meta_.KIND) == meta_.LIST)
         return result
 
-    def release(self, key) -> None:
+    def release(self, key, walked: bool = True) -> None:
         """The items handed on so far pushed, and the popped request *key* (if any) released, in one
-        transaction (its items went through the pipeline before its response was handled whole)."""
+        transaction (its items went through the pipeline before its response was handled whole);
+        with them, when a list page was *walked*, what changed in the walks."""
+        if walked:
+            self._hand_on_walks()
         _push(self.server, _outbox(self.crawler), (inflight_key(self.site, self.worker), key) if key else None)
+
+    def _hand_on_walks(self) -> None:
+        """The walks (reached the end, last page) changed since the last were handed on: a message."""
+        changed = {}
+        for start, walk in getattr(self.spider, "walks", {}).items():
+            now = (walk.done, walk.end_page)
+            if self.walks_sent.get(start) != now:
+                changed[start] = self.walks_sent[start] = now
+        if changed:
+            _outbox(self.crawler).append(_message("walk", site=self.site, walks=changed))
 
     def enqueue_request(self, request):
         key = request.meta.pop(INFLIGHT, None)  # a retry or redirect of a popped request
@@ -425,11 +507,14 @@ class Scheduler(RedisScheduler):
         remaining = pipe.execute()[-1]
         server.delete(heartbeat_key(self.worker))
         last = reason == "finished" and not remaining and not len(self.queue)
+        run = None
         if last:  # the run is over: the next run starts from the lists again
             self.flush()
+            run = server.hget(walks_run_key(site), WALKS_RUN)
+            server.delete(walks_run_key(site))
         stats = _numeric_stats(self.crawler.stats.get_stats())
         server.lpush(ITEMS, _message("close", site=site, worker=self.worker, reason=reason, last=last,
-                                     stats=stats))
+                                     stats=stats, walks_run=run.decode() if run else ""))
         # this worker's own outcome (the run's is the writer's): what it fetched and handed on
         from archive import statkeys
         from archive.runs import SiteResult
@@ -479,6 +564,44 @@ class PushPipeline:
 
 class WriteFailed(RuntimeError):
     """The archive refused a write (a full disk…): the writer stops, the item stays in Redis."""
+
+
+def _merge_walks(server, site: str, walks: dict) -> None:
+    """A worker's ``walk`` message added to its run's walks in Redis: a walk reached its end when a
+    worker saw it reach it (adding the same message twice changes nothing)."""
+    saved = server.hget(run_key(site), "walks")
+    merged = json.loads(saved) if saved else {}
+    for start, (done, end_page) in walks.items():
+        was_done, was_end = merged.get(start, (False, None))
+        ends = [e for e in (was_end, end_page) if e is not None]
+        merged[start] = [bool(was_done or done), max(ends) if ends else None]
+    server.hset(run_key(site), "walks", json.dumps(merged, sort_keys=True))
+
+
+def _publish_walks(server, site: str, complete: dict[str, bool], run: str) -> bool:
+    """The archive's walks of *site* published for the workers (:func:`walks_key`), by the run *run*
+    ('': only where none are published)."""
+    pairs = [v for start, flag in sorted(complete.items()) for v in (start, "1" if flag else "0")]
+    return bool(_PUBLISH_WALKS(keys=[walks_key(site)], args=[run, WALKS_RUN, *pairs], client=server))
+
+
+def _record_walks(server, db, site: str, run: str) -> None:
+    """The run of *site* completed: its walks recorded in the archive (as a single-process crawl's,
+    ``crawler/backfill.py``), the walks left open counted in the run's stats, the new flags published."""
+    import sqlite3
+
+    from archive import statkeys
+
+    saved = server.hget(run_key(site), "walks")
+    walks = {start: (done, end_page) for start, (done, end_page) in json.loads(saved).items()} if saved else {}
+    try:
+        left_open = backfill.record_walks(db, site, walks, True) if walks else 0
+        complete = backfill.read_walks(db, site).get(site, {})
+    except sqlite3.Error as exc:
+        raise WriteFailed(f"archive write failed: could not record the list walks: {exc}") from None
+    if left_open:  # set, not added: a restarted writer records the same walks again
+        server.hset(run_stats_key(site), statkeys.WALKS_OPEN, left_open)
+    _publish_walks(server, site, complete, run)
 
 
 class _SiteRun:
@@ -537,6 +660,7 @@ class _SiteRun:
             self.runlog.spider_opened(self.spidercls)
             self.server.hset(run_key(self.site), mapping={"run_id": self.runlog.run_id,
                                                           "started": self.runlog.started})
+            backfill.open_walks(self._archive().db, self.site)  # open until the run completes
         for stage in self.stages:  # the stages that count "this run" count from the run's start
             if hasattr(stage, "since"):
                 stage.since = self.runlog.started
@@ -684,6 +808,7 @@ class Writer:
                 run.resume_or_open()
             self._add_worker_stats(site, msg["stats"])
             if msg["last"] and self.server.exists(run_key(site)):
+                _record_walks(self.server, run._archive().db, site, msg.get("walks_run", ""))
                 outcome = run.finish(msg["stats"], msg["reason"])
                 self.finished.append(outcome)
                 self.report(outcome)
@@ -692,6 +817,9 @@ class Writer:
                 if not self.server.exists(run_key(site)):
                     run.resume_or_open()
                 self.open_runs.add(site)
+            if kind == "walk":  # what a worker walked: added to the run's walks
+                _merge_walks(self.server, site, msg["walks"])
+                return
             run.store(msg)
             self.stored += 1
 
@@ -747,12 +875,26 @@ class Writer:
             self.store_batch([raw])
             n += 1
 
+    def publish_walks(self) -> None:
+        """The archive's walks published for the sites that have none published and no run under way
+        (a new or emptied Redis): workers starting a run learn them (see the module doc)."""
+        from archive.db import Archive
+
+        archive = Archive(self.settings.get("ARCHIVE_DB"))
+        try:
+            for site, complete in backfill.read_walks(archive.db).items():
+                if site in self.spiders and not self.server.exists(run_key(site), walks_run_key(site)):
+                    _publish_walks(self.server, site, complete, "")
+        finally:
+            archive.close()
+
     def active_runs(self) -> bool:
         return bool(self.server.keys(run_key("*")))
 
     def run(self) -> int:
         """Store items until stopped (or, with *until_done*, until no run is open and nothing waits)."""
         self.recover()
+        self.publish_walks()
         idle_since = time.monotonic()
         seen_any = False
         try:

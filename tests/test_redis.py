@@ -22,8 +22,20 @@ from collections import Counter
 import pytest
 
 from archive.tooling.mirror_server import serve_in_thread
-from crawler.distributed import heartbeat_key, workers_key
-from conftest import REPLICA_SITE, ROOT, alive, apt_install, archive_rows, q, wait_for
+from crawler.distributed import heartbeat_key, walks_key, workers_key
+from conftest import REPLICA_SITE, ROOT, alive, apt_install, archive_rows, crawl, q, wait_for
+
+def _left_behind(client) -> list[bytes]:
+    """What a finished distributed crawl left in Redis besides the archive's list walks the writer
+    publishes for the next run (crawler/distributed.py)."""
+    return [k for k in client.keys("archive:*") if not k.startswith(walks_key("").encode())]
+
+
+def _walks(db, sites=None) -> list[tuple]:
+    """The archive's list walks (of *sites*): whether each list was walked to its end, its last page."""
+    rows = q(db, "SELECT site, start_url, complete, end_page FROM list_walks ORDER BY site, start_url")
+    return [r for r in rows if sites is None or r[0] in sites]
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -142,7 +154,64 @@ def test_a_distributed_run_is_recorded_once_per_site(distributed, crawled):
     assert q(db, "SELECT count(*) FROM run_quality")[0][0] == len(runs)
     # nothing left behind in Redis: no item waiting, no frontier, no worker
     assert client.llen("archive:items") == 0 and client.llen("archive:items:processing") == 0
-    assert not client.keys("archive:*"), client.keys("archive:*")
+    assert not _left_behind(client), _left_behind(client)
+
+
+def test_a_distributed_run_records_the_list_walks_of_a_single_process_run(distributed, crawled):
+    """The archive (the writer's) holds the walks the two workers walked between them, as a
+    single-process crawl records its own, and the writer published them for the next run."""
+    db, outs, out, client, _ = distributed
+    walks = _walks(db)
+    assert walks == _walks(crawled[0]) and any(end_page > 1 for *_, end_page in walks)
+    assert all(complete for _, _, complete, _ in walks)
+    published = {site: {k.decode(): v.decode() for k, v in client.hgetall(walks_key(site)).items()}
+                 for site in {site for site, *_ in walks}}
+    assert published == {site: {start: "1" for s, start, *_ in walks if s == site} for site in published}
+
+
+def test_a_second_distributed_run_stops_on_a_complete_list_as_a_single_process_run_does(
+        distributed, crawled, fresh_redis, tmp_path):
+    """A new Redis, a writer on the archive of a finished run, one worker reading that archive for what
+    it knows (as the scheduler's workers do): the worker learns from the writer which lists were walked
+    to their end and stops at their first page of known articles, fetching exactly what a
+    single-process refresh of the same archive fetches; the walks stay recorded complete."""
+    import redis
+
+    client = redis.Redis.from_url(fresh_redis)
+    archives = {}
+    for name, source in (("single", crawled[0]), ("distributed", distributed[0])):
+        archives[name] = tmp_path / f"{name}.db"
+        src, dst = sqlite3.connect(source), sqlite3.connect(archives[name])
+        src.backup(dst)
+        src.close(), dst.close()
+    requests = {"single": [], "distributed": []}
+    server, mirror = serve_in_thread(REPLICA_SITE, record=requests["single"])
+    try:
+        code, _, err = crawl(archives["single"], mirror)
+        assert code == 0, err[-3000:]
+        server.record = requests["distributed"]
+        db = archives["distributed"]
+        writer = _writer(db, fresh_redis)
+        sites = sorted({site for site, *_ in _walks(db)})
+        # the writer publishes the archive's walks (none were in this Redis) before it takes items
+        wait_for(lambda: all(client.exists(walks_key(s)) for s in sites) or writer.poll() is not None, 120,
+                 "the writer to publish the walks")
+        _finish(_worker(db, mirror, fresh_redis), "the worker")
+        _finish(writer, "the writer")
+    finally:
+        server.shutdown()
+    fetched = {name: Counter(path for _, path, _, _ in reqs) for name, reqs in requests.items()}
+    assert fetched["distributed"] == fetched["single"]
+    # the lists of more than two pages: the first run fetched their last page, the refresh did not
+    from crawler.registry import sites as registry
+
+    spiders = registry()
+    first = {path for _, path, _, _ in distributed[4]}
+    last_pages = {"/" + spiders[site]().page_url(start, end).split("://", 1)[1]
+                  for site, start, _, end in _walks(db) if end > 2}
+    assert last_pages and last_pages <= first and not last_pages & set(fetched["distributed"]), last_pages
+    assert _walks(db) == _walks(archives["single"]) == _walks(crawled[0])
+    assert q(db, "SELECT count(*) FROM crawl_runs")[0][0] == 2 * len(q(crawled[0], "SELECT * FROM crawl_runs"))
 
 
 def test_a_killed_worker_and_a_restarted_writer_lose_nothing(fresh_redis, crawled, tmp_path):
@@ -189,7 +258,9 @@ def test_a_killed_worker_and_a_restarted_writer_lose_nothing(fresh_redis, crawle
     runs = q(db, "SELECT site, status FROM crawl_runs")
     assert sorted(s for s, _ in runs) == sorted(sites + list(ended_before_kill)), (runs, ended_before_kill)
     assert all(status in ("ok", "partial") for _, status in runs), runs
-    assert not client.keys("archive:*")
+    # the walks half done by the killed worker are finished by the second, recorded once, complete
+    assert _walks(db, sites) == _walks(crawled[0], sites)
+    assert not _left_behind(client), _left_behind(client)
 
 
 def test_the_single_machine_crawl_needs_no_redis():
@@ -260,7 +331,7 @@ def test_the_scheduler_with_redis_keeps_one_writer_and_reports_the_runs_it_recor
     assert q(db, "SELECT count(*) FROM crawl_runs WHERE ended_at IS NULL")[0][0] == 0
     # the writer stored everything and was stopped with the scheduler; nothing is left in Redis
     assert "writer: stopped" in out and "ended" not in out and not alive(writer)  # SIGINT stopped it
-    assert not client.keys("archive:*"), client.keys("archive:*")
+    assert not _left_behind(client), _left_behind(client)
 
 
 def test_a_worker_lowers_its_priority_once_and_never_raises_it():
