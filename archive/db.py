@@ -233,27 +233,72 @@ def open_for_reading(path: str | Path) -> sqlite_utils.Database:
 
 
 class transaction:
-    """``with transaction(db): ...`` — one atomic write (BEGIN IMMEDIATE … COMMIT)."""
+    """``with transaction(db): ...`` — one atomic write (BEGIN IMMEDIATE … COMMIT).
+
+    Inside a :class:`group` on the same archive it is a savepoint of the group's transaction: its
+    writes are undone alone when it fails, and made durable only when the group commits."""
 
     def __init__(self, db: sqlite_utils.Database):
+        self.db = db
         self.conn = db.conn
+        self.nested = False
 
     def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
+        if getattr(self.db, "_group_open", False):
+            if not self.conn.in_transaction:  # SQLite rolled the group back (a full disk…): refuse
+                raise sqlite3.OperationalError("the group's transaction was rolled back")
+            self.nested = True
+            self.conn.execute("SAVEPOINT one_write")
+        else:
+            self.conn.execute("BEGIN IMMEDIATE")
         return self.conn
 
     def __exit__(self, exc_type, exc, tb):
+        if self.nested:
+            if exc_type is None:
+                self.conn.execute("RELEASE one_write")
+            else:
+                _rolled_back(self.conn)
+                if self.conn.in_transaction:  # else SQLite rolled back the whole group already
+                    self.conn.execute("ROLLBACK TO one_write")
+                    self.conn.execute("RELEASE one_write")
+            return False
         if exc_type is None:
             try:
                 self.conn.execute("COMMIT")
             except BaseException:
                 _rolled_back(self.conn)
+                if self.conn.in_transaction:  # a refused COMMIT (a deferred constraint…) leaves it open
+                    self.conn.execute("ROLLBACK")
                 raise
         else:
             _rolled_back(self.conn)
             if self.conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
                 self.conn.execute("ROLLBACK")
         return False
+
+
+class group(transaction):
+    """``with group(db): ...`` — many writes, each in its own ``with transaction(db)``, committed together
+    (one COMMIT: one new full-text segment and one WAL sync for them all) or not at all. For a process
+    that is its archive's only writer with nothing waiting on the write lock (the distributed writer):
+    the lock is held from the first write to the commit. ``with`` gives the group itself: its :meth:`lost`
+    says whether SQLite already rolled it back on its own (some errors do, a full disk), which the caller
+    must check where a write's failure was caught and not raised."""
+
+    def __enter__(self):
+        if getattr(self.db, "_group_open", False):
+            raise RuntimeError("a group of writes is already open on this archive")
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.db._group_open = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.db._group_open = False
+        return super().__exit__(exc_type, exc, tb)
+
+    def lost(self) -> bool:
+        return not self.conn.in_transaction
 
 
 def _rolled_back(conn) -> None:

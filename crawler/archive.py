@@ -30,6 +30,13 @@ def crawl_archive(crawler) -> Archive:
     return archive
 
 
+def share_archive(crawler, archive: Archive) -> None:
+    """Give *crawler* an archive object other crawlers of this process use too (one connection), before
+    any of its components asks for one: the distributed writer's sites share one, so that one
+    transaction can hold the writes of several sites. Its owner closes it."""
+    _ARCHIVES[crawler] = archive
+
+
 def _closer(archive: Archive):
     def close():
         archive.close()

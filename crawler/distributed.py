@@ -70,6 +70,7 @@ import logging
 import os
 import pickle
 import socket
+import sqlite3
 import time
 
 import redis
@@ -608,7 +609,7 @@ class _SiteRun:
     """The writer's side of one site: a crawler (settings, stats, signals) for the stages and the
     run log, without an engine."""
 
-    def __init__(self, spidercls, settings, server):
+    def __init__(self, spidercls, settings, server, archives: dict | None = None):
         from scrapy.crawler import Crawler
         from scrapy.utils.misc import build_from_crawler, load_object
         from scrapy.utils.reactor import is_reactor_installed
@@ -625,10 +626,19 @@ class _SiteRun:
             settings.set("TWISTED_REACTOR_ENABLED", False, priority="cmdline")
         self.crawler = Crawler(spidercls, settings)
         self.crawler._apply_settings()
+        if archives is not None:  # the writer's sites share one connection per archive file (see Writer)
+            from archive.db import Archive
+            from crawler.archive import share_archive
+
+            path = self.crawler.settings.get("ARCHIVE_DB")
+            share_archive(self.crawler, archives.setdefault(path, Archive(path)))
         self.stages = [build_from_crawler(load_object(path), self.crawler) for path in writer_stage_names(settings)]
         self.runlog = RunLog(self.crawler, self._archive())
         self.opened = False
         self.unsent: dict[str, float] = {}  # counts of stored items, not yet added to the run's in Redis
+        self.aliases_changed = False  # the store stage's waiting URLs may differ from those saved in Redis
+        self._aliases_saved = "{}"
+        self._mark = None  # what checkpoint() kept
 
     def _archive(self):
         from crawler.archive import crawl_archive
@@ -689,19 +699,46 @@ class _SiteRun:
         else:
             if isinstance(item, ArticleItem):
                 self.runlog.item_scraped(item, self.spidercls)
-        self._save_aliases()
+        self.aliases_changed = True
         self._count()
 
-    def _save_aliases(self) -> None:
-        """The store stage's aliases waiting for their article, kept in the run's state in Redis."""
+    def _save_aliases(self, pipe) -> None:
+        """The store stage's aliases waiting for their article, kept in the run's state in Redis (on the
+        pipeline *pipe*: with the removal of the items that changed them, after their commit)."""
+        if not self.aliases_changed:
+            return
+        self.aliases_changed = False
         for stage in self.stages:
             pending = getattr(stage, "pending_aliases", None)
             if pending is None:
                 continue
             now = json.dumps({k: v for k, v in pending.items() if v}, sort_keys=True)
-            if now != getattr(self, "_aliases_saved", "{}"):
-                self.server.hset(run_key(self.site), "aliases", now)
+            if now != self._aliases_saved:
+                pipe.hset(run_key(self.site), "aliases", now)
                 self._aliases_saved = now
+
+    def checkpoint(self) -> None:
+        """What this run keeps in memory as it is now: :meth:`undo` goes back to it when the writes
+        stored since roll back (the writer's group of items, :meth:`Writer.store_batch`)."""
+        self._mark = (dict(self.unsent), len(self.runlog.articles), self.aliases_changed)
+        for stage in self.stages:
+            if hasattr(stage, "checkpoint"):
+                stage.checkpoint()
+
+    def undo(self) -> None:
+        self.unsent, articles, self.aliases_changed = self._mark
+        del self.runlog.articles[articles:]
+        self.crawler.stats.set_stats({})  # the counts of an item that failed midway
+        for stage in self.stages:
+            if hasattr(stage, "undo"):
+                stage.undo()
+        self._mark = None
+
+    def forget_checkpoint(self) -> None:
+        for stage in self.stages:
+            if hasattr(stage, "forget_checkpoint"):
+                stage.forget_checkpoint()
+        self._mark = None
 
     def _count(self) -> None:
         """The writer's counts since the last item, kept until they are added to the run's in Redis
@@ -720,14 +757,16 @@ class _SiteRun:
         stats.set_stats({})
 
     def send_counts(self, pipe) -> None:
-        """Add the counts kept by :meth:`_count` to the run's in Redis, on the pipeline *pipe*."""
+        """Add the counts kept by :meth:`_count` to the run's in Redis, and save the waiting aliases if
+        they changed, on the pipeline *pipe*."""
+        self._save_aliases(pipe)
         for k, v in self.unsent.items():
             pipe.hincrbyfloat(run_stats_key(self.site), k, v)
         self.unsent = {}
 
     def finish(self, worker_stats: dict, reason: str):
         """The last worker closed: add up the counts and complete the run's row."""
-        if self.unsent:
+        if self.unsent or self.aliases_changed:
             pipe = self.server.pipeline()
             self.send_counts(pipe)
             pipe.execute()
@@ -738,14 +777,16 @@ class _SiteRun:
         self.runlog.spider_closed(self.spidercls, reason)
         outcome = self.crawler.stats.get_value("archive/outcome")
         self.server.delete(run_key(self.site), run_stats_key(self.site))
+        self.aliases_changed = False  # the run's state is gone: nothing to save in it
         self.crawler.stats.set_stats({})
         self.runlog.articles = []
         return outcome
 
 
-# up to this many messages taken from the Redis list at a time (one script), stored one by one (each
-# in its own SQLite transaction), then removed from the processing list with their counts added to
-# their runs' (one transaction): three round trips to Redis for the lot instead of about six per item
+# up to this many messages taken from the Redis list at a time (one script), stored in one SQLite
+# transaction, then removed from the processing list with their counts added to their runs' (one
+# transaction): three round trips to Redis and one commit for the lot instead of about six round trips
+# and one commit per item (a commit is a new segment of the full-text index, and its merge work)
 WRITER_BATCH = 100
 _TAKE_LUA = """
 local out = {}
@@ -762,12 +803,17 @@ _TAKE = _script(_TAKE_LUA)
 class Writer:
     """``archive ingest``: pops finished items from Redis and stores them (see the module doc).
 
-    Items are taken in batches (:data:`WRITER_BATCH`) into the processing list; each is stored and
-    committed on its own, and the batch's committed items leave the processing list together, with
-    their counts, in one Redis transaction (a writer killed midway stores the rest, and again those
-    committed but not yet removed, on restart). An ``open`` or ``close`` message is handled alone:
-    what came before it is removed and counted first, so a run is completed only with every item
-    before it counted."""
+    Items are taken in batches (:data:`WRITER_BATCH`) into the processing list and stored in one
+    SQLite transaction (:class:`archive.db.group`: each item's writes a savepoint of it, the stages
+    reading the same connection, so an item sees those before it in the batch as a single-process
+    crawl sees earlier items), then the batch leaves the processing list, with its counts and the
+    aliases waiting for their article, in one Redis transaction (a writer killed midway stores the
+    batch again on restart: the dedup stage finds what was stored). A write that fails rolls the
+    batch back, with what the stages and the run remembered of it, and the batch is stored again
+    one item per transaction, so the items before the failing one are stored and leave Redis and the
+    writer stops at that one, which stays in Redis with the rest. An ``open`` or ``close`` message
+    is handled alone: what came before it is committed, removed and counted first, so a run is
+    completed only with every item before it counted."""
 
     def __init__(self, url: str, settings, spiders: dict, *, until_done: bool = False, idle_timeout: float = 0,
                  report=None):
@@ -781,11 +827,13 @@ class Writer:
         self.finished: list = []
         self.stored = 0
         self.open_runs: set[str] = set()  # sites whose run state is known to exist in Redis (this batch)
+        self.archives: dict = {}  # archive file → the one Archive (connection) all sites' stages share
+        self.group_writes = True  # a batch's items in one transaction (False: one transaction each)
 
     def run_for(self, site: str) -> _SiteRun:
         run = self.runs.get(site)
         if run is None:
-            run = self.runs[site] = _SiteRun(self.spiders[site], self.settings, self.server)
+            run = self.runs[site] = _SiteRun(self.spiders[site], self.settings, self.server, self.archives)
             run.open_stages()
             if self.server.exists(run_key(site)):
                 run.resume_or_open()
@@ -826,7 +874,7 @@ class Writer:
     def release(self, done: list[bytes]) -> None:
         """The messages *done* (handled, their writes committed) leave the processing list, and the
         counts of what they stored are added to their runs', in one transaction."""
-        counted = [run for run in self.runs.values() if run.unsent]
+        counted = [run for run in self.runs.values() if run.unsent or run.aliases_changed]
         if not done and not counted:
             return
         pipe = self.server.pipeline(transaction=True)
@@ -840,11 +888,14 @@ class Writer:
         """Handle the messages *raws* (in the processing list, oldest first), then :meth:`release` them;
         those after a failed write stay in the processing list for the next writer."""
         done: list[bytes] = []
+        items: list[tuple[bytes, dict]] = []  # to store together
         self.open_runs.clear()
         try:
             for raw in raws:
                 msg = pickle.loads(raw)
                 if msg.get("type") in ("open", "close"):  # a run opened or completed: alone, in order
+                    self.store_group(items, done)
+                    items = []
                     self.release(done)
                     done = []
                     self.open_runs.clear()
@@ -852,10 +903,59 @@ class Writer:
                     self.open_runs.clear()
                     self.release([raw])
                 else:
-                    self.handle(msg)
-                    done.append(raw)
+                    items.append((raw, msg))
+            self.store_group(items, done)
         finally:
             self.release(done)
+
+    def store_group(self, items: list[tuple[bytes, dict]], done: list[bytes]) -> None:
+        """Handle the messages *items* (``(raw, message)``) in one SQLite transaction, then add them to
+        *done*; a failed write rolls them back and stores them one per transaction (see the class doc)."""
+        from archive.db import group
+
+        for _, msg in items:  # each site's run opened first: that writes its crawl_runs row, and Redis
+            site = msg["site"]
+            if site in self.spiders and site not in self.open_runs:
+                run = self.run_for(site)
+                if not self.server.exists(run_key(site)):
+                    run.resume_or_open()
+                self.open_runs.add(site)
+        runs = [self.runs[site] for site in dict.fromkeys(msg["site"] for _, msg in items) if site in self.runs]
+        archives = {id(run._archive()): run._archive() for run in runs}
+        if len(items) < 2 or not self.group_writes or len(archives) != 1:
+            self.store_each(items, done)
+            return
+        stored = self.stored
+        for run in runs:
+            run.checkpoint()
+        try:
+            with group(next(iter(archives.values())).db) as writes:
+                for _, msg in items:
+                    self.handle(msg)
+                    if writes.lost():  # SQLite rolled it all back on its own (a stage caught the error)
+                        raise sqlite3.OperationalError("the batch's transaction was rolled back")
+        except (WriteFailed, sqlite3.Error) as exc:
+            for run in runs:
+                run.undo()
+            self.stored = stored
+            logger.warning("a batch of %d items could not be written (%s): storing them one at a time",
+                           len(items), exc)
+            self.store_each([(raw, pickle.loads(raw)) for raw, _ in items], done)  # the items as they came
+            return
+        except BaseException:
+            for run in runs:
+                run.undo()
+            self.stored = stored
+            raise
+        for run in runs:
+            run.forget_checkpoint()
+        done.extend(raw for raw, _ in items)
+
+    def store_each(self, items: list[tuple[bytes, dict]], done: list[bytes]) -> None:
+        """Handle the messages *items*, each stored in its own transaction; a failed write stops here."""
+        for raw, msg in items:
+            self.handle(msg)
+            done.append(raw)
 
     def _add_worker_stats(self, site: str, stats: dict) -> None:
         pipe = self.server.pipeline()

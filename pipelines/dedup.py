@@ -24,10 +24,29 @@ class DedupPipeline:
         self.archive = archive
         self.shared_limit = shared_limit
         self.run_texts: dict[str, list[str]] = defaultdict(list)  # text hash → URLs of this run
+        self._added: list[str] | None = None  # text hashes of the URLs added since checkpoint()
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawl_archive(crawler), setting(crawler.settings, "SOFT_ERROR_SHARED_URLS"))
+
+    def checkpoint(self) -> None:
+        """What this stage learns from here on can be forgotten (:meth:`undo`): a writer that stores many
+        items in one transaction undoes it when the transaction rolls back."""
+        self._added = []
+
+    def undo(self) -> None:
+        """Forget the URLs seen since :meth:`checkpoint` (their writes were rolled back)."""
+        for text_hash in reversed(self._added or ()):
+            urls = self.run_texts[text_hash]
+            urls.pop()
+            if not urls:
+                del self.run_texts[text_hash]
+        self._added = None
+
+    def forget_checkpoint(self) -> None:
+        """The writes since :meth:`checkpoint` committed: nothing to undo any more."""
+        self._added = None
 
     def process_item(self, item):
         if not isinstance(item, ArticleItem) or item.not_modified:
@@ -35,6 +54,8 @@ class DedupPipeline:
         urls = self.run_texts[item.text_hash]
         if item.url not in urls:
             urls.append(item.url)
+            if self._added is not None:
+                self._added.append(item.text_hash)
         if self.shared_limit and len(urls) >= self.shared_limit:
             item.retract_urls = [u for u in urls if u != item.url]
             raise Rejected("soft_error", "one page text served for many URLs of the site (an error page)")

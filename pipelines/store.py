@@ -224,6 +224,18 @@ class StorePipeline:
     def close_spider(self, spider=None):
         """Nothing to do: the crawl's archive closes its connection when the engine stops."""
 
+    def checkpoint(self) -> None:
+        """The URLs waiting for their article as they are now, restored by :meth:`undo` (a writer that
+        stores many items in one transaction, when the transaction rolls back)."""
+        self._saved_aliases = {k: dict(v) for k, v in self.pending_aliases.items() if v}
+
+    def undo(self) -> None:
+        self.pending_aliases = defaultdict(dict, self._saved_aliases)
+        self._saved_aliases = None
+
+    def forget_checkpoint(self) -> None:
+        self._saved_aliases = None
+
     @property
     def stats(self):
         return self.crawler.stats
