@@ -169,13 +169,15 @@ def test_a_distributed_run_records_the_list_walks_of_a_single_process_run(distri
     assert published == {site: {start: "1" for s, start, *_ in walks if s == site} for site in published}
 
 
-def test_a_second_distributed_run_stops_on_a_complete_list_as_a_single_process_run_does(
-        distributed, crawled, fresh_redis, tmp_path):
+def test_later_distributed_runs_walk_the_lists_as_single_process_runs_do(distributed, crawled, fresh_redis, tmp_path):
     """A new Redis, a writer on the archive of a finished run, one worker reading that archive for what
-    it knows (as the scheduler's workers do): the worker learns from the writer which lists were walked
-    to their end and stops at their first page of known articles, fetching exactly what a
-    single-process refresh of the same archive fetches; the walks stay recorded complete."""
+    it knows (as the scheduler's workers do). A refresh: the worker learns from the writer which lists
+    were walked to their end and stops at their first page of known articles; then ``--backfill``:
+    it walks them to their end. Each run fetches exactly what a single-process run of the same archive
+    fetches, and the walks stay recorded complete."""
     import redis
+
+    from crawler.registry import sites as registry
 
     client = redis.Redis.from_url(fresh_redis)
     archives = {}
@@ -184,34 +186,36 @@ def test_a_second_distributed_run_stops_on_a_complete_list_as_a_single_process_r
         src, dst = sqlite3.connect(source), sqlite3.connect(archives[name])
         src.backup(dst)
         src.close(), dst.close()
-    requests = {"single": [], "distributed": []}
-    server, mirror = serve_in_thread(REPLICA_SITE, record=requests["single"])
-    try:
-        code, _, err = crawl(archives["single"], mirror)
-        assert code == 0, err[-3000:]
-        server.record = requests["distributed"]
-        db = archives["distributed"]
-        writer = _writer(db, fresh_redis)
-        sites = sorted({site for site, *_ in _walks(db)})
-        # the writer publishes the archive's walks (none were in this Redis) before it takes items
-        wait_for(lambda: all(client.exists(walks_key(s)) for s in sites) or writer.poll() is not None, 120,
-                 "the writer to publish the walks")
-        _finish(_worker(db, mirror, fresh_redis), "the worker")
-        _finish(writer, "the writer")
-    finally:
-        server.shutdown()
-    fetched = {name: Counter(path for _, path, _, _ in reqs) for name, reqs in requests.items()}
-    assert fetched["distributed"] == fetched["single"]
-    # the lists of more than two pages: the first run fetched their last page, the refresh did not
-    from crawler.registry import sites as registry
-
+    db = archives["distributed"]
     spiders = registry()
-    first = {path for _, path, _, _ in distributed[4]}
+    # the lists of more than two pages: their last page (the first run fetched it)
     last_pages = {"/" + spiders[site]().page_url(start, end).split("://", 1)[1]
                   for site, start, _, end in _walks(db) if end > 2}
-    assert last_pages and last_pages <= first and not last_pages & set(fetched["distributed"]), last_pages
-    assert _walks(db) == _walks(archives["single"]) == _walks(crawled[0])
-    assert q(db, "SELECT count(*) FROM crawl_runs")[0][0] == 2 * len(q(crawled[0], "SELECT * FROM crawl_runs"))
+    assert last_pages and last_pages <= {path for _, path, _, _ in distributed[4]}
+    server, mirror = serve_in_thread(REPLICA_SITE)
+    try:
+        for extra, walks_to_the_end in (((), False), (("--backfill",), True)):
+            fetched = {}
+            for name in ("single", "distributed"):
+                server.record = requests = []
+                if name == "single":
+                    code, _, err = crawl(archives["single"], mirror, extra=extra)
+                    assert code == 0, err[-3000:]
+                else:
+                    writer = _writer(db, fresh_redis)
+                    # the writer publishes the archive's walks (none in a new Redis) before it takes items
+                    wait_for(lambda: all(client.exists(walks_key(site)) for site, *_ in _walks(db))
+                             or writer.poll() is not None, 120, "the writer to publish the walks")
+                    _finish(_worker(db, mirror, fresh_redis, extra=extra), "the worker")
+                    _finish(writer, "the writer")
+                fetched[name] = Counter(path for _, path, _, _ in requests)
+            assert fetched["distributed"] == fetched["single"], extra
+            assert (last_pages <= set(fetched["distributed"])) is walks_to_the_end, extra
+            assert walks_to_the_end or not last_pages & set(fetched["distributed"]), extra
+            assert _walks(db) == _walks(archives["single"]) == _walks(crawled[0])
+    finally:
+        server.shutdown()
+    assert q(db, "SELECT count(*) FROM crawl_runs")[0][0] == 3 * len(q(crawled[0], "SELECT * FROM crawl_runs"))
 
 
 def test_a_killed_worker_and_a_restarted_writer_lose_nothing(fresh_redis, crawled, tmp_path):
