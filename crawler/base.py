@@ -28,14 +28,13 @@ Articles are discovered by URL pattern; selectors only refine extraction.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import ClassVar
-from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -49,22 +48,18 @@ from crawler import meta as meta_
 from crawler.challenge import challenge_reason
 from crawler.failures import classify
 from crawler.items import AliasItem, ArticleItem, FailureItem, Page, ResolvedItem
+from crawler.pagescan import ANCHORS, FEED_TYPES, PAGE_COUNT, TEXT, ArticleScan, absolute_url, is_feed, page_count
 from crawler.softerror import soft_error_phrase
 
-ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|wps|ofd|zip|rar|7z|et|csv|pptx?)$", re.I)
 # Content types an article page may come with (servers often send none, or octet-stream for
 # extensionless paths); anything else — a PDF, an image — is not an article page.
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/octet-stream")
 # A list page may also be a feed.
 LIST_TYPES = HTML_TYPES + ("application/rss", "application/atom", "application/xml", "text/xml")
-# A pager's "next" link, and a pager that gives the number of pages.
+logger = logging.getLogger(__name__)
+
+# A pager's "next" link (PAGE_COUNT: a pager that gives the number of pages).
 NEXT_TEXT = re.compile(r"^\s*(下一页|下页|后一页|下一頁|next(\s*page)?|[>›»]+)\s*[>›»]?\s*$", re.I)
-PAGE_COUNT = re.compile(r"共\s*(\d{1,5})\s*页|createPageHTML\(\s*['\"]?(\d{1,5})")
-# An article pager's page count as a script states it (``var pageCount = 3;``, ``totalPage:"3"``).
-SCRIPT_PAGE_COUNT = re.compile(
-    r"\b(?:page_?count|total_?pages?|count_?pages?|max_?page|page_?total)\s*[=:]\s*['\"]?(\d{1,3})\b", re.I)
-# A quoted path or URL of a page inside a script.
-QUOTED_PAGE = re.compile(r"""["']([^"'\s<>]+?\.s?html?)["']""")
 CLOSING_TAG = re.compile(rb"</(html|body)\s*>", re.I)
 SITEMAP_DEPTH = 2  # robots.txt → sitemap index → sitemap
 # Scrapy components switched off by a setting (crawler/settings.py) that Scrapy would still import
@@ -74,51 +69,6 @@ UNLOADED_WHEN_OFF = (
     ("EXTENSIONS", "scrapy.extensions.remote_control.RemoteControl", "REMOTE_CONTROL_ENABLED"),
     ("DOWNLOADER_MIDDLEWARES", "scrapy.downloadermiddlewares.cookies.CookiesMiddleware", "COOKIES_ENABLED"),
 )
-
-# The queries the spider runs on every page, compiled once and run on the page's lxml tree
-# (``response.selector.root``): the same XPath parsel makes of ``a::attr(href)``, ``a[href]``,
-# ``a``, ``::text`` and ``//script/text()``, without a Selector object per node found.
-_XPATH = {
-    "hrefs": "descendant-or-self::a/@href",
-    "links": "descendant-or-self::a[@href]",
-    "anchors": "descendant-or-self::a",
-    "text": "descendant-or-self::text()",
-    "scripts": "//script/text()",
-    "feed_links": "//*[local-name()='link' or local-name()='guid']/text()",
-    "feed_hrefs": "//*[local-name()='link']/@href",
-}
-XPATHS = {name: etree.XPath(query, smart_strings=False) for name, query in _XPATH.items()}
-_HREFS, _LINKS, _ANCHORS, _TEXT, _SCRIPTS = (XPATHS[k] for k in ("hrefs", "links", "anchors", "text", "scripts"))
-_FEED_LINKS, _FEED_HREFS = XPATHS["feed_links"], XPATHS["feed_hrefs"]
-_NORMALISED_MAX = 1 << 14  # URLs a spider remembers the normalised form of (nav links repeat on every page)
-
-
-def absolute_url(base: str, href: str) -> str:
-    """*href* (stripped) read on the page *base*, without its fragment. A page is read by several
-    scans (its links, its pager, its attachments) and a site's menus repeat on every page: each
-    is joined once. A root-relative href (``/x``) or an absolute one (``https://host/x``) reads
-    the same on every page of the host, so it is remembered by the page's origin, not its URL."""
-    if href[:1] == "/":
-        if href[1:2] != "/":  # /path: only the base's scheme and host count
-            return _joined(_origin(base), href)
-    elif href.startswith(("http://", "https://")) and href[href.index("//") + 2:][:1] not in ("", "/", "?", "#"):
-        return _joined(_origin(base), href)  # scheme://host…: only the base's scheme counts
-    return _joined(base, href)
-
-
-@lru_cache(maxsize=1 << 14)
-def _joined(base: str, href: str) -> str:
-    return urldefrag(urljoin(base, href))[0]
-
-
-@lru_cache(maxsize=1 << 12)
-def _origin(base: str) -> str:
-    """``scheme://host/`` of *base* (joining a root-relative or absolute href reads nothing else of it)."""
-    parts = urlsplit(base)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return base  # not a web page's URL: joined on the whole of it
-    return f"{parts.scheme}://{parts.netloc}/"
-
 
 @dataclass
 class Walk:
@@ -210,7 +160,12 @@ class SiteSpider(scrapy.Spider):
         self.incomplete_shorter_than: float = default("INCOMPLETE_SHORTER_THAN")
         self.start_override: list[str] = []
         self.sitemap_max_bytes: int = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
-        self._normalised: dict[str, str] = {}  # URL → normalised_url(URL)
+        self._scan: ArticleScan | None = None
+        # Set by the extract stage (pipelines/extract.py) when the spider opens: whether it runs
+        # (then a one-page article is extracted where its page is read), and in worker processes
+        # (then article pages are read there, parse_article awaiting them).
+        self.extracts_pages: bool = False
+        self.reads_in_pool: bool = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -234,27 +189,23 @@ class SiteSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ URLs
 
+    @property
+    def scan(self) -> ArticleScan:
+        """The site's declarations as plain data, for the page scans (crawler/pagescan.py), which run
+        here or in an extraction worker."""
+        scan = self._scan
+        if scan is None or scan.max_attachments != self.max_attachments:
+            scan = self._scan = ArticleScan(self.continuation, self.continuation_page, self.host_aliases,
+                                            self.max_attachments)
+        return scan
+
     def normalised_url(self, url: str) -> str:
         """https, canonical host, no fragment; unlike :meth:`canonical_url`, keeps ``-N`` pages."""
-        cache = self._normalised
-        out = cache.get(url)
-        if out is None:
-            parts = urlsplit(urldefrag(url)[0])
-            host = (parts.hostname or "").lower()
-            scheme = "https" if parts.scheme in ("http", "https") else parts.scheme
-            out = urlunsplit((scheme, self.host_aliases.get(host, host), parts.path or "/", parts.query, ""))
-            if len(cache) >= _NORMALISED_MAX:
-                cache.clear()
-            cache[url] = out
-        return out
+        return self.scan.normalised_url(url)
 
     def canonical_url(self, url: str) -> str:
         """The one URL an article is archived under: its first page on the canonical host."""
-        url = self.normalised_url(url)
-        m = self._continuation_re.fullmatch(url) if self._continuation_re else None
-        if m:
-            url = url[: m.start("n") - 1] + url[m.end("n"):]
-        return url
+        return self.scan.canonical_url(url)
 
     def is_article_url(self, url: str) -> bool:
         canon = self.canonical_url(url)
@@ -270,48 +221,19 @@ class SiteSpider(scrapy.Spider):
         return url if count else None
 
     def continuation_pages(self, response, canonical: str) -> list[str]:
-        """URLs of the further pages of a multi-page article, in order: the pager's links, page
-        paths quoted in the page's scripts and, for a site with ``continuation_page``, every page up
-        to the page count the page states (a pager its script writes is never seen as links)."""
+        """URLs of the further pages of a multi-page article, in order (:meth:`ArticleScan.continuation_pages`)."""
         if not self._continuation_re:
             return []
-        found = {}
-        root = response.selector.root
-        hrefs = _HREFS(root)
-        scripts = "\n".join(_SCRIPTS(root))
-        hrefs += QUOTED_PAGE.findall(scripts)
-        base = response.url
-        for href in hrefs:
-            url = absolute_url(base, href.strip())
-            m = self._continuation_re.fullmatch(self.normalised_url(url))
-            if m and self.canonical_url(url) == canonical:
-                n = int(m.group("n"))
-                if n >= 2:
-                    found.setdefault(n, url)
-        if self.continuation_page and not self._continuation_re.fullmatch(self.normalised_url(response.url)):
-            count = self.article_page_count(response, scripts)
-            for n in range(2, count + 1):
-                url = self.article_page_url(canonical, n)
-                if url:
-                    found.setdefault(n, url)
-        return [found[n] for n in sorted(found)]
+        return self.scan.continuation_pages(response.selector.root, response.url, lambda: response.text, canonical)
 
     def article_page_url(self, canonical: str, n: int) -> str | None:
         """Page *n* of the article *canonical*, by ``continuation_page``."""
-        if n == 1:
-            return canonical
-        pattern, repl = self.continuation_page
-        url, count = re.subn(pattern, repl.replace("{n}", str(n)), canonical, count=1)
-        return url if count and self._continuation_re.fullmatch(url) else None
+        return self.scan.article_page_url(canonical, n)
 
     @staticmethod
     def article_page_count(response, scripts: str) -> int:
         """The number of pages an article page says the article has (1 when it says nothing)."""
-        m = SCRIPT_PAGE_COUNT.search(scripts)
-        if m:
-            return int(m.group(1))
-        m = PAGE_COUNT.search(response.text)
-        return int(m.group(1) or m.group(2)) if m else 1
+        return page_count(lambda: response.text, scripts)
 
     # -------------------------------------------------------------- crawling
 
@@ -411,19 +333,9 @@ class SiteSpider(scrapy.Spider):
         walk.done, walk.end_page = True, 1
 
     def links(self, response) -> list[str]:
-        root = response.selector.root
-        if response.headers.get(b"Content-Type", b"").startswith((b"application/rss", b"application/xml", b"text/xml")) or response.body.lstrip()[:5] == b"<?xml":
-            hrefs = _FEED_LINKS(root) + _FEED_HREFS(root)
-        else:
-            hrefs = _HREFS(root)
-        out = []
-        base = response.url
-        for href in hrefs:
-            href = href.strip()
-            if not href or href.startswith(("javascript:", "mailto:", "#")):
-                continue
-            out.append(absolute_url(base, href))
-        return out
+        """The page's links, absolute, in order (a feed's ``link``/``guid`` for a feed)."""
+        return self.scan.links(response.selector.root, response.url,
+                               is_feed(response.headers.get(b"Content-Type", b""), response.body))
 
     def decoded(self, response):
         """The response as the extractor decodes it: selectors and extraction read one decoding."""
@@ -442,14 +354,14 @@ class SiteSpider(scrapy.Spider):
         nxt_normalised = self.normalised_url(nxt) if nxt else None
         has_next = False
         base = response.url
-        for a in _ANCHORS(response.selector.root):
+        for a in ANCHORS(response.selector.root):
             href = (a.get("href") or "").strip()
             if not href or href.startswith(("javascript:", "#")):
                 continue
             url = absolute_url(base, href)
             if url == base:
                 continue
-            text = "".join(_TEXT(a))
+            text = "".join(TEXT(a))
             if (nxt and self.normalised_url(url) == nxt_normalised) or NEXT_TEXT.match(text):
                 has_next = True
                 break
@@ -516,27 +428,85 @@ class SiteSpider(scrapy.Spider):
         yield self.list_request(nxt, start=start, n=n + 1, prev=(shows_next, says_last))
 
     def parse_article(self, response):
+        """An article's first page: an unchanged re-check, a failure, or the article (its further
+        pages and attachments fetched first, :meth:`next_step`).
+
+        The page is decoded once, then checked, scanned for its further pages and attachments and,
+        for an article of one page without attachments, extracted, all in one call
+        (:func:`pipelines.pool.read_article`; the extract stage then applies that extraction). In a
+        crawl whose extraction runs in worker processes (``EXTRACT_WORKERS``) the call runs in a
+        worker and this callback is a coroutine waiting for it; otherwise it runs here and the
+        callback returns its outputs. Either way the outputs are the same."""
         canonical = response.meta.get(meta_.CANONICAL) or self.canonical_url(response.url)
         recheck_id = response.meta.get(meta_.RECHECK_ID)
         if recheck_id and (response.status == 304 or response.meta.get(meta_.UNCHANGED)):
-            yield ArticleItem(site=self.name, url=canonical, recheck_id=recheck_id, not_modified=True)
-            return
+            return [ArticleItem(site=self.name, url=canonical, recheck_id=recheck_id, not_modified=True)]
         if response.status in (404, 410):
-            yield self.failure(canonical, "gone", f"HTTP {response.status}: removed from the site", response.status)
-            return
+            return [self.failure(canonical, "gone", f"HTTP {response.status}: removed from the site",
+                                 response.status)]
+        problem = self.page_problem(response, decoded=None)  # what the bytes show (the text's check is read's)
+        if problem:
+            return [self.failure(canonical, *problem, status=response.status)]
+        target, alias = canonical, None
+        if response.meta.get("redirect_urls"):
+            # redirected to another article URL: the article is stored under the URL it moved to
+            # (the one a direct link to it stores), the requested URL as another URL of it
+            moved_to = self.canonical_url(response.url)
+            if moved_to != canonical and self.is_article_url(moved_to):
+                alias = AliasItem(site=self.name, url=canonical, canonical=moved_to, redirected=True)
+                target = moved_to
+        from pipelines.pool import ExtractPool, read_article
+
+        page = self.page(response)
+        args = (page.body, page.url, page.charset, self.scan, target,
+                response.headers.get(b"Content-Type", b"").startswith(FEED_TYPES),
+                self.selectors if self.extracts_pages else None, self.extracts_pages)
+        future = ExtractPool.submit_call(read_article, *args) if self.reads_in_pool else None
+        if future is not None:
+            return self._article_read_in_pool(response, canonical, target, alias, page, future)
+        return self._article_read(response, canonical, target, alias, page, read_article(*args))
+
+    async def _article_read_in_pool(self, response, canonical, target, alias, page, future) -> list:
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        from pipelines.pool import as_deferred
+
+        try:
+            result = await maybe_deferred_to_future(as_deferred(future))
+        except Exception as exc:  # noqa: BLE001 - the worker died under it: a failure row, not a loss
+            logger.warning("extraction failed for %s: %s", target, exc)
+            failure = self.failure(target, "unparsable", f"extraction failed ({type(exc).__name__})", response.status)
+            return [alias, failure] if alias else [failure]
+        return self._article_read(response, canonical, target, alias, page, result)
+
+    def _article_read(self, response, canonical, target, alias, page, result) -> list:
+        """The outputs of an article page read by :func:`pipelines.pool.read_article`."""
+        if result[0] == "fallback":  # not decoded as the extractor decodes: read as ever, here
+            return list(self._parse_article_here(response, canonical))
+        if result[0] == "problem":
+            return [self.failure(canonical, result[1], result[2], status=response.status)]
+        _, pages, files, extracted = result
+        item = ArticleItem(site=self.name, url=target, pages=[page], recheck_id=response.meta.get(meta_.RECHECK_ID))
+        item.extracted = extracted
+        out = [alias] if alias else []
+        out += self.next_step(item, [(meta_.PAGE, u) for u in pages] + [(meta_.ATTACHMENT, link) for link in files])
+        return out
+
+    def _parse_article_here(self, response, canonical):
+        """A page the extractor's decoding refuses: its checks and scans read Scrapy's decoding (the
+        extract stage records the page as undecodable)."""
         decoded = self.decoded(response)
         problem = self.page_problem(response, decoded)
         if problem:
             yield self.failure(canonical, *problem, status=response.status)
             return
         if response.meta.get("redirect_urls"):
-            # redirected to another article URL: the article is stored under the URL it moved to
-            # (the one a direct link to it stores), the requested URL as another URL of it
             moved_to = self.canonical_url(response.url)
             if moved_to != canonical and self.is_article_url(moved_to):
                 yield AliasItem(site=self.name, url=canonical, canonical=moved_to, redirected=True)
                 canonical = moved_to
-        item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)], recheck_id=recheck_id)
+        item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)],
+                           recheck_id=response.meta.get(meta_.RECHECK_ID))
         todo = []
         if decoded is not None:  # an undecodable page is the extract stage's to record
             todo = [(meta_.PAGE, u) for u in self.continuation_pages(decoded, canonical)]
@@ -586,24 +556,8 @@ class SiteSpider(scrapy.Spider):
     def attachment_links(self, response) -> list[tuple[str, str]]:
         """``(url, name)`` of the files the page links to (by extension), the name being the
         link's text (else the file name), at most MAX_ATTACHMENTS."""
-        out = []
-        for url in self.links(response):
-            if _is_file(url) and url not in out:
-                out.append(url)
-        if not out:
-            return []  # no file: the links' texts are not read
-        names = {}
-        base = response.url
-        for a in _LINKS(response.selector.root):
-            href = (a.get("href") or "").strip()
-            if href and not href.startswith(("javascript:", "mailto:", "#")):
-                url = absolute_url(base, href)
-                if names.get(url) or not _is_file(url):
-                    continue  # only a file's link needs its text
-                text = " ".join("".join(_TEXT(a)).split())
-                if text:
-                    names[url] = text
-        return [(url, names.get(url) or urlsplit(url).path.rsplit("/", 1)[-1]) for url in out[: self.max_attachments]]
+        return self.scan.attachment_links(response.selector.root, response.url,
+                                          is_feed(response.headers.get(b"Content-Type", b""), response.body))
 
     def next_step(self, item, todo):
         """Fetch the item's remaining pages and attachments one by one, then emit it.
@@ -702,12 +656,6 @@ class SiteSpider(scrapy.Spider):
 
     def failure(self, url, kind, reason, status=None) -> FailureItem:
         return FailureItem(site=self.name, url=url, kind=kind, reason=reason, status=status)
-
-
-@lru_cache(maxsize=1 << 14)
-def _is_file(url: str) -> bool:
-    """Whether *url*'s path ends in an attachment's extension."""
-    return ATTACHMENT_EXT.search(urlsplit(url).path) is not None
 
 
 def _header(response, name: bytes) -> str | None:

@@ -67,6 +67,9 @@ class ArticleItem:
     encoding: str | None = None
     replaced_bytes: int = 0  # undecodable bytes replaced while decoding the pages (0: decoded cleanly)
     page_texts: list[str] = field(default_factory=list)
+    # the first page's extraction (pipelines.pool.extract_pages's result), made where the spider read
+    # the page, for a one-page article without attachments: the extract stage applies it, then clears it
+    extracted: tuple | None = None
     # the joined text's near-duplicate form (archive.dedup.Prepared), computed where extraction runs;
     # the near-duplicate stage uses it only if it was computed from the text stored
     neardup: object | None = None

@@ -16,7 +16,7 @@ import logging
 from archive.attachments import fill as fill_attachment
 from archive.settings import value as setting
 from crawler.items import ArticleItem, Rejected
-from pipelines.pool import ExtractPool, extract_pages, pool_size
+from pipelines.pool import ExtractPool, as_deferred, extract_pages, pool_size
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +33,16 @@ class ExtractPipeline:
 
     def open_spider(self, spider=None):
         self.pooled = ExtractPool.acquire(self.workers)
+        spider = self.crawler.spider if self.crawler else spider
+        if spider is not None and hasattr(spider, "reads_in_pool"):
+            # the spider reads an article page where extraction runs, and extracts a one-page article
+            # there from the same decoding (crawler/base.py parse_article): applied in process_item
+            spider.extracts_pages, spider.reads_in_pool = True, self.pooled
 
     def close_spider(self, spider=None):
+        spider = self.crawler.spider if self.crawler else spider
+        if spider is not None and hasattr(spider, "reads_in_pool"):
+            spider.reads_in_pool = False
         if self.pooled:
             self.pooled = False
             ExtractPool.release()
@@ -42,6 +50,9 @@ class ExtractPipeline:
     def process_item(self, item):
         if not isinstance(item, ArticleItem) or item.not_modified:
             return item
+        extracted, item.extracted = item.extracted, None  # never carried further (nor pickled)
+        if extracted is not None and len(item.pages) == 1 and not item.attachments:
+            return self.apply(item, extracted)  # the spider's reading of the page extracted it
         spider = self.crawler.spider if self.crawler else None
         rules = getattr(spider, "selectors", None)
         pages = [(page.body, page.url, page.charset) for page in item.pages]
@@ -50,7 +61,7 @@ class ExtractPipeline:
         future = ExtractPool.submit(pages, rules, files) if self.pooled else None
         if future is None:
             return self.apply(item, extract_pages(pages, rules, files))
-        return _deferred(future).addCallbacks(lambda result: self.apply(item, result),
+        return as_deferred(future).addCallbacks(lambda result: self.apply(item, result),
                                               lambda failure: self.crashed(item, failure))
 
     @staticmethod
@@ -74,26 +85,3 @@ class ExtractPipeline:
         """The worker died on this item (or the pool was shut down under it): a failure row, not a loss."""
         logger.warning("extraction failed for %s: %s", item.url, failure.getErrorMessage())
         raise Rejected("unparsable", f"extraction failed ({failure.type.__name__})")
-
-
-def _deferred(future):
-    """A Deferred firing with the result of a concurrent.futures *future*, on the reactor thread."""
-    from twisted.internet import reactor
-    from twisted.internet.defer import Deferred
-
-    d = Deferred()
-
-    def done(f):
-        if f.cancelled():  # the pool was shut down under it (the crawl is stopping)
-            from concurrent.futures import CancelledError
-
-            reactor.callFromThread(d.errback, CancelledError())
-            return
-        exc = f.exception()
-        if exc is None:
-            reactor.callFromThread(d.callback, f.result())
-        else:
-            reactor.callFromThread(d.errback, exc)
-
-    future.add_done_callback(done)
-    return d

@@ -37,10 +37,11 @@ FIRST_PAGE_FIELDS = ("title", "published_at", "source", "author", "editor", "key
                      "fallback", "document")
 
 
-def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None, attachments=()) -> tuple:
+def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None, attachments=(), decoded=None) -> tuple:
     """Decode and extract an article's pages ``[(body, url, charset), …]`` (first page first), and
     its downloaded attachments ``[(body, url, charset) or None, …]``: ``fields["attachments"]`` is
-    :func:`archive.attachments.describe` of each (None where there is no file)."""
+    :func:`archive.attachments.describe` of each (None where there is no file). *decoded*: the
+    first page's decoding already made (``decode_counted``'s ``(text, encoding, replaced)``)."""
     from archive.extract import extract
     from archive.extract.decode import DecodeError
 
@@ -49,7 +50,7 @@ def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None, attach
     replaced = 0
     for i, (body, url, charset) in enumerate(pages):
         try:
-            result = extract(body, url, charset=charset, rules=rules)
+            result = extract(body, url, charset=charset, rules=rules, decoded=decoded if i == 0 else None)
         except DecodeError as exc:  # the reason groups; the details go to the log
             if i == 0:
                 return ("reject", "charset", "cannot decode the page (binary data or an unknown charset)",
@@ -83,6 +84,28 @@ def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None, attach
 
         fields["attachments"] = [None if a is None else describe(*a) for a in attachments]
     return ("ok", fields, texts)
+
+
+def read_article(body: bytes, url: str, charset: str | None, scan, canonical: str, feed_type: bool,
+                 rules=None, extract: bool = False) -> tuple:
+    """An article's first page read once (``crawler.pagescan.read_page``: decoded, checked for an
+    error page, scanned for its further pages and its attachments), and, when *extract* and the
+    article is this one page without attachments, extracted from the same decoding: the extract
+    stage applies that result (:func:`extract_pages`'s) instead of extracting again. Run by the
+    spider's ``parse_article``, in a worker or in the crawl's process alike.
+
+    ``("fallback",)`` and ``("problem", kind, reason)`` as ``read_page`` gives them, else
+    ``("page", further pages, attachment links, extraction or None)``."""
+    from crawler.pagescan import read_page
+
+    result = read_page(body, url, charset, scan, canonical, feed_type)
+    if result[0] != "page":
+        return result
+    _, pages, files, decoded = result
+    extracted = None
+    if extract and not pages and not files:
+        extracted = extract_pages([(body, url, charset)], rules, (), decoded=decoded)
+    return ("page", pages, files, extracted)
 
 
 def neardup_form(texts: list[str]):
@@ -175,19 +198,48 @@ class ExtractPool:
 
     @classmethod
     def submit(cls, pages, rules, attachments=()):
-        """A future of :func:`extract_pages`; a pool broken by a dead worker is started again."""
+        """A future of :func:`extract_pages` (None without a pool)."""
+        return cls.submit_call(extract_pages, pages, rules, attachments)
+
+    @classmethod
+    def submit_call(cls, fn, *args):
+        """A future of ``fn(*args)`` in a worker (None without a pool); a pool broken by a dead
+        worker is started again."""
         with cls._lock:
             executor = cls._executor
             if executor is None:
                 return None
             try:
-                return executor.submit(extract_pages, pages, rules, attachments)
+                return executor.submit(fn, *args)
             except BrokenProcessPool:
                 logger.error("an extraction worker died: starting the pool again")
                 executor.shutdown(wait=False, cancel_futures=True)
                 cls._executor = cls._start(cls._size)
-                return cls._executor.submit(extract_pages, pages, rules, attachments)
+                return cls._executor.submit(fn, *args)
 
     @classmethod
     def running(cls) -> bool:
         return cls._executor is not None
+
+
+def as_deferred(future):
+    """A Deferred firing with the result of a concurrent.futures *future*, on the reactor thread."""
+    from twisted.internet import reactor
+    from twisted.internet.defer import Deferred
+
+    d = Deferred()
+
+    def done(f):
+        if f.cancelled():  # the pool was shut down under it (the crawl is stopping)
+            from concurrent.futures import CancelledError
+
+            reactor.callFromThread(d.errback, CancelledError())
+            return
+        exc = f.exception()
+        if exc is None:
+            reactor.callFromThread(d.callback, f.result())
+        else:
+            reactor.callFromThread(d.errback, exc)
+
+    future.add_done_callback(done)
+    return d

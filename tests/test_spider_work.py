@@ -1,6 +1,7 @@
-"""The spider's work per page, counted (never timed): its scans of a page make no Selector per
-link and translate no CSS, each href is joined once, and Scrapy's per-response machinery
-stays small (tasks per response in a real crawl of a replica site)."""
+"""The spider's work per page, counted (never timed): a page is parsed once for its scans, which
+make no Selector per link and translate no CSS, each href is joined once, an article page is
+decoded once (in the crawl's process, or in an extraction worker when there are some), and
+Scrapy's per-response machinery stays small (tasks per response in a real crawl of a replica site)."""
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ from scrapy.utils.misc import is_generator_with_return_value
 from scrapy.utils.test import get_crawler
 
 import crawler.base as base
+import crawler.pagescan as pagescan
 from archive.faces.crawl import site_spiders
 from archive.tooling.replica import build as B
 from conftest import REPLICA_SITE, ROOT, load_expected, run_archive
@@ -45,8 +47,13 @@ def _with_links(body: bytes, n: int) -> bytes:
 
 class _Counts:
     def __init__(self, monkeypatch):
-        self.selectors = self.translations = self.joins = 0
-        init, translate, join = parsel.selector.Selector.__init__, GenericTranslator.css_to_xpath, base.urljoin
+        self.selectors = self.translations = self.joins = self.parses = 0
+        init, translate, join = parsel.selector.Selector.__init__, GenericTranslator.css_to_xpath, pagescan.urljoin
+        parse = parsel.selector.create_root_node
+
+        def counted_parse(*args, **kwargs):
+            self.parses += 1
+            return parse(*args, **kwargs)
 
         def counted_init(sel, *args, **kwargs):
             self.selectors += 1
@@ -62,26 +69,27 @@ class _Counts:
 
         monkeypatch.setattr(parsel.selector.Selector, "__init__", counted_init)
         monkeypatch.setattr(GenericTranslator, "css_to_xpath", counted_translate)
-        monkeypatch.setattr(base, "urljoin", counted_join)
-        if hasattr(base, "_joined"):
-            base._joined.cache_clear()
+        monkeypatch.setattr(pagescan, "urljoin", counted_join)
+        monkeypatch.setattr(parsel.selector, "create_root_node", counted_parse)
+        pagescan._joined.cache_clear()
 
 
 def _article_callback(spider, url, body) -> list:
     return list(spider.parse_article(_response(url, body)))
 
 
-def test_an_article_page_is_read_with_one_selector_whatever_its_links(monkeypatch):
+def test_an_article_page_is_parsed_once_whatever_its_links(monkeypatch):
     record, body = _recorded(lambda r: r["site"] == "jiangmen_kjj" and r.get("attachments"))
     spider = _spider("jiangmen_kjj")
     counts = _Counts(monkeypatch)
     few = _article_callback(spider, record["url"], body)
     after_few = counts.selectors
+    assert counts.parses == 1
     many = _article_callback(spider, record["url"], _with_links(body, 300))
     assert [type(x) for x in few] == [type(x) for x in many] == [Request]  # its attachment is fetched next
     assert few[0].url == many[0].url and few[0].url.startswith("https://")
-    # the page's own selector (its lxml tree) only: none per link, however many links the page has
-    assert after_few == 1 and counts.selectors - after_few == 1
+    # the page's own lxml tree only (no Selector object at all): none per link, however many links
+    assert counts.parses == 2 and counts.selectors == after_few == 0
     assert counts.translations == 0  # the scans are XPath compiled once, at import
 
 
@@ -90,7 +98,7 @@ def test_each_href_is_joined_once_and_a_menu_once_per_host(monkeypatch):
     spider = _spider("jiangmen_kjj")
     page = _with_links(body, 300)
     root = _response(record["url"], page).selector.root
-    hrefs = {h.strip() for h in base._HREFS(root)}
+    hrefs = {h.strip() for h in pagescan.HREFS(root)}
     counts = _Counts(monkeypatch)
     _article_callback(spider, record["url"], page)
     # links, attachments and the continuation scan read the same hrefs: each is joined once
@@ -195,3 +203,122 @@ def test_the_soft_error_check_still_reads_a_phrase_split_by_markup_in_any_case()
     assert soft_error_phrase("<html><body><div>对不起，<b>该信息已删除</b>。</div></body></html>") == "该信息已删除"
     record, body = _recorded(lambda r: r["site"] == "bjx")
     assert soft_error_phrase(body.decode("utf-8", "replace")) is None
+
+
+class _Decodes:
+    """Calls of the extractor's decoding (every decoding of a page goes through decode_counted) and
+    of the two parsers (the scans' tree, parsel's; the extraction's tree, archive.extract.parse_html)."""
+
+    def __init__(self, monkeypatch):
+        import archive.extract as extract
+
+        decode = sys.modules["archive.extract.decode"]  # (the package's name `decode` is the function)
+
+        self.decodes = self.scan_parses = self.extract_parses = 0
+        counted = {"decodes": (decode, "decode_counted"), "scan_parses": (parsel.selector, "create_root_node"),
+                   "extract_parses": (extract, "parse_html")}
+        for attr, (module, name) in counted.items():
+            monkeypatch.setattr(module, name, self._counting(attr, getattr(module, name)))
+        monkeypatch.setattr(extract, "decode_counted", decode.decode_counted)  # the package's own name for it
+
+    def _counting(self, attr, func):
+        def counted(*args, **kwargs):
+            setattr(self, attr, getattr(self, attr) + 1)
+            return func(*args, **kwargs)
+        return counted
+
+
+def test_an_article_page_is_decoded_once_and_extracted_where_it_is_read(monkeypatch):
+    """In-process (no extraction workers): parse_article decodes the page once and the extract
+    stage applies the extraction made from that decoding; the item is the one the extract stage
+    makes of the page on its own."""
+    from pipelines.extract import ExtractPipeline
+
+    record, body = _recorded(lambda r: r["site"] == "bjx" and len(r.get("pages") or []) <= 1
+                             and not r.get("attachments"))
+    cls = site_spiders()["bjx"]
+    crawler = get_crawler(cls, settings_dict={"ARCHIVE_DB": ":memory:", "EXTRACT_WORKERS": 0})
+    crawler.spider = spider = cls.from_crawler(crawler)
+    stage = ExtractPipeline.from_crawler(crawler)
+    stage.open_spider(spider)
+    assert spider.extracts_pages and not spider.reads_in_pool
+    counts = _Decodes(monkeypatch)
+    (item,) = _article_callback(spider, record["url"], body)
+    assert item.extracted is not None and counts.decodes == 1 and counts.scan_parses == 1
+    item = stage.process_item(item)
+    assert (counts.decodes, counts.scan_parses, counts.extract_parses) == (1, 1, 1)
+    assert item.extracted is None and item.title == record["title"]
+
+    spider.extracts_pages = False  # the spider alone (no extract stage): the stage extracts the page itself
+    (alone,) = _article_callback(spider, record["url"], body)
+    assert alone.extracted is None
+    alone = stage.process_item(alone)
+    assert (counts.decodes, counts.scan_parses, counts.extract_parses) == (3, 2, 2)
+    fields = ("title", "published_at", "source", "author", "editor", "keywords", "encoding", "fallback",
+              "document", "document_facts", "replaced_bytes", "page_texts")
+    assert [getattr(item, f) for f in fields] == [getattr(alone, f) for f in fields]
+    assert item.neardup.signature == alone.neardup.signature
+    stage.close_spider(spider)
+
+
+class DecodeCount:
+    """A Scrapy extension (loaded into the crawls below): how many times the crawl's own process
+    decoded each article page it fetched, by URL, written to $SPIDER_WORK_COUNTS when it stops."""
+
+    def __init__(self, crawler):
+        from scrapy import signals
+
+        import archive.extract as extract
+
+        decode = sys.modules["archive.extract.decode"]  # (the package's name `decode` is the function)
+
+        self.bodies, self.decoded = {}, {}
+        real = decode.decode_counted
+
+        def counted(body, *args, **kwargs):
+            if isinstance(body, bytes):
+                self.decoded[body] = self.decoded.get(body, 0) + 1
+            return real(body, *args, **kwargs)
+
+        decode.decode_counted = extract.decode_counted = counted
+        crawler.signals.connect(self.received, signal=signals.response_received)
+        crawler.signals.connect(self.stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def received(self, response, request, spider=None):
+        if request.meta.get("kind") == "article":
+            self.bodies[response.url] = response.body
+
+    def stopped(self):
+        with open(os.environ["SPIDER_WORK_COUNTS"], "w") as fh:
+            json.dump({url: self.decoded.get(body, 0) for url, body in self.bodies.items()}, fh)
+
+
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "two-workers"])
+def test_the_crawls_process_decodes_an_article_page_once_or_never_with_workers(tmp_path, mirror, workers):
+    """A real crawl, decodings counted in the crawl's process: once per article page of one page
+    without attachments in-process (the extract stage reuses the spider's decoding); never with
+    extraction workers (a worker decodes, checks, scans and extracts the page in one call)."""
+    from conftest import q
+
+    counts = tmp_path / "counts.json"
+    extensions = json.dumps({"crawler.runlog.RunLog": 500, "crawler.backfill.ListWalks": 510,
+                             "test_spider_work.DecodeCount": 0})
+    path = os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")]))
+    db = tmp_path / "a.db"
+    proc = run_archive("crawl", "--db", db, "--mirror", mirror, "--json", "--set", f"EXTENSIONS={extensions}",
+                       "--set", f"EXTRACT_WORKERS={workers}", "shanghai_gov",
+                       env={"PYTHONPATH": path, "SPIDER_WORK_COUNTS": str(counts)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    decoded = json.loads(counts.read_text())
+    single = {url for (url,) in q(db, "SELECT url FROM articles a WHERE pages = 1 AND NOT EXISTS "
+                                       "(SELECT 1 FROM attachments t WHERE t.article_id = a.id)")}
+    assert len(single) >= 3 and single <= set(decoded)
+    if workers:
+        assert set(decoded.values()) == {0}, decoded
+    else:
+        assert {decoded[url] for url in single} == {1}, decoded
+        assert max(decoded.values()) <= 2  # a page with more pages or files: again with them, by the stage

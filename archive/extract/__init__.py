@@ -46,7 +46,8 @@ def parse_html(text: str):
         return None
 
 
-def extract(body: bytes | str, url: str | None = None, *, charset: str | None = None, rules=None) -> dict:
+def extract(body: bytes | str, url: str | None = None, *, charset: str | None = None, rules=None,
+            decoded: tuple[str, str, int] | None = None) -> dict:
     """Extract one article page.
 
     Returns a dict with keys ``url, title, published_at, source, author,
@@ -58,9 +59,12 @@ def extract(body: bytes | str, url: str | None = None, *, charset: str | None = 
     (``title``, ``body``, ``date``…) that matched nothing on the page, whose field therefore came
     from the generic layer ([] without rules, or when every declared selector matched).  Control characters are
     removed before parsing.  Raises :class:`DecodeError` only for binary
-    garbage.
+    garbage.  *decoded*: ``decode_counted(body, charset)`` already made by the caller (the page
+    is decoded once).
     """
-    if isinstance(body, str):
+    if decoded is not None:
+        text, encoding, replaced = decoded
+    elif isinstance(body, str):
         text, encoding, replaced = body, "unicode", 0
     else:
         text, encoding, replaced = decode_counted(body, charset)
