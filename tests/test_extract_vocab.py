@@ -71,6 +71,11 @@ def test_two_thresholds_one_home():
     assert (vocab.MIN_WORD_CHARS, vocab.MIN_TEXT_CHARS) == (15, 20)
     assert not is_article_text("字" * (vocab.MIN_TEXT_CHARS - 1))
     assert is_article_text("字" * vocab.MIN_TEXT_CHARS)
+    # counted over the whole text, wherever the characters stand (not only in its first lines)
+    late = "。" * 10 * vocab.MIN_TEXT_CHARS
+    assert is_article_text(late + "字" * vocab.MIN_TEXT_CHARS)
+    assert is_article_text("字" * (vocab.MIN_TEXT_CHARS - 1) + late + "字")
+    assert not is_article_text("字" * (vocab.MIN_TEXT_CHARS - 2) + late + "字")
 
 
 def test_the_judge_keeps_its_own_patterns():

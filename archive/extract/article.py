@@ -40,8 +40,11 @@ def join_pages(texts: list[str]) -> str:
 
 
 def is_article_text(text: str) -> bool:
-    """Enough meaningful characters to be an article (the clean stage rejects the rest)."""
-    return len(MEANINGFUL_RX.findall(text)) >= MIN_TEXT_CHARS
+    """Enough meaningful characters to be an article (the clean stage rejects the rest). The
+    characters are counted in the text's first few lines first: an article has them there, and
+    its whole text is not listed character by character."""
+    return (len(MEANINGFUL_RX.findall(text, 0, 8 * MIN_TEXT_CHARS)) >= MIN_TEXT_CHARS
+            or len(MEANINGFUL_RX.findall(text)) >= MIN_TEXT_CHARS)
 
 
 def charset_of(content_type: str | None) -> str | None:
