@@ -37,18 +37,29 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_FORMATTER = "crawler.items.QuietDrops"  # a rejected item is a failure row, logged at DEBUG
+# a rejected item is a failure row, logged at DEBUG; a page's DEBUG line is made only for a DEBUG log
+LOG_FORMATTER = "crawler.lean.LogFormatter"
 
 # --- Scrapy's per-response overhead ----------------------------------------
-# Scrapy hands each callback's output to CONCURRENT_ITEMS asyncio tasks (one queue and that
-# many workers per response, 100 by default: most of a page's scheduling cost). A callback of
-# ours yields at most one item that waits (an article or a failure; list pages yield requests
-# and alias rows, which pass at once), so a few workers lose nothing.
-CONCURRENT_ITEMS = 4
+# Scrapy hands each callback's output to CONCURRENT_ITEMS asyncio tasks (one queue, a task that
+# fills it and that many workers per response, 100 by default: most of a page's scheduling cost).
+# A callback of ours yields at most one item that waits (an article, in the extraction pool;
+# failure rows, alias rows and requests pass at once), so one worker loses nothing: responses
+# are still handled side by side, each by its own worker.
+CONCURRENT_ITEMS = 1
 # Scrapy re-reads each callback's source (inspect + ast) to warn of a ``return value`` in a
 # generator, again and again since bound methods miss its weak cache; tests/test_spider_work.py
 # checks the spider's callbacks once instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False
+# Scrapy's stats, called without a deprecation check wrapped around every call (crawler/lean.py).
+STATS_CLASS = "crawler.lean.Stats"
+# The downloader's byte and status counts (``downloader/…`` stats): no part of the archive reads
+# them (a run's counts are the archive's own stats, its failures rows), and they cost a rebuilt
+# HTTP text of every request and response.
+DOWNLOADER_STATS = False
+# Periodic INFO lines and the memory watch: the progress board (crawler/progress.py) says the rate.
+LOGSTATS_INTERVAL = 0
+MEMUSAGE_ENABLED = False
 
 # Handlers/middlewares ----------------------------------------------------
 DOWNLOAD_HANDLERS = {
@@ -57,12 +68,23 @@ DOWNLOAD_HANDLERS = {
 }
 DOWNLOADER_MIDDLEWARES = {
     "crawler.refresh.RefreshMiddleware": 50,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # no site logs in
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.RetryAfterMiddleware": 550,
+    # Scrapy's meta refresh, read only in a page whose head says "refresh" (crawler/lean.py)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.lean.MetaRefresh": 580,
     "crawler.redirects.RedirectGuardMiddleware": 610,  # before Scrapy's RedirectMiddleware (600)
 }
 SPIDER_MIDDLEWARES = {
     "crawler.locks.SiteLock": 10,  # one crawl per site at a time: a crawl whose site is locked sends nothing
+    # Each spider middleware that looks at a callback's output is one more step for every request
+    # and item of every page; these do nothing a crawl of ours needs:
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": None,  # replaced: marks start requests only
+    "crawler.lean.StartMarks": 25,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # no depth limit or priority is set
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,  # dropped a long URL without a failure row
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,  # the spider builds each meta afresh
 }
 # REDIS_URL set: a worker of a distributed crawl (shared frontier, items to Redis): crawler/frontier.py
 ADDONS = {"crawler.frontier.Frontier": 0}

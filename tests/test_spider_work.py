@@ -143,13 +143,14 @@ def _returns_a_value():
 
 
 class TaskCount:
-    """A Scrapy extension (loaded into the crawl below): asyncio tasks created while the engine runs,
-    and responses, written to $SPIDER_WORK_COUNTS when it stops."""
+    """A Scrapy extension (loaded into the crawl below): asyncio tasks and Scrapy's log records
+    created while the engine runs, the middleware steps each request, response and callback output
+    goes through, and responses, written to $SPIDER_WORK_COUNTS when it stops."""
 
     def __init__(self, crawler):
         from scrapy import signals
 
-        self.crawler, self.tasks = crawler, 0
+        self.crawler, self.tasks, self.records = crawler, 0, 0
         crawler.signals.connect(self.started, signal=signals.engine_started)
         crawler.signals.connect(self.stopped, signal=signals.engine_stopped)
 
@@ -159,6 +160,7 @@ class TaskCount:
 
     def started(self):
         import asyncio
+        import logging
 
         loop = asyncio.get_event_loop()
 
@@ -167,17 +169,36 @@ class TaskCount:
             return asyncio.Task(coro, loop=loop, **kwargs)
 
         loop.set_task_factory(factory)
+        make = self.make_record = logging.getLogRecordFactory()
+
+        def record(name, *args, **kwargs):
+            if name.startswith("scrapy."):
+                self.records += 1
+            return make(name, *args, **kwargs)
+
+        logging.setLogRecordFactory(record)
 
     def stopped(self):
+        import logging
+
+        logging.setLogRecordFactory(self.make_record)
         stats = self.crawler.stats.get_stats()
+        engine = self.crawler.engine
+        steps = {"request": engine.downloader.middleware.methods["process_request"],
+                 "response": engine.downloader.middleware.methods["process_response"],
+                 "output": engine.scraper.spidermw.methods["process_spider_output"]}
         with open(os.environ["SPIDER_WORK_COUNTS"], "w") as fh:
             json.dump({"tasks": self.tasks, "responses": stats.get("response_received_count", 0),
+                       "records": self.records, "steps": {k: sum(m is not None for m in v) for k, v in steps.items()},
                        "imported": [m for m in ("aiohttp", "tldextract") if m in sys.modules]}, fh)
 
 
 def test_scrapy_makes_few_tasks_per_response(tmp_path, mirror):
     """Scrapy made CONCURRENT_ITEMS (default 100) tasks for every response's output, and imported the
-    modules of components switched off (aiohttp for the remote control, tldextract for cookies)."""
+    modules of components switched off (aiohttp for the remote control, tldextract for cookies).
+    It also made a log record for every page crawled and item scraped that no handler writes at
+    INFO, and passed each callback's every output through five spider middlewares that did nothing
+    a crawl needs (crawler/lean.py, crawler/settings.py)."""
     counts = tmp_path / "counts.json"
     extensions = json.dumps({"crawler.runlog.RunLog": 500, "crawler.backfill.ListWalks": 510,
                              "test_spider_work.TaskCount": 0})
@@ -189,7 +210,14 @@ def test_scrapy_makes_few_tasks_per_response(tmp_path, mirror):
     assert json.loads(proc.stdout)[0]["new"] >= 3
     found = json.loads(counts.read_text())
     assert found["responses"] >= 10
-    assert found["tasks"] / found["responses"] < 20, found
+    # one item worker per response (CONCURRENT_ITEMS = 1): 6.9 tasks per response; 9.8 with 4 workers
+    assert found["tasks"] / found["responses"] < 8, found
+    # Scrapy's records: the spider's opening and closing lines, none per page (25 for 15 pages before)
+    assert found["records"] <= 5, found
+    # steps per callback output: Scrapy's referer only (start requests are marked before the
+    # callbacks, depth, URL length and meta-copy checks are off); per request: 8, per response: 6
+    steps = found["steps"]
+    assert steps["request"] <= 8 and steps["response"] <= 6 and steps["output"] <= 1, found
     # components switched off (REMOTE_CONTROL_ENABLED, COOKIES_ENABLED) are not even imported
     assert found["imported"] == []
 
@@ -322,3 +350,50 @@ def test_the_crawls_process_decodes_an_article_page_once_or_never_with_workers(t
     else:
         assert {decoded[url] for url in single} == {1}, decoded
         assert max(decoded.values()) <= 2  # a page with more pages or files: again with them, by the stage
+
+
+def test_a_meta_refresh_is_read_only_where_the_page_may_have_one(monkeypatch):
+    """Scrapy decoded every HTML page to look for a meta refresh; now only a page whose head holds the
+    word (any case, any ASCII-keeping encoding; UTF-16 always), and those still redirect."""
+    import scrapy.downloadermiddlewares.redirect as redirect
+
+    from crawler.lean import MetaRefresh
+
+    read = []
+    real = redirect.get_meta_refresh
+    monkeypatch.setattr(redirect, "get_meta_refresh", lambda *a, **k: read.append(1) or real(*a, **k))
+    mw = MetaRefresh.from_crawler(get_crawler(settings_dict={}))
+    url = "https://www.example.gov.cn/a/old.html"
+
+    def through(body: bytes):
+        return mw.process_response(Request(url), HtmlResponse(url=url, body=body, headers={"Content-Type": "text/html"}))
+
+    _, page = _recorded(lambda r: r["site"] == "bjx")
+    response = HtmlResponse(url=url, body=page)
+    assert mw.process_response(Request(url), response) is response and read == []  # no refresh: not read
+    moved = "<html><head><title>通知公告</title><META HTTP-EQUIV=\"Refresh\" CONTENT=\"0; URL=/a/new.html\"></head></html>"
+    for body in (moved.encode("gb18030"), moved.encode("utf-16")):
+        out = through(body)
+        assert isinstance(out, Request) and out.url == "https://www.example.gov.cn/a/new.html"
+    assert len(read) == 2
+
+
+def test_a_mirrored_request_is_the_request_at_the_mirror_url():
+    """The mirror's handler sends a twin of the request (no re-escaped URL, no copied headers): the
+    same request as Scrapy's ``replace`` makes, its meta its own."""
+    from crawler.mirror import _fetched_at, to_mirror
+
+    def callback(response):
+        yield from ()
+
+    url = "https://www.example.gov.cn/%E9%80%9A%E7%9F%A5/list.html?page=2&q=%20x"
+    request = Request(url, callback=callback, errback=callback, headers={"If-None-Match": '"x"'},
+                      meta={"kind": "article", "handle_httpstatus_list": [304]}, cb_kwargs={"n": 2},
+                      priority=3, dont_filter=True, flags=["f"])
+    mirror = to_mirror(url, "http://127.0.0.1:8000")
+    twin, scrapys = _fetched_at(request, mirror), request.replace(url=mirror)
+    for name in Request.attributes:
+        assert getattr(twin, name) == getattr(scrapys, name), name
+    assert twin.url == mirror and request.url == url
+    twin.meta["download_latency"] = 0.1  # the handler writes there: the request's own meta is untouched
+    assert "download_latency" not in request.meta

@@ -1,6 +1,8 @@
 """Run the spiders in one process and summarise what each site gave."""
 from __future__ import annotations
 
+import logging
+
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
@@ -67,7 +69,6 @@ def _console_logging(settings: Settings, loudness: str, log_file, board) -> list
     """Scrapy's log: on the console at WARNING (one line per expected failure, no traceback),
     everything at ``LOG_LEVEL`` with ``verbose``, only CRITICAL with ``quiet``; in full
     (``LOG_LEVEL``, default INFO, with tracebacks) to *log_file*. Returns the handlers installed."""
-    import logging
     import sys
 
     from crawler.progress import DATE_FORMAT, LOG_FORMAT, ConsoleHandler
@@ -92,6 +93,17 @@ def _console_logging(settings: Settings, loudness: str, log_file, board) -> list
     return handlers
 
 
+def _scrapy_log_floor(settings: Settings) -> tuple[logging.Logger, int]:
+    """Scrapy's loggers at ``LOG_LEVEL``: Scrapy sets its ``scrapy`` logger to DEBUG when its
+    process starts, so a record was made for every page crawled and every item scraped (and each
+    of Scrapy's DEBUG lines) that no handler would write. Returns the logger and its former level."""
+    level = logging.getLevelName(str(settings.get("LOG_LEVEL") or "INFO").upper())
+    scrapy_log = logging.getLogger("scrapy")
+    former = scrapy_log.level
+    scrapy_log.setLevel(level if isinstance(level, int) else logging.INFO)
+    return scrapy_log, former
+
+
 def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=None,
               loudness: str = "normal", log_file=None) -> list[SiteResult]:
     """Crawl *sites* (all when empty) into *db_path*; returns one result per site.
@@ -101,8 +113,6 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
     nothing; ``verbose`` Scrapy's whole log (``LOG_LEVEL``). *log_file* gets the whole
     log whatever the loudness. A site whose crawl is already running elsewhere is
     refused (``crawler/locks.py``): its result's status is ``skipped``."""
-    import logging
-
     from crawler.progress import Board
 
     if loudness not in LOUDNESS:
@@ -115,12 +125,13 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
         raise ValueError(f"unknown site(s): {', '.join(unknown)}; known: {', '.join(spiders)}")
     board = Board(quiet=loudness == "quiet", live=None if loudness == "normal" else False)
     handlers = _console_logging(settings, loudness, log_file or settings.get("LOG_FILE"), board)
-    archive = None
+    archive = scrapy_log = None
     try:
         archive = Archive(db_path).open()  # create and migrate the file once, before the spiders open it
         since = now_iso()
         settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # the handlers are ours
         process = _Process(settings)
+        scrapy_log, former_level = _scrapy_log_floor(settings)  # after the process set Scrapy's logging up
         crawlers = []
         for name in names:
             crawler = process.create_crawler(spiders[name])
@@ -131,6 +142,8 @@ def run_crawl(sites=None, *, db_path="archive.db", mirror=None, extra_settings=N
         board.finish()
         return [outcome(name, crawler, archive, since) for name, crawler in crawlers]
     finally:
+        if scrapy_log is not None:
+            scrapy_log.setLevel(former_level)
         for handler in handlers:
             logging.getLogger().removeHandler(handler)
             handler.close()
