@@ -474,10 +474,16 @@ class SiteSpider(scrapy.Spider):
         try:
             result = await maybe_deferred_to_future(as_deferred(future))
         except Exception as exc:  # noqa: BLE001 - the worker died under it: a failure row, not a loss
-            logger.warning("extraction failed for %s: %s", target, exc)
-            failure = self.failure(target, "unparsable", f"extraction failed ({type(exc).__name__})", response.status)
-            return [alias, failure] if alias else [failure]
+            return self.read_failed(target, alias, exc, response.status)
         return self._article_read(response, canonical, target, alias, page, result)
+
+    def read_failed(self, url, alias, exc, status) -> list:
+        """The worker reading the article page *url* died under it (or the pool was shut down): the
+        failure the extract stage records for an extraction that crashed (``unparsable``), after
+        the redirect's alias as ever."""
+        logger.warning("extraction failed for %s: %s", url, exc)
+        failure = self.failure(url, "unparsable", f"extraction failed ({type(exc).__name__})", status)
+        return [alias, failure] if alias else [failure]
 
     def _article_read(self, response, canonical, target, alias, page, result) -> list:
         """The outputs of an article page read by :func:`pipelines.pool.read_article`."""

@@ -93,6 +93,22 @@ def test_a_worker_that_dies_under_a_page_makes_it_a_failure_and_the_pool_starts_
     ok = pool.submit([(b"<html><head><title>t</title></head><body><p>" + "正文内容。".encode() * 40 +
                        b"</p></body></html>", "https://www.example.cn/news/2.html", None)], None).result(timeout=120)
     assert ok[0] == "ok" and "正文内容" in ok[2][0]
+    # the spider's reading of an article page in a worker (parse_article): the same failure row
+    from scrapy.utils.test import get_crawler
+
+    from archive.faces.crawl import site_spiders
+    from pipelines.pool import read_article
+
+    cls = site_spiders()["bjx"]
+    spider = cls.from_crawler(get_crawler(cls, settings_dict={"ARCHIVE_DB": ":memory:"}))
+    future = pool.submit_call(read_article, big, item.url, None, spider.scan, item.url, False, None, True)
+    for pid in list(pool._executor._processes):
+        os.kill(pid, signal.SIGKILL)
+    exc = future.exception(timeout=120)
+    assert exc is not None
+    (failure,) = spider.read_failed(item.url, None, exc, 200)
+    assert (failure.url, failure.kind, failure.reason, failure.status) == (
+        item.url, got.value.kind, f"extraction failed ({type(exc).__name__})", 200)
 
 
 def _children(pid: int) -> set[int]:
