@@ -8,6 +8,11 @@ The work runs in the process's pool of extraction workers (``pipelines/pool.py``
 ``EXTRACT_WORKERS``) while the spider is open, so the reactor keeps downloading; the
 stage then returns a Deferred that fires with the item. Without a pool (one core,
 ``EXTRACT_WORKERS`` 0 or 1, or the stage used on its own) the same function runs here.
+
+An article of one page without attachments comes extracted: the spider read its page where
+extraction runs (``pipelines.pool.read_article``, in a worker or here) and extracted it from
+that one decoding; the stage applies that result. The stage tells the spider, when it opens,
+that it runs and whether in workers (``SiteSpider.extracts_pages``, ``reads_in_pool``).
 """
 from __future__ import annotations
 

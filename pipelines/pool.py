@@ -2,7 +2,10 @@
 
 The CPU-heavy part of an article (decoding and extracting each of its pages) runs in a
 ``concurrent.futures.ProcessPoolExecutor`` so that the Twisted reactor thread keeps
-downloading while pages are extracted. What is order-sensitive (dedup, near-dup, the one
+downloading while pages are extracted. An article's first page goes there once, from the
+spider (:func:`read_article`: decoded, checked, scanned for its further pages and attachments
+and, for a one-page article, extracted in the same call); the extract stage sends the pages of
+a longer article (:func:`extract_pages`). What is order-sensitive (dedup, near-dup, the one
 SQLite writer) stays in the crawl's process.
 
 Workers are *spawned* (a fresh interpreter, never a fork of the reactor's threads and sockets), so a
@@ -15,8 +18,8 @@ crawl's process, as a plain function call). One pool serves every spider of a pr
 started when the first spider opens, and shut down when the last one closes (and, at the
 latest, when the process exits: the workers are children of the crawl and end with it).
 
-:func:`extract_pages` is the one extraction function of the stage, run the same in a worker
-or in-process, so that both give the same output. It returns plain data (no exceptions cross
+:func:`extract_pages` is the one extraction function of the stage (and :func:`read_article` the
+spider's), run the same in a worker or in-process, so that both give the same output. It returns plain data (no exceptions cross
 the process boundary): ``("ok", fields, texts)`` or ``("reject", kind, reason, log_line)``. The
 fields include the joined text's near-duplicate form (MinHash included, :func:`neardup_form`).
 """
