@@ -27,6 +27,7 @@ from archive import citations
 from archive.db import MAX_TEXT_CHARS, cap_text, decompress, now_iso, save_revision, transaction
 from archive.extract import EXTRACTOR_VERSION
 from archive.extract.article import charset_of, extract_article
+from archive.search import give_index_change
 
 FIELDS = ("title", "published_at", "source", "author", "editor", "keywords", "text")
 METADATA = ("published_at", "source", "author", "editor", "keywords")
@@ -119,14 +120,18 @@ def _diff(article_id: int, old: dict, new: dict) -> str:
 def _write(db, article_id: int, new: dict, full: dict, when: str, max_text_chars, labels) -> None:
     save_revision(db, article_id, "reextract", when)
     text, full_length = cap_text(full["text"], max_text_chars)
-    old_hash = db.execute("SELECT text_hash FROM articles WHERE id = ?", [article_id]).fetchone()[0]
+    keywords = json.dumps(new["keywords"], ensure_ascii=False)
+    old_title, old_keywords, old_text, old_hash = db.execute(
+        "SELECT title, keywords, text, text_hash FROM articles WHERE id = ?", [article_id]).fetchone()
+    # the index's shadow forms, computed here (the update trigger takes them: schema version 15)
+    give_index_change(db, article_id, (old_title, old_keywords, old_text), (new["title"], keywords, text))
     db.execute(
         """UPDATE articles SET title = ?, published_at = ?, source = ?, author = ?, editor = ?, keywords = ?,
              text = ?, text_hash = ?, text_full_length = ?, replaced_bytes = ?, extractor_version = ?,
              revision_count = revision_count + 1
            WHERE id = ?""",
         [new["title"], new["published_at"], new["source"], new["author"], new["editor"],
-         json.dumps(new["keywords"], ensure_ascii=False), text, full["text_hash"], full_length,
+         keywords, text, full["text_hash"], full_length,
          full["replaced_bytes"], EXTRACTOR_VERSION, article_id])
     if full["text_hash"] != old_hash:
         from archive.dedup import NeedsRebuild, reindex_article

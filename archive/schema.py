@@ -453,6 +453,38 @@ def _m14_index_input(db: sqlite_utils.Database) -> None:
             END""")
 
 
+def _m15_index_change(db: sqlite_utils.Database) -> None:
+    """A writer may also hand the index the shadow forms of a change (archive/search.py,
+    :func:`~archive.search.give_index_change`): a row of ``articles_fts_change`` (the article's id, the
+    shadow of its old title and keywords, of its old text, and of the new ones), written in the
+    change's transaction just before the UPDATE, is taken by the update trigger (the old forms to
+    delete the row from the index, the new ones to add it) and deleted; without one the trigger
+    computes both in SQL as before. The table is empty between transactions."""
+    from archive.search import title_and_keywords_sql
+
+    db.execute("CREATE TABLE articles_fts_change (id INTEGER PRIMARY KEY, old_title TEXT NOT NULL, "
+               "old_text TEXT NOT NULL, new_title TEXT NOT NULL, new_text TEXT NOT NULL)")
+    db.execute("DROP TRIGGER IF EXISTS articles_fts_au")
+    given = "SELECT 1 FROM articles_fts_change WHERE id = new.id"
+
+    def computed(p: str) -> str:
+        return (f"{shadow_sql('tk.v')}, {shadow_sql(p + 'text')} "
+                f"FROM (SELECT {title_and_keywords_sql(p)} AS v) tk WHERE NOT EXISTS ({given})")
+
+    db.execute(
+        f"""CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, text, keywords ON articles
+            WHEN old.title IS NOT new.title OR old.text IS NOT new.text OR old.keywords IS NOT new.keywords
+            BEGIN
+              INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text)
+                SELECT 'delete', old.id, c.old_title, c.old_text FROM articles_fts_change c WHERE c.id = new.id;
+              INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, text) SELECT 'delete', old.id, {computed('old.')};
+              INSERT INTO {FTS_TABLE} (rowid, title, text)
+                SELECT new.id, c.new_title, c.new_text FROM articles_fts_change c WHERE c.id = new.id;
+              INSERT INTO {FTS_TABLE} (rowid, title, text) SELECT new.id, {computed('new.')};
+              DELETE FROM articles_fts_change WHERE id = new.id;
+            END""")
+
+
 # (version it brings the file to, function), in version order. Add at the end, never edit.
 MIGRATIONS: list[tuple[int, callable]] = [
     (1, _m1_core),
@@ -469,6 +501,7 @@ MIGRATIONS: list[tuple[int, callable]] = [
     (12, _m12_documents_citations),
     (13, _m13_zstd_dicts),
     (14, _m14_index_input),
+    (15, _m15_index_change),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

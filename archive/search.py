@@ -59,6 +59,7 @@ holds the SQL expression they use (:func:`shadow_sql`) and the names.
 from __future__ import annotations
 
 import html
+import json
 import operator
 import re
 from dataclasses import dataclass
@@ -172,6 +173,38 @@ def title_and_keywords(title: str | None, keywords) -> str:
     """Python form of :func:`title_and_keywords_sql` for a list of string keywords."""
     words = [str(w) for w in keywords or []] if isinstance(keywords, list) else []
     return (title or "") + (" " + " ".join(words) if words else "")
+
+
+def _title_shadow(title: str | None, keywords) -> str | None:
+    """The shadow of the index's title column for *title* and *keywords* (a list, or its JSON as stored);
+    None where only the SQL form knows it (keywords that are not a JSON list of strings)."""
+    if isinstance(keywords, str):
+        if "\\u" in keywords:  # an escape (a lone surrogate?): the SQL form reads it as SQLite does
+            return None
+        try:
+            keywords = json.loads(keywords)
+        except ValueError:
+            return None
+    if keywords is None:
+        keywords = []
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        return None
+    return shadow(title_and_keywords(title, keywords))
+
+
+def give_index_change(db, article_id: int, old: tuple, new: tuple) -> None:
+    """Hand the update trigger the shadow forms of a change of article *article_id* (schema version 15:
+    ``articles_fts_change``), computed here instead of in SQL; call just before the UPDATE, in its
+    transaction. *old*, *new*: ``(title, keywords, text)`` as the row holds them before and after (the
+    keywords as stored, JSON). Nothing is handed when the trigger will not fire (nothing of them
+    changed) or when a shadow only the SQL form knows is needed: the trigger computes it then."""
+    if old == new:
+        return
+    old_title, new_title = _title_shadow(old[0], old[1]), _title_shadow(new[0], new[1])
+    if old_title is None or new_title is None:
+        return
+    db.execute("INSERT OR REPLACE INTO articles_fts_change (id, old_title, old_text, new_title, new_text) "
+               "VALUES (?, ?, ?, ?, ?)", [article_id, old_title, shadow(old[2]), new_title, shadow(new[2])])
 
 
 def rebuild_index(db) -> int:

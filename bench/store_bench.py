@@ -7,7 +7,10 @@ the crawl would hand them on. Reports CPU milliseconds per article of those stag
 SQLite statements per article (a second, identical pass with a statement counter: the count
 includes the statements triggers and the full-text index run).
 
-    python bench/store_bench.py [--articles 2000] [--neardup]
+    python bench/store_bench.py [--articles 2000] [--neardup] [--update]
+
+With ``--update`` each article then comes again with a changed text and title (a re-fetch whose page
+changed: the update path, a revision kept and the full-text index's row replaced): reported apart.
 
 Not a test: figures depend on the machine. Compare ratios from one run.
 """
@@ -51,7 +54,19 @@ def extracted_items(n: int, spiders) -> list:
     return items
 
 
-def run(items, db_path: Path, neardup: bool, count: bool) -> dict:
+def changed(items) -> list:
+    """The articles again, each with a text and a title of its own changed (a page edited since)."""
+    from archive.db import text_hash
+
+    out = copy.deepcopy(items)
+    for n, item in enumerate(out):
+        item.text = f"（更新{n}）" + item.text + "\n本文已更新。"
+        item.text_hash = text_hash(item.text)
+        item.title = (item.title or "") + "（更新）"
+    return out
+
+
+def run(items, db_path: Path, neardup: bool, count: bool, again=None) -> dict:
     from scrapy.utils.test import get_crawler
 
     from crawler.archive import crawl_archive
@@ -79,17 +94,32 @@ def run(items, db_path: Path, neardup: bool, count: bool) -> dict:
         if hasattr(stage, "close_spider"):
             stage.close_spider()
     cpu = time.process_time() - cpu
+    update_cpu = 0.0
+    if again is not None:  # the same stages again (a second run), each article changed
+        for stage in stages:
+            if hasattr(stage, "open_spider"):
+                stage.open_spider()
+        update_cpu = time.process_time()
+        for item in again:
+            for stage in stages:
+                item = stage.process_item(item)
+        for stage in stages:
+            if hasattr(stage, "close_spider"):
+                stage.close_spider()
+        update_cpu = time.process_time() - update_cpu
     conn.set_trace_callback(None)
     stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     crawl_archive(crawler).close()
     return {"cpu_s": cpu, "statements": statements[0], "articles": stored,
-            "new": crawler.stats.get_value("archive/new", 0)}
+            "new": crawler.stats.get_value("archive/new", 0), "update_cpu_s": update_cpu,
+            "updated": crawler.stats.get_value("archive/updated", 0)}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=2000)
     ap.add_argument("--neardup", action="store_true", help="also run the near-duplicate stage")
+    ap.add_argument("--update", action="store_true", help="then store each article again, changed")
     args = ap.parse_args(argv)
 
     from scrapy.spiderloader import SpiderLoader
@@ -99,7 +129,8 @@ def main(argv=None) -> int:
     spiders = {name: loader.load(name) for name in loader.list()}
     items = extracted_items(args.articles, spiders)
     work = Path(tempfile.mkdtemp(prefix="store-bench-"))
-    timed = run(copy.deepcopy(items), work / "timed.db", args.neardup, count=False)
+    again = changed(items) if args.update else None
+    timed = run(copy.deepcopy(items), work / "timed.db", args.neardup, count=False, again=again)
     counted = run(copy.deepcopy(items), work / "counted.db", args.neardup, count=True)
     n = max(timed["articles"], 1)
     stages = "dedup + store" + (" + neardup" if args.neardup else "")
@@ -107,6 +138,10 @@ def main(argv=None) -> int:
     print(f"  {stages}: CPU {timed['cpu_s']:.2f} s  ({timed['cpu_s'] / n * 1000:.2f} ms/article)")
     print(f"  SQLite statements {counted['statements']}  ({counted['statements'] / n:.1f}/article, "
           f"triggers' and the full-text index's included)")
+    if args.update:
+        u = max(timed["updated"], 1)
+        print(f"  then each changed ({timed['updated']} counted updated): CPU {timed['update_cpu_s']:.2f} s  "
+              f"({timed['update_cpu_s'] / u * 1000:.2f} ms/article)")
     return 0
 
 

@@ -19,7 +19,7 @@ from scrapy import signals
 from archive import citations, rawstore, statkeys
 from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, save_revision, transaction
 from archive.extract import EXTRACTOR_VERSION
-from archive.search import shadow, title_and_keywords
+from archive.search import give_index_change, shadow, title_and_keywords
 from archive.settings import value as setting
 from crawler.archive import crawl_archive
 from crawler.items import AliasItem, ArticleItem, FailureItem, Rejected, ResolvedItem
@@ -130,6 +130,10 @@ def update_article(db, article_id: int, item: ArticleItem, when: str,
     save_revision(db, article_id, "recrawl", when)
     etag, modified = _validators(item)
     text, full_length = cap_text(item.text, max_text_chars)
+    keywords = json.dumps(item.keywords, ensure_ascii=False)
+    old = db.execute("SELECT title, keywords, text FROM articles WHERE id = ?", [article_id]).fetchone()
+    if old is not None:  # the index's shadow forms, computed here (the update trigger takes them: schema 15)
+        give_index_change(db, article_id, tuple(old), (item.title, keywords, text))
     db.execute(
         """UPDATE articles SET title = ?, published_at = COALESCE(?, published_at), source = ?, author = ?,
              editor = ?, keywords = ?, text = ?, text_hash = ?, pages = ?, last_seen = ?, checked_at = ?,
@@ -137,7 +141,7 @@ def update_article(db, article_id: int, item: ArticleItem, when: str,
              text_full_length = ?, replaced_bytes = ?, extractor_version = ?, changed_at = ?
            WHERE id = ?""",
         [item.title, item.published_at, item.source, item.author, item.editor,
-         json.dumps(item.keywords, ensure_ascii=False), text, item.text_hash, len(item.pages),
+         keywords, text, item.text_hash, len(item.pages),
          when, when, etag, modified, full_length, item.replaced_bytes, EXTRACTOR_VERSION, when, article_id],
     )
     insert_pages(db, article_id, item)
