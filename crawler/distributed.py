@@ -19,10 +19,11 @@ What nothing loses
   worker's memory, so a worker killed with SIGKILL would lose what it was fetching. Here each
   popped request is also written to the worker's *in-flight* hash in Redis and removed once
   its response (or failure) has been handled whole: its items pushed, the requests it yields
-  queued (a retry or redirect of it, once queued, releases it too). The items wait in the
-  worker's outbox until that release and go to Redis in the same transaction as it (one round
-  trip for both), so a request is never released before its items are in Redis; a request
-  yielded is checked against the duplicate filter and queued in one script. Every worker keeps a
+  queued (a retry or redirect of it, once queued, releases it too). The items and the requests
+  it yields wait in the worker until that release and go to Redis in the same transaction as it
+  (one round trip for all), so a request is never released before its items and requests are in
+  Redis; the requests are checked against the duplicate filter and queued in one script (those
+  yielded outside a response's handling, a retry or redirect, go with the next pop). Every worker keeps a
   heartbeat key with a time-to-live (``REDIS_WORKER_TTL``); a worker that starts, or one about
   to go idle, puts the in-flight requests of workers whose heartbeat has expired back into the
   queue. A request a killed worker had half done is fetched again: its items may reach the
@@ -212,14 +213,17 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
 redis.call('HSET', KEYS[2], ARGV[1], r[1])
 return r[1]
 """
-# a request queued unless the duplicate filter has seen it (ARGV[1], '' when not filtered), and the
-# popped request it replaces (a retry or redirect: ARGV[4]) released, in one round trip
-_ENQUEUE_LUA = """
-local added = 1
-if ARGV[1] ~= '' then added = redis.call('SADD', KEYS[1], ARGV[1]) end
-if added == 1 then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3]) end
-if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
-return added
+# requests queued (KEYS[2]) unless the duplicate filter (KEYS[1]) has seen them: ARGV holds a
+# (fingerprint, '' when not filtered; score; encoded request) triple per request; 1 or 0 for each
+_QUEUE_LUA = """
+local out = {}
+for i = 1, #ARGV, 3 do
+  local added = 1
+  if ARGV[i] ~= '' then added = redis.call('SADD', KEYS[1], ARGV[i]) end
+  if added == 1 then redis.call('ZADD', KEYS[2], ARGV[i + 1], ARGV[i + 2]) end
+  out[#out + 1] = added
+end
+return out
 """
 # the walks a run starts with: a new run (ARGV[1] '1') or one without them copies the published ones
 # (KEYS[1]) into the run's (KEYS[2]) and marks the published ones open by this run (ARGV[2])
@@ -272,7 +276,6 @@ def _script(source: str):
 
 
 _POP_INTO = _script(_POP_INTO_LUA)
-_ENQUEUE = _script(_ENQUEUE_LUA)
 _MOVE_ALL = _script(_MOVE_ALL_LUA)
 _WALKS_AT_START = _script(_WALKS_AT_START_LUA)
 _PUBLISH_WALKS = _script(_PUBLISH_WALKS_LUA)
@@ -303,6 +306,15 @@ def _push(server, box: list, release: tuple[str, str] | None = None) -> None:
     box.clear()
 
 
+def _method_name(spider, func):
+    """The name of *spider*'s method *func* (as ``Request.to_dict`` finds it, without listing every
+    member of the spider for each request); *func* itself when it is not one."""
+    own = getattr(func, "__func__", None)
+    if own is not None and getattr(getattr(spider, func.__name__, None), "__func__", None) is own:
+        return func.__name__
+    return func
+
+
 def _lower_priority(nice: int) -> None:
     """This process (its main thread, the reactor's, and what it starts later) at niceness *nice* at
     least. The writer stores every worker's items alone: where workers share its cores, a writer
@@ -331,6 +343,8 @@ class Scheduler(RedisScheduler):
         instance.heartbeat = None
         instance.idle = False  # marked idle in Redis: waiting for the others to finish
         instance.walks_sent: dict[str, tuple] = {}  # start URL → (done, end page) last handed to the writer
+        instance.queued: list[tuple] = []  # requests yielded, not in Redis yet (see enqueue_request)
+        instance.prefetched = None  # (in-flight key, encoded request) popped with a release, for next_request
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
         return instance
 
@@ -394,7 +408,29 @@ class Scheduler(RedisScheduler):
         with them, when a list page was *walked*, what changed in the walks."""
         if walked:
             self._hand_on_walks()
-        _push(self.server, _outbox(self.crawler), (inflight_key(self.site, self.worker), key) if key else None)
+        box = _outbox(self.crawler)
+        # a page handled: the next request is popped in the same round trip (the engine asks for one
+        # as each download ends), kept in flight like any popped request until next_request takes it
+        fetch = key is not None and self.prefetched is None
+        inflight = inflight_key(self.site, self.worker)
+        if not self.queued and not fetch:
+            _push(self.server, box, (inflight, key) if key else None)
+            return
+        pipe = self.server.pipeline(transaction=True)
+        batch = self._queue_into(pipe) if self.queued else []  # what the page yielded, queued as it is released
+        if box:
+            pipe.lpush(ITEMS, *box)
+        if key:
+            pipe.hdel(inflight, key)
+        if fetch:
+            popped = self._next_key()
+            pipe.eval(_POP_INTO_LUA, 2, self.queue.key, inflight, popped)
+        results = self._execute(pipe, batch)
+        if batch:
+            self._queued(batch, results[0])
+        box.clear()
+        if fetch and results[-1] is not None:
+            self.prefetched = (popped, results[-1])
 
     def _hand_on_walks(self) -> None:
         """The walks (reached the end, last page) changed since the last were handed on: a message."""
@@ -407,27 +443,77 @@ class Scheduler(RedisScheduler):
             _outbox(self.crawler).append(_message("walk", site=self.site, walks=changed))
 
     def enqueue_request(self, request):
+        """The request waits here until the next round trip to Redis (the release of the popped
+        request whose response yielded it, or the next pop), then it is queued unless the duplicate
+        filter has seen it, with the popped request it replaces (a retry or redirect) released, in
+        one transaction: a kill before it leaves that popped request in flight, to be fetched again.
+        Whether it was a duplicate is known then (``dupefilter/filtered``), not here: True."""
         key = request.meta.pop(INFLIGHT, None)  # a retry or redirect of a popped request
         # start pages are dont_filter (fetched on every run); here every worker yields them, and
         # the run fetches them once; a retry or redirect of a popped request keeps its dont_filter
         filtered = not request.dont_filter or (key is None and request.meta.get(meta_.KIND) == meta_.LIST)
-        # seen?, queued, and the request it replaces released: one script, one round trip
-        added = _ENQUEUE(keys=[self.df.key, self.queue.key, inflight_key(self.site, self.worker)],
-                         args=[self.df.request_fingerprint(request) if filtered else "", -request.priority,
-                               self.queue._encode_request(request), key or ""], client=self.server)
-        if not added:
-            self.df.log(request, self.spider)
-            return False
-        if self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis")
+        self.queued.append((request, self.df.request_fingerprint(request) if filtered else "", -request.priority,
+                            self._encode(request), key))
         return True
 
+    def _encode(self, request) -> bytes:
+        """*request* as scrapy-redis's queue encodes it (``Request.to_dict``), its callbacks named
+        directly (:func:`_method_name`)."""
+        saved = request.callback, request.errback
+        request.callback, request.errback = _method_name(self.spider, saved[0]), _method_name(self.spider, saved[1])
+        try:
+            return self.queue._encode_request(request)
+        finally:
+            request.callback, request.errback = saved
+
+    def _queue_into(self, pipe) -> list:
+        """The requests waiting in :attr:`queued` queued on *pipe* (a transaction, first on it), with the
+        popped requests they replace released; the batch, for :meth:`_queued`."""
+        batch, self.queued = self.queued, []
+        pipe.eval(_QUEUE_LUA, 2, self.df.key, self.queue.key,
+                  *(v for _, fp, score, encoded, _ in batch for v in (fp, score, encoded)))
+        replaced = [key for *_, key in batch if key]
+        if replaced:
+            pipe.hdel(inflight_key(self.site, self.worker), *replaced)
+        return batch
+
+    def _execute(self, pipe, batch: list) -> list:
+        try:
+            return pipe.execute()
+        except BaseException:
+            self.queued[:0] = batch  # not queued: they wait for the next round trip
+            raise
+
+    def _queued(self, batch: list, added: list) -> None:
+        for (request, *_), new in zip(batch, added):
+            if not new:
+                self.df.log(request, self.spider)
+            elif self.stats:
+                self.stats.inc_value("scheduler/enqueued/redis")
+
+    def has_pending_requests(self):
+        return self.prefetched is not None or bool(self.queued) or len(self) > 0
+
+    def _next_key(self) -> str:
+        return f"{self.worker}:{next(self._serial)}"
+
     def next_request(self):
-        key = f"{self.worker}:{next(self._serial)}"
         # popped from the shared queue and written to this worker's in-flight hash in one step (a
-        # Lua script runs atomically): a kill between the two cannot lose the request
-        raw = _POP_INTO(keys=[self.queue.key, inflight_key(self.site, self.worker)], args=[key],
-                        client=self.server)
+        # Lua script runs atomically): a kill between the two cannot lose the request; the requests
+        # waiting to be queued go first, in the same round trip
+        if self.prefetched is not None:  # popped with the last release
+            (key, raw), self.prefetched = self.prefetched, None
+        elif self.queued:
+            key, pipe = self._next_key(), self.server.pipeline(transaction=True)
+            batch = self._queue_into(pipe)
+            pipe.eval(_POP_INTO_LUA, 2, self.queue.key, inflight_key(self.site, self.worker), key)
+            results = self._execute(pipe, batch)
+            self._queued(batch, results[0])
+            raw = results[-1]
+        else:
+            key = self._next_key()
+            raw = _POP_INTO(keys=[self.queue.key, inflight_key(self.site, self.worker)], args=[key],
+                            client=self.server)
         if raw is None:
             return None
         request = self.queue._decode_request(raw)
@@ -473,7 +559,7 @@ class Scheduler(RedisScheduler):
         """Idle here is not the run's end while the queue has requests, or another live worker
         is not idle yet (it may yield more requests): the run ends when all are idle together."""
         self.release(None)  # nothing is in progress: whatever waits to be pushed goes now
-        if self.requeue_dead():
+        if self.prefetched is not None or self.requeue_dead():
             raise DontCloseSpider
         server, site = self.server, self.site
         server.delete(inflight_key(site, self.worker))  # nothing is in progress here: nothing in flight
@@ -487,15 +573,13 @@ class Scheduler(RedisScheduler):
             if other not in idle or server.hlen(inflight_key(site, other)):
                 raise DontCloseSpider
 
-    def has_pending_requests(self):
-        return len(self) > 0
-
     def close(self, reason):
         site, server = self.site, self.server
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
         self.release(None)  # the items handed on, before the requests still in flight go back to the queue
         mine = inflight_key(site, self.worker)
+        self.prefetched = None  # in flight: back to the queue with the rest
         left = server.hvals(mine)
         for encoded in left:  # stopped before they were handled: back to the queue
             request = self.queue._decode_request(encoded)
