@@ -485,6 +485,13 @@ def _m15_index_change(db: sqlite_utils.Database) -> None:
             END""")
 
 
+def _m16_signature_count(db: sqlite_utils.Database) -> None:
+    """A small index on ``neardup_signatures``: counting the signatures reads it (bytes per row)
+    instead of the table (a MinHash signature per row), so the near-duplicate stage's check for
+    articles missing from the index is two counts that cost nothing (archive/dedup/index.py)."""
+    db.execute("CREATE INDEX idx_neardup_signatures_shingles ON neardup_signatures(shingles)")
+
+
 # (version it brings the file to, function), in version order. Add at the end, never edit.
 MIGRATIONS: list[tuple[int, callable]] = [
     (1, _m1_core),
@@ -502,6 +509,7 @@ MIGRATIONS: list[tuple[int, callable]] = [
     (13, _m13_zstd_dicts),
     (14, _m14_index_input),
     (15, _m15_index_change),
+    (16, _m16_signature_count),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -166,6 +166,24 @@ def test_index_survives_a_restart(tmp_path):
     db.conn.close()
 
 
+def test_nothing_missing_from_the_index_is_two_counts_of_small_indexes(db):
+    """The check a crawl makes at each site's open: when every article is indexed, two counts, each
+    read from an index (not the signatures' rows, nor a look-up per article); missing ones still found."""
+    ids = [add(db, f"https://example.cn/{n}", filler(n)) for n in range(12)]
+    seen = []
+    db.conn.set_trace_callback(seen.append)
+    assert neardup.missing_ids(db) == []
+    db.conn.set_trace_callback(None)
+    assert len(seen) == 2 and all("count(*)" in sql for sql in seen), seen
+    for sql in seen:
+        assert "COVERING INDEX" in " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql).fetchall())
+    plain = insert(db, "https://example.cn/not-indexed", filler(99))  # stored while the stage was off
+    with transaction(db):
+        db.execute("DELETE FROM neardup_bands WHERE article_id = ?", [ids[3]])
+        db.execute("DELETE FROM neardup_signatures WHERE article_id = ?", [ids[3]])
+    assert neardup.missing_ids(db) == [ids[3], plain]
+
+
 def test_adding_one_article_costs_the_same_statements_whatever_the_archive_size(db):
     """Structural, not timed: the statements one add runs do not grow with the archive."""
     def statements_for_one_add(tag):
