@@ -16,8 +16,13 @@ names them) and does the same, without what a crawl never needs:
 - :class:`MetaRefresh`: Scrapy's ``<meta http-equiv="refresh">`` redirect, looked for only in
   a page whose head holds the word ``refresh`` (Scrapy's check decoded every whole HTML page
   to read its first 4,096 characters);
+- :class:`Referer`: Scrapy's ``Referer`` header, worked out once per page and target site (not
+  for each of a list page's links);
+- :class:`Offsite`: Scrapy's offsite filter, its verdict on a host remembered;
 - :func:`remember_host_names`: the IDNA form of a host, worked out once per host, not once per
-  request.
+  request;
+- :func:`http11_handler`: Scrapy's HTTP/1.1 handler, imported without reading the source of every
+  frame on the stack.
 """
 from __future__ import annotations
 
@@ -25,9 +30,12 @@ import logging
 from functools import lru_cache
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse
+from scrapy.spidermiddlewares.referer import ReferrerPolicy, RefererMiddleware
 from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.items import QuietDrops
 
@@ -103,3 +111,102 @@ def remember_host_names() -> None:
     if func is None or hasattr(func, "cache_info"):  # not Twisted's staticmethod, or remembered already
         return
     HostnameEndpoint._hostAsBytesAndText = staticmethod(lru_cache(maxsize=4096)(func))
+
+
+class Referer(RefererMiddleware):
+    """Spider middleware: Scrapy's ``Referer`` header, worked out once per page and target site.
+
+    Scrapy's policies (``REFERRER_POLICY``, a request's ``referrer_policy``, a response's
+    ``Referrer-Policy``) read the target URL's scheme and origin only: the referrer a page gives
+    its twenty links to one site is the same, and is worked out once for them (a policy of
+    another module is asked for each request, as Scrapy does)."""
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self._response = None
+        self._memo: dict = {}
+
+    def get_processed_request(self, request, response):
+        if response is None:  # a start request
+            return request
+        if response is not self._response:
+            self._response, self._memo = response, {}
+        url = request.url
+        parts = url.split("/", 3)
+        # scheme://host:port (the origin with any credentials and port as written): a finer key
+        # than the origin, so equal keys always give the same referrer
+        target = "/".join(parts[:3]) if len(parts) > 2 and parts[1] == "" else url
+        named = request.meta.get("referrer_policy")
+        key = (named, target) if named is None or isinstance(named, str) else None
+        referrer = self._memo.get(key, _UNSET) if key is not None else _UNSET
+        if referrer is _UNSET:
+            policy = self.policy(response, request)
+            referrer = policy.referrer(response.url, url)
+            if key is not None and type(policy).__module__ == ReferrerPolicy.__module__:
+                self._memo[key] = referrer
+        if referrer is not None:
+            request.headers.setdefault("Referer", referrer)
+        return request
+
+
+_UNSET = object()
+
+
+class Offsite(OffsiteMiddleware):
+    """Downloader middleware: Scrapy's offsite filter (``allowed_domains``), its verdict on a host
+    remembered (Scrapy matched the host against the domains' pattern for each request, twice:
+    when it is scheduled and when it is downloaded)."""
+
+    def __init__(self, stats):
+        super().__init__(stats)
+        self._verdicts: dict[str, bool] = {}
+
+    def _update_host_regex(self, spider) -> None:
+        before = self._allowed_domains
+        super()._update_host_regex(spider)
+        if self._allowed_domains is not before:  # other domains: other verdicts
+            self._verdicts = {}
+
+    def process_request(self, request, spider=None):  # Scrapy's, without its per-call argument check
+        if request.dont_filter or request.meta.get("allow_offsite") or self.should_follow(request,
+                                                                                         self.crawler.spider):
+            return None
+        return super().process_request(request)
+
+    def should_follow(self, request, spider) -> bool:
+        self._update_host_regex(spider)
+        host = urlparse_cached(request).hostname or ""
+        verdict = self._verdicts.get(host)
+        if verdict is None:
+            verdict = self._verdicts[host] = bool(self.host_regex.search(host))
+        return verdict
+
+
+def http11_handler():
+    """Scrapy's HTTP/1.1 download handler class, imported without Scrapy's deprecated-class helper
+    reading the source of every frame on the stack: while its TLS modules are first imported, it
+    calls ``inspect.stack()`` (three times) only to learn its caller's module (0.1-0.2 s of CPU
+    per crawl process). It is handed that frame directly; the classes it makes are the same."""
+    import inspect
+    import sys
+
+    import scrapy.utils.deprecate as deprecate
+
+    if "scrapy.core.downloader.handlers.http11" in sys.modules or getattr(deprecate, "inspect", None) is not inspect:
+        from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+
+        return HTTP11DownloadHandler
+
+    class Caller:
+        getmodule = staticmethod(inspect.getmodule)
+
+        @staticmethod
+        def stack():  # [the helper's frame, its caller's frame]: only [1][0] is read
+            return [None, (sys._getframe(2),)]
+
+    deprecate.inspect = Caller
+    try:
+        from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+    finally:
+        deprecate.inspect = inspect
+    return HTTP11DownloadHandler

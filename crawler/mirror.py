@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
-
 from archive.settings import value as setting
-from crawler.lean import remember_host_names
+from crawler.lean import http11_handler, remember_host_names
+
+HTTP11DownloadHandler = http11_handler()
 
 
 def to_mirror(url: str, mirror: str) -> str:

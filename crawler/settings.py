@@ -67,6 +67,9 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.mirror.MirrorDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's offsite filter, its verdict on a host remembered (crawler/lean.py); before the refresh
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.lean.Offsite": 50,
     "crawler.refresh.RefreshMiddleware": 50,
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,  # no site logs in
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -85,6 +88,9 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # no depth limit or priority is set
     "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,  # dropped a long URL without a failure row
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,  # the spider builds each meta afresh
+    # the Referer header (live sites may check it), worked out once per page and target site
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "crawler.lean.Referer": 700,
 }
 # REDIS_URL set: a worker of a distributed crawl (shared frontier, items to Redis): crawler/frontier.py
 ADDONS = {"crawler.frontier.Frontier": 0}

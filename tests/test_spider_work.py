@@ -397,3 +397,109 @@ def test_a_mirrored_request_is_the_request_at_the_mirror_url():
     assert twin.url == mirror and request.url == url
     twin.meta["download_latency"] = 0.1  # the handler writes there: the request's own meta is untouched
     assert "download_latency" not in request.meta
+
+
+def test_the_referer_is_scrapys_and_worked_out_once_per_page_and_site(monkeypatch):
+    """The Referer header each request gets is the one Scrapy's middleware gives it, whatever the
+    policy (setting, request meta, response header) and target; a list page's links to one site
+    cost one policy look-up, not one each."""
+    import itertools
+    import warnings
+
+    from scrapy.spidermiddlewares.referer import RefererMiddleware
+
+    from crawler.lean import Referer
+
+    crawler = get_crawler(settings_dict={})
+    scrapys, ours = RefererMiddleware.from_crawler(crawler), Referer.from_crawler(crawler)
+    pages = ("https://news.bjx.com.cn/yw/", "http://www.gov.cn/a/b.html?x=1#f", "https://u:p@h.gov.cn:8443/p")
+    targets = ("https://news.bjx.com.cn/html/1.shtml", "http://news.bjx.com.cn/html/2.shtml", "https://other.cn/x",
+               "https://h.gov.cn:8443/q", "https://h.gov.cn/q", "http://h.gov.cn:80/z", "https://news.bjx.com.cn?x=1")
+    policies = (None, "same-origin", "origin", "no-referrer", "strict-origin-when-cross-origin", "unsafe-url", "bogus")
+    compared = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # Scrapy's warning for the bogus policy name
+        for page, header in itertools.product(pages, (None, "origin", "no-referrer, same-origin")):
+            response = HtmlResponse(url=page, body=b"<html></html>",
+                                    headers={"Referrer-Policy": header} if header else {})
+            for target, named in itertools.product(targets * 2, policies):  # twice: the second from memory
+                meta = {"referrer_policy": named} if named else {}
+                a, b = Request(target, meta=meta), Request(target, meta=meta)
+                scrapys.get_processed_request(a, response)
+                ours.get_processed_request(b, response)
+                assert a.headers.get("Referer") == b.headers.get("Referer"), (page, header, target, named)
+                compared += a.headers.get("Referer") is not None
+    assert compared > 100  # most requests have a referrer
+    looked_up = []
+    policy = ours.policy
+    monkeypatch.setattr(ours, "policy", lambda *a, **k: looked_up.append(1) or policy(*a, **k))
+    page = HtmlResponse(url="https://news.bjx.com.cn/yw/", body=b"<html></html>")
+    for i in range(20):
+        ours.get_processed_request(Request(f"https://news.bjx.com.cn/html/{i}.shtml"), page)
+    assert len(looked_up) == 1
+
+
+def test_the_offsite_verdicts_are_scrapys_and_one_match_per_host():
+    from scrapy import Spider
+    from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
+    from scrapy.exceptions import IgnoreRequest
+
+    from crawler.lean import Offsite
+
+    class Site(Spider):
+        name, allowed_domains = "site", ["bjx.com.cn", "gov.cn"]
+
+    crawler = get_crawler(Site)
+    crawler.spider = Site.from_crawler(crawler)
+    urls = ("https://news.bjx.com.cn/a", "https://bjx.com.cn/", "https://xbjx.com.cn/", "https://a.gov.cn:8080/x",
+            "https://evil.cn/bjx.com.cn", "https://NEWS.BJX.COM.CN/b", "https://u:p@gov.cn/", "https://gov.cn.evil.cn/")
+    verdicts = {}
+    for cls in (OffsiteMiddleware, Offsite):
+        mw = cls.from_crawler(crawler)
+        mw.spider_opened(crawler.spider)
+        out = []
+        for url in urls:
+            for request in (Request(url), Request(url, dont_filter=True), Request(url, meta={"allow_offsite": True})):
+                try:
+                    mw.process_request(request)
+                    out.append(True)
+                except IgnoreRequest:
+                    out.append(False)
+        verdicts[cls] = out
+    assert verdicts[Offsite] == verdicts[OffsiteMiddleware] and out.count(False) == 3
+
+    class Counted:
+        def __init__(self, regex):
+            self.regex, self.n = regex, 0
+
+        def search(self, text):
+            self.n += 1
+            return self.regex.search(text)
+
+    mw = Offsite.from_crawler(crawler)
+    mw.spider_opened(crawler.spider)
+    mw.host_regex = counted = Counted(mw.host_regex)
+    for i in range(20):  # scheduled, then downloaded: twenty requests to one host
+        request = Request(f"https://news.bjx.com.cn/html/{i}.shtml")
+        mw.request_scheduled(request, crawler.spider)
+        mw.process_request(request)
+    assert counted.n == 1
+
+
+def test_the_download_handler_is_imported_without_reading_the_stack():
+    """Scrapy's deprecated-class helper called inspect.stack() (reading the source of every frame)
+    three times while the HTTP/1.1 handler's TLS modules were imported: once per crawl process."""
+    import subprocess
+
+    code = ("import inspect, sys\n"
+            "calls = []\n"
+            "stack = inspect.stack\n"
+            "inspect.stack = lambda *a, **k: calls.append(1) or stack(*a, **k)\n"
+            "import crawler.mirror\n"
+            "import scrapy.core.downloader.contextfactory as c, scrapy.core.downloader.tls as t\n"
+            "import scrapy.utils.deprecate as d\n"
+            "print(len(calls), c.ScrapyClientContextFactory.__module__, t.ScrapyClientTLSOptions.__module__,\n"
+            "      d.inspect is inspect, crawler.mirror.MirrorDownloadHandler.__mro__[1].__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "scrapy.core.downloader.contextfactory", "scrapy.core.downloader.tls", "True",
+                           "HTTP11DownloadHandler"]
