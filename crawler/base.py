@@ -36,6 +36,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
@@ -50,6 +51,7 @@ from crawler.failures import classify
 from crawler.items import AliasItem, ArticleItem, FailureItem, Page, ResolvedItem
 from crawler.pagescan import ANCHORS, FEED_TYPES, PAGE_COUNT, TEXT, ArticleScan, absolute_url, is_feed, page_count
 from crawler.softerror import soft_error_phrase
+from pipelines.pool import ExtractPool, as_deferred, read_article
 
 # Content types an article page may come with (servers often send none, or octet-stream for
 # extensionless paths); anything else — a PDF, an image — is not an article page.
@@ -455,8 +457,6 @@ class SiteSpider(scrapy.Spider):
             if moved_to != canonical and self.is_article_url(moved_to):
                 alias = AliasItem(site=self.name, url=canonical, canonical=moved_to, redirected=True)
                 target = moved_to
-        from pipelines.pool import ExtractPool, read_article
-
         page = self.page(response)
         args = (page.body, page.url, page.charset, self.scan, target,
                 response.headers.get(b"Content-Type", b"").startswith(FEED_TYPES),
@@ -467,10 +467,6 @@ class SiteSpider(scrapy.Spider):
         return self._article_read(response, canonical, target, alias, page, read_article(*args))
 
     async def _article_read_in_pool(self, response, canonical, target, alias, page, future) -> list:
-        from scrapy.utils.defer import maybe_deferred_to_future
-
-        from pipelines.pool import as_deferred
-
         try:
             result = await maybe_deferred_to_future(as_deferred(future))
         except Exception as exc:  # noqa: BLE001 - the worker died under it: a failure row, not a loss
