@@ -405,7 +405,10 @@ class Scheduler(RedisScheduler):
     def release(self, key, walked: bool = True) -> None:
         """The items handed on so far pushed, and the popped request *key* (if any) released, in one
         transaction (its items went through the pipeline before its response was handled whole);
-        with them, when a list page was *walked*, what changed in the walks."""
+        with them, when a list page was *walked*, what changed in the walks. The release, what the
+        page yielded and the next pop go in one round trip (3.94 -> 2.56 round trips per page on the
+        bench tree, pops that find the queue empty included): the worker's CPU is about the same;
+        what goes is the reactor's wait on each, longer where Redis is on another machine."""
         if walked:
             self._hand_on_walks()
         box = _outbox(self.crawler)
