@@ -875,6 +875,12 @@ class _SiteRun:
 # transaction): three round trips to Redis and one commit for the lot instead of about six round trips
 # and one commit per item (a commit is a new segment of the full-text index, and its merge work)
 WRITER_BATCH = 100
+# a writer that has caught up gathers a batch: while items keep coming (looked for every GATHER_STEP
+# seconds), for up to WRITER_GATHER seconds after the first, or until WRITER_BATCH; items trickling in
+# would otherwise each be a batch of their own (a commit and its index work: a batch of 5 costs about
+# what one transaction per item does, 30 or more much less). They wait in Redis meanwhile.
+WRITER_GATHER = 1.0
+GATHER_STEP = 0.1
 _TAKE_LUA = """
 local out = {}
 for i = 1, tonumber(ARGV[1]) do
@@ -916,6 +922,7 @@ class Writer:
         self.open_runs: set[str] = set()  # sites whose run state is known to exist in Redis (this batch)
         self.archives: dict = {}  # archive file → the one Archive (connection) all sites' stages share
         self.group_writes = True  # a batch's items in one transaction (False: one transaction each)
+        self.gather = WRITER_GATHER
 
     def run_for(self, site: str) -> _SiteRun:
         run = self.runs.get(site)
@@ -1096,7 +1103,14 @@ class Writer:
                 seen_any = True
                 idle_since = time.monotonic()
                 more = _TAKE(keys=[ITEMS, PROCESSING], args=[WRITER_BATCH - 1], client=self.server)
-                self.store_batch([raw, *more])  # each stored and committed, then no longer held
+                gather_until = time.monotonic() + self.gather
+                while len(more) < WRITER_BATCH - 1 and time.monotonic() < gather_until:  # caught up
+                    time.sleep(GATHER_STEP)
+                    got = _TAKE(keys=[ITEMS, PROCESSING], args=[WRITER_BATCH - 1 - len(more)], client=self.server)
+                    if not got:  # nothing came meanwhile: store what there is
+                        break
+                    more += got
+                self.store_batch([raw, *more])  # stored and committed, then no longer held
         finally:
             for run in self.runs.values():
                 run.close_stages()
