@@ -590,19 +590,23 @@ class Scheduler(RedisScheduler):
             self.queue.push(request)
         server.delete(mine)
         self.requeue_dead()  # a dead worker in the set would keep the run open for ever
-        pipe = server.pipeline(transaction=True)  # atomic: of two workers closing at once, one is last
+        stats = _numeric_stats(self.crawler.stats.get_stats())
+        # this worker's counts go to the writer in the transaction that takes it out of the run (atomic:
+        # of two workers closing at once, one is last). So a worker's close is always queued before the
+        # last worker's, which completes the run: a close queued after it would open a run of its own
+        # that no worker ever completes
+        pipe = server.pipeline(transaction=True)
+        pipe.lpush(ITEMS, _message("close", site=site, worker=self.worker, reason=reason, last=False, stats=stats))
         pipe.srem(workers_key(site), self.worker).srem(idle_key(site), self.worker).scard(workers_key(site))
         remaining = pipe.execute()[-1]
         server.delete(heartbeat_key(self.worker))
         last = reason == "finished" and not remaining and not len(self.queue)
-        run = None
         if last:  # the run is over: the next run starts from the lists again
             self.flush()
             run = server.hget(walks_run_key(site), WALKS_RUN)
             server.delete(walks_run_key(site))
-        stats = _numeric_stats(self.crawler.stats.get_stats())
-        server.lpush(ITEMS, _message("close", site=site, worker=self.worker, reason=reason, last=last,
-                                     stats=stats, walks_run=run.decode() if run else ""))
+            server.lpush(ITEMS, _message("close", site=site, worker=self.worker, reason=reason, last=True,
+                                         stats={}, walks_run=run.decode() if run else ""))
         # this worker's own outcome (the run's is the writer's): what it fetched and handed on
         from archive import statkeys
         from archive.runs import SiteResult
