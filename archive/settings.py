@@ -66,8 +66,8 @@ SETTINGS: list[Setting] = [
     # --- all cores, many machines
     Setting("EXTRACT_WORKERS", None,
             "Worker processes that decode and extract pages beside the crawl (none: automatic, one per "
-            "core but one from 4 cores up, none below 4 cores where the pool was measured slower; 0 or 1: "
-            "extraction runs in the crawl's process)."),
+            "core but the one the crawl's own process keeps busy (one worker on 2 cores), none on one core; "
+            "0: extraction runs in the crawl's process)."),
     Setting("REDIS_URL", None,
             "e.g. `redis://127.0.0.1:6379/0`: this crawl is a worker of a distributed crawl (`archive crawl --redis`): "
             "the frontier is shared in Redis (scrapy-redis) and finished items go to Redis for `archive ingest`."),

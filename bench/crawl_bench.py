@@ -166,7 +166,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=2000)
     ap.add_argument("--keep", help="write the generated tree and archive here instead of a temp dir")
-    ap.add_argument("--workers", help="EXTRACT_WORKERS for the full crawl (default: the setting's automatic choice: in-process below 4 cores)")
+    ap.add_argument("--workers", help="EXTRACT_WORKERS for the full crawl (default: the setting's automatic choice: one per core but one)")
     args = ap.parse_args(argv)
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="crawl-bench-"))

@@ -7,7 +7,7 @@ every page is kept in order for the clean stage to join.
 The work runs in the process's pool of extraction workers (``pipelines/pool.py``,
 ``EXTRACT_WORKERS``) while the spider is open, so the reactor keeps downloading; the
 stage then returns a Deferred that fires with the item. Without a pool (one core,
-``EXTRACT_WORKERS`` 0 or 1, or the stage used on its own) the same function runs here.
+``EXTRACT_WORKERS`` 0, or the stage used on its own) the same function runs here.
 
 An article of one page without attachments comes extracted: the spider read its page where
 extraction runs (``pipelines.pool.read_article``, in a worker or here) and extracted it from

@@ -13,7 +13,7 @@ script that calls :func:`archive.faces.crawl.run_crawl` itself must guard its wo
 ``if __name__ == "__main__":`` as Python's ``multiprocessing`` asks (each worker imports the main
 module); ``archive crawl``, ``scrapy crawl`` and the scheduler do.
 
-``EXTRACT_WORKERS`` sizes the pool (empty: automatic, see :func:`pool_size`; 0 or 1: extraction runs in the
+``EXTRACT_WORKERS`` sizes the pool (empty: automatic, see :func:`pool_size`; 0: extraction runs in the
 crawl's process, as a plain function call). One pool serves every spider of a process: it is
 started when the first spider opens, and shut down when the last one closes (and, at the
 latest, when the process exits: the workers are children of the crawl and end with it).
@@ -147,10 +147,12 @@ def _warm_up(parent: int) -> None:
     import archive.dedup  # noqa: F401
 
 
-# Below this many cores the pool costs more than it gives: on 2 cores the 2,000-article bench ran at
-# 0.80x the pages per second of in-process extraction (43.8 against 54.6), +3.5 ms CPU and +125 MB
-# per crawl, because extraction is only about a sixth of a crawl's CPU per article.
-MIN_CORES_FOR_POOL = 4
+# From this many cores the crawl extracts beside itself. On 2 cores, once an article page is read
+# whole in the worker (its checks and scans with its extraction), one worker took the 2,000-article
+# bench to 1.63x the pages per second of in-process extraction (120.9 against 74.1) for +4 % CPU per
+# article and +76 MB; two workers on 2 cores gave only 1.22x for +24 % CPU (the crawl's own process,
+# Scrapy and the store, is then the bound).
+MIN_CORES_FOR_POOL = 2
 
 
 def pool_size(configured, cores: int | None = None) -> int:
@@ -173,8 +175,9 @@ class ExtractPool:
 
     @classmethod
     def acquire(cls, size: int) -> bool:
-        """A spider opens: start the pool if it is the first (True when a pool of >1 workers runs)."""
-        if size <= 1:
+        """A spider opens: start the pool if it is the first (True when a pool runs: one worker is a
+        pool too, the crawl's process then downloads and stores while it extracts)."""
+        if size < 1:
             return False
         with cls._lock:
             if cls._executor is None:

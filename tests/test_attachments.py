@@ -327,7 +327,7 @@ def test_datasette_searches_attachments_and_shows_them_on_the_article(crawled):
 
 
 def test_extract_stage_fills_attachments_in_process():
-    """The stage without a worker pool (EXTRACT_WORKERS 0/1) gives the attachments the same fields."""
+    """The stage without a worker pool (EXTRACT_WORKERS 0) gives the attachments the same fields."""
     from crawler.items import ArticleItem, Page
     from pipelines.extract import ExtractPipeline
 
