@@ -79,34 +79,30 @@ def run(items, db_path: Path, neardup: bool, count: bool, again=None) -> dict:
     crawler.stats.open_spider()
     stages = [cls.from_crawler(crawler) for cls in (DedupPipeline, StorePipeline)
               + ((NearDupPipeline,) if neardup else ())]
-    for stage in stages:
-        if hasattr(stage, "open_spider"):
-            stage.open_spider()
+
     conn = crawl_archive(crawler).db.conn
     statements = [0]
-    if count:
-        conn.set_trace_callback(lambda _sql: statements.__setitem__(0, statements[0] + 1))
-    cpu = time.process_time()
-    for item in items:
-        for stage in stages:
-            item = stage.process_item(item)
-    for stage in stages:
-        if hasattr(stage, "close_spider"):
-            stage.close_spider()
-    cpu = time.process_time() - cpu
-    update_cpu = 0.0
-    if again is not None:  # the same stages again (a second run), each article changed
+
+    def one_run(run_items) -> float:
+        """CPU seconds the stages take over *run_items* (their spider opened first); the first run's
+        statements are counted."""
         for stage in stages:
             if hasattr(stage, "open_spider"):
                 stage.open_spider()
-        update_cpu = time.process_time()
-        for item in again:
+        if count and not statements[0]:
+            conn.set_trace_callback(lambda _sql: statements.__setitem__(0, statements[0] + 1))
+        start = time.process_time()
+        for item in run_items:
             for stage in stages:
                 item = stage.process_item(item)
         for stage in stages:
             if hasattr(stage, "close_spider"):
                 stage.close_spider()
-        update_cpu = time.process_time() - update_cpu
+        return time.process_time() - start
+
+    cpu = one_run(items)
+    # the same stages again (a second run), each article changed
+    update_cpu = one_run(again) if again is not None else 0.0
     conn.set_trace_callback(None)
     stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     crawl_archive(crawler).close()
