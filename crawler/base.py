@@ -449,14 +449,8 @@ class SiteSpider(scrapy.Spider):
         problem = self.page_problem(response, decoded=None)  # what the bytes show (the text's check is read's)
         if problem:
             return [self.failure(canonical, *problem, status=response.status)]
-        target, alias = canonical, None
-        if response.meta.get("redirect_urls"):
-            # redirected to another article URL: the article is stored under the URL it moved to
-            # (the one a direct link to it stores), the requested URL as another URL of it
-            moved_to = self.canonical_url(response.url)
-            if moved_to != canonical and self.is_article_url(moved_to):
-                alias = AliasItem(site=self.name, url=canonical, canonical=moved_to, redirected=True)
-                target = moved_to
+        alias = self.redirect_alias(response, canonical)
+        target = alias.canonical if alias else canonical
         page = self.page(response)
         args = (page.body, page.url, page.charset, self.scan, target,
                 response.headers.get(b"Content-Type", b"").startswith(FEED_TYPES),
@@ -465,6 +459,16 @@ class SiteSpider(scrapy.Spider):
         if future is not None:
             return self._article_read_in_pool(response, canonical, target, alias, page, future)
         return self._article_read(response, canonical, target, alias, page, read_article(*args))
+
+    def redirect_alias(self, response, canonical: str) -> AliasItem | None:
+        """A page redirected to another article URL is stored under the URL it moved to (the one a
+        direct link to it stores): the requested URL becomes another URL of it (None otherwise)."""
+        if not response.meta.get("redirect_urls"):
+            return None
+        moved_to = self.canonical_url(response.url)
+        if moved_to != canonical and self.is_article_url(moved_to):
+            return AliasItem(site=self.name, url=canonical, canonical=moved_to, redirected=True)
+        return None
 
     async def _article_read_in_pool(self, response, canonical, target, alias, page, future) -> list:
         try:
@@ -502,11 +506,10 @@ class SiteSpider(scrapy.Spider):
         if problem:
             yield self.failure(canonical, *problem, status=response.status)
             return
-        if response.meta.get("redirect_urls"):
-            moved_to = self.canonical_url(response.url)
-            if moved_to != canonical and self.is_article_url(moved_to):
-                yield AliasItem(site=self.name, url=canonical, canonical=moved_to, redirected=True)
-                canonical = moved_to
+        alias = self.redirect_alias(response, canonical)
+        if alias:
+            yield alias
+            canonical = alias.canonical
         item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)],
                            recheck_id=response.meta.get(meta_.RECHECK_ID))
         todo = []
