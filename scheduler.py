@@ -874,9 +874,16 @@ def main(argv=None) -> int:
             except BadInput as exc:
                 raise BadInput(f"--interval {item}: {exc}") from None
             overrides[name.strip()] = value
+        from archive.settings import check_value
+
         for item in args.set:
-            if "=" not in item:
+            name, sep, value = item.partition("=")
+            if not sep:
                 raise BadInput(f"--set wants NAME=VALUE, got {item!r}")
+            try:
+                check_value(name.strip(), value)
+            except ValueError as exc:
+                raise BadInput(f"--set: {exc}") from None
         if args.on_failure is not None and not args.on_failure.strip():
             raise BadInput("--on-failure wants a command (e.g. 'curl -fsS -d \"$ARCHIVE_SITE\" URL')")
         try:

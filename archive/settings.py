@@ -19,6 +19,14 @@ class Setting:
     name: str
     default: object
     help: str
+    kind: type | None = None  # the value's type where the default (None) does not say it
+
+    @property
+    def type(self) -> type | None:
+        """bool, int, float, or None (a text, or anything)."""
+        if self.kind is not None:
+            return self.kind
+        return type(self.default) if isinstance(self.default, (bool, int, float)) else None
 
 
 SETTINGS: list[Setting] = [
@@ -67,7 +75,7 @@ SETTINGS: list[Setting] = [
     Setting("EXTRACT_WORKERS", None,
             "Worker processes that decode and extract pages beside the crawl (none: automatic, one per "
             "core but the one the crawl's own process keeps busy (one worker on 2 cores), none on one core; "
-            "0: extraction runs in the crawl's process)."),
+            "0: extraction runs in the crawl's process).", int),
     Setting("REDIS_URL", None,
             "e.g. `redis://127.0.0.1:6379/0`: this crawl is a worker of a distributed crawl (`archive crawl --redis`): "
             "the frontier is shared in Redis (scrapy-redis) and finished items go to Redis for `archive ingest`."),
@@ -90,14 +98,36 @@ def default(name: str):
 def value(settings, name: str):
     """The setting *name* from Scrapy *settings*, typed and defaulted as declared here
     (KeyError: a setting nobody declared)."""
-    default_ = BY_NAME[name].default
-    if isinstance(default_, bool):
+    declared = BY_NAME[name]
+    default_, kind = declared.default, declared.type
+    if kind is bool:
         return settings.getbool(name, default_)
-    if isinstance(default_, int):
+    if kind is int and (default_ is not None or settings.get(name) not in (None, "")):
         return settings.getint(name, default_)
-    if isinstance(default_, float):
+    if kind is float:
         return settings.getfloat(name, default_)
     return settings.get(name, default_)
+
+
+BOOL_WORDS = ("0", "1", "true", "false", "True", "False")  # what Scrapy's getbool takes
+
+
+def check_value(name: str, text: str) -> None:
+    """``ValueError`` (one line) when *text* given for the declared setting *name* (``--set``) is
+    not of its type; a name not declared here is Scrapy's own, passed on as it is."""
+    declared = BY_NAME.get(name)
+    kind = declared.type if declared else None
+    if kind is None or (declared.default is None and text == ""):
+        return
+    try:
+        if kind is bool:
+            if text not in BOOL_WORDS:
+                raise ValueError
+        else:
+            kind(text)
+    except ValueError:
+        words = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
+        raise ValueError(f"{name} wants {words}, got {text!r}") from None
 
 
 def check_mirror_url(url: str) -> str:

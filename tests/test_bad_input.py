@@ -180,6 +180,9 @@ BAD = [
     (["sites", "check", "zgm", "--mirror", "notaurl"], "--mirror", []),
     (["--sites", "{tmp}/nosuchdir", "sites"], "--sites", ["nosuchdir"]),
     (["crawl", "--db", "{tmp}/a.db", "--set", "NOEQUALS"], "NAME=VALUE", ["a.db"]),
+    (["crawl", "--db", "{tmp}/a.db", "--set", "EXTRACT_WORKERS=two"], "EXTRACT_WORKERS wants a whole number", ["a.db"]),
+    (["crawl", "--db", "{tmp}/a.db", "--set", "RUN_LOG_ENABLED=maybe"], "RUN_LOG_ENABLED wants true or false", ["a.db"]),
+    (["crawl", "--db", "{tmp}/a.db", "--set", "RECHECK_DAYS=3d"], "RECHECK_DAYS wants a number", ["a.db"]),
     (["crawl", "--db", "{tmp}/folder"], "is a directory", []),
     (["crawl", "--db", "{tmp}/text.db"], "not an SQLite file", []),
     (["crawl", "--db", "{tmp}/missing/a.db"], "no directory", ["missing"]),
@@ -262,6 +265,7 @@ SCHEDULER_BAD = [
     (["--db", "{tmp}/missing/x.db", "--once"], "no directory"),
     (["--mirror", "notaurl", "--once"], "--mirror"),
     (["--redis", "localhost:6379"], "--redis: not a Redis URL"),
+    (["--set", "MAX_LIST_PAGES=all", "--once"], "--set: MAX_LIST_PAGES wants a whole number"),
     (["--redis", "redis://127.0.0.1:1/0", "--once"], "--redis: cannot reach Redis"),
 ]
 

@@ -9,6 +9,7 @@ import click
 
 from archive import termsafe
 from archive.db import DB_ENV, DEFAULT_DB
+from archive.settings import check_value
 
 
 
@@ -140,6 +141,10 @@ def _settings_option(values: tuple[str, ...]) -> dict:
         name, sep, val = value.partition("=")
         if not sep:
             raise click.BadParameter(f"expected NAME=VALUE, got {value!r}", param_hint="--set")
+        try:
+            check_value(name.strip(), val)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
         out[name.strip()] = val
     return out
 
