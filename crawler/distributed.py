@@ -115,6 +115,11 @@ def idle_key(site: str) -> str:
     return f"{PREFIX}:{site}:idle"
 
 
+def ended_key(site: str) -> str:
+    """Set by the worker that completes *site*'s run (of the workers leaving together, one)."""
+    return f"{PREFIX}:{site}:ended"
+
+
 def run_key(site: str) -> str:
     return f"{PREFIX}:run:{site}"
 
@@ -363,6 +368,7 @@ class Scheduler(RedisScheduler):
         others = [w for w in self.live_workers() if w != self.worker]
         new_run = not others and not requeued and not len(self.queue)
         if new_run:
+            server.delete(ended_key(site))  # the last run's end, claimed by its last worker
             self.df.clear()  # no run under way: what an earlier, killed run saw is forgotten
         elif len(self.queue):
             logger.info("%s: joining a run under way (%d requests queued)", site, len(self.queue))
@@ -558,6 +564,57 @@ class Scheduler(RedisScheduler):
                                self.site, len(moved) // 2, other)
         return n
 
+    @staticmethod
+    def _pause(seconds: float):
+        from twisted.internet import reactor, task
+
+        return task.deferLater(reactor, seconds, lambda: None)
+
+    def _leave_last(self, remaining: int, reason: str):
+        """Complete the run if this worker, leaving it with its work done, is the last to leave.
+
+        Workers still in the run that are idle are about to leave too, or were killed while idle:
+        such a worker's heartbeat still shows it alive for up to ``REDIS_WORKER_TTL`` seconds, and
+        nobody would ever complete the run. So while only idle workers remain, this one looks again
+        every 0.2 s (without holding the reactor: the process's other sites go on) until they left
+        or are found dead (taken out of the run). A worker still crawling leaves last itself. Of two
+        that see the run empty at once, the one that claims its end completes it (a Deferred when
+        it has to wait, else None)."""
+        from twisted.internet import defer
+
+        if not remaining:
+            self._complete(reason)
+            return None
+
+        @defer.inlineCallbacks
+        def wait(remaining):
+            server, site = self.server, self.site
+            deadline = time.monotonic() + self.ttl + 1
+            while remaining:
+                others = {m.decode() for m in server.smembers(workers_key(site))}
+                idle = {m.decode() for m in server.smembers(idle_key(site))}
+                if not others <= idle or time.monotonic() > deadline:
+                    return  # one still crawls (or stays): it completes the run
+                yield self._pause(0.2)
+                if self.requeue_dead() or len(self.queue):
+                    return  # a dead worker's requests are queued again: the run goes on
+                remaining = server.scard(workers_key(site))
+            self._complete(reason)
+
+        return wait(remaining)
+
+    def _complete(self, reason: str) -> None:
+        """The run is over (its end claimed by this worker): the next run starts from the lists
+        again, and the writer completes the run's row."""
+        server, site = self.server, self.site
+        if not server.set(ended_key(site), self.worker, nx=True, ex=max(60, 4 * self.ttl)):
+            return  # another worker leaving at the same time completed it
+        self.flush()
+        run = server.hget(walks_run_key(site), WALKS_RUN)
+        server.delete(walks_run_key(site))
+        server.lpush(ITEMS, _message("close", site=site, worker=self.worker, reason=reason, last=True,
+                                     stats={}, walks_run=run.decode() if run else ""))
+
     def spider_idle(self, spider):
         """Idle here is not the run's end while the queue has requests, or another live worker
         is not idle yet (it may yield more requests): the run ends when all are idle together."""
@@ -591,22 +648,17 @@ class Scheduler(RedisScheduler):
         server.delete(mine)
         self.requeue_dead()  # a dead worker in the set would keep the run open for ever
         stats = _numeric_stats(self.crawler.stats.get_stats())
-        # this worker's counts go to the writer in the transaction that takes it out of the run (atomic:
-        # of two workers closing at once, one is last). So a worker's close is always queued before the
-        # last worker's, which completes the run: a close queued after it would open a run of its own
-        # that no worker ever completes
+        # this worker's counts go to the writer in the transaction that takes it out of the run, so a
+        # worker's close is always queued before the message of the worker completing the run
+        # (:meth:`_leave_last`): a close queued after it would open a run no worker ever completes
         pipe = server.pipeline(transaction=True)
         pipe.lpush(ITEMS, _message("close", site=site, worker=self.worker, reason=reason, last=False, stats=stats))
         pipe.srem(workers_key(site), self.worker).srem(idle_key(site), self.worker).scard(workers_key(site))
         remaining = pipe.execute()[-1]
         server.delete(heartbeat_key(self.worker))
-        last = reason == "finished" and not remaining and not len(self.queue)
-        if last:  # the run is over: the next run starts from the lists again
-            self.flush()
-            run = server.hget(walks_run_key(site), WALKS_RUN)
-            server.delete(walks_run_key(site))
-            server.lpush(ITEMS, _message("close", site=site, worker=self.worker, reason=reason, last=True,
-                                         stats={}, walks_run=run.decode() if run else ""))
+        waiting = None
+        if reason == "finished" and not len(self.queue):
+            waiting = self._leave_last(remaining, reason)
         # this worker's own outcome (the run's is the writer's): what it fetched and handed on
         from archive import statkeys
         from archive.runs import SiteResult
@@ -617,6 +669,7 @@ class Scheduler(RedisScheduler):
             status="ok" if reason == "finished" else "interrupted",
             reason=f"worker: {pushed} item(s) handed to the writer" + ("" if reason == "finished" else f" ({reason})"),
         ).as_dict())
+        return waiting  # the engine waits for it: a run whose last workers leave together is completed
 
 
 class PushPipeline:

@@ -27,8 +27,10 @@ from conftest import REPLICA_SITE, ROOT, alive, apt_install, archive_rows, crawl
 
 def _left_behind(client) -> list[bytes]:
     """What a finished distributed crawl left in Redis besides the archive's list walks the writer
-    publishes for the next run (crawler/distributed.py)."""
-    return [k for k in client.keys("archive:*") if not k.startswith(walks_key("").encode())]
+    publishes for the next run, and the claim of each run's end by its last worker, which expires
+    (crawler/distributed.py)."""
+    ended = [k for k in client.keys("archive:*:ended") if client.ttl(k) > 0]
+    return [k for k in client.keys("archive:*") if not k.startswith(walks_key("").encode()) and k not in ended]
 
 
 def _walks(db, sites=None) -> list[tuple]:
