@@ -49,7 +49,7 @@ from crawler import meta as meta_
 from crawler.challenge import challenge_reason
 from crawler.failures import classify
 from crawler.items import AliasItem, ArticleItem, FailureItem, Page, ResolvedItem
-from crawler.pagescan import ANCHORS, FEED_TYPES, PAGE_COUNT, TEXT, ArticleScan, absolute_url, is_feed, page_count
+from crawler.pagescan import ANCHORS, PAGE_COUNT, TEXT, ArticleScan, absolute_url, is_feed
 from crawler.softerror import soft_error_phrase
 from pipelines.pool import ExtractPool, as_deferred, read_article
 
@@ -231,11 +231,6 @@ class SiteSpider(scrapy.Spider):
     def article_page_url(self, canonical: str, n: int) -> str | None:
         """Page *n* of the article *canonical*, by ``continuation_page``."""
         return self.scan.article_page_url(canonical, n)
-
-    @staticmethod
-    def article_page_count(response, scripts: str) -> int:
-        """The number of pages an article page says the article has (1 when it says nothing)."""
-        return page_count(lambda: response.text, scripts)
 
     # -------------------------------------------------------------- crawling
 
@@ -452,8 +447,7 @@ class SiteSpider(scrapy.Spider):
         alias = self.redirect_alias(response, canonical)
         target = alias.canonical if alias else canonical
         page = self.page(response)
-        args = (page.body, page.url, page.charset, self.scan, target,
-                response.headers.get(b"Content-Type", b"").startswith(FEED_TYPES),
+        args = (page.body, page.url, page.charset, self.scan, target, response.headers.get(b"Content-Type", b""),
                 self.selectors if self.extracts_pages else None, self.extracts_pages)
         future = ExtractPool.submit_call(read_article, *args) if self.reads_in_pool else None
         if future is not None:

@@ -230,7 +230,7 @@ def page_root(text: str):
 
 
 def read_page(body: bytes, url: str, charset: str | None, scan: ArticleScan, canonical: str,
-              feed_type: bool) -> tuple:
+              content_type: bytes) -> tuple:
     """Decode an article's first page once, then what the spider reads of it: the soft-error
     check (the byte-level checks are the spider's, before), its further pages and its attachments,
     exactly as ``SiteSpider`` reads its decoded response. Plain data out, for a worker process:
@@ -241,7 +241,8 @@ def read_page(body: bytes, url: str, charset: str | None, scan: ArticleScan, can
     * ``("page", further pages, attachment links, (text, encoding, replaced))`` the last being
       the decoding, for extraction to reuse.
 
-    *feed_type*: the response's Content-Type says XML (its links are then read as a feed's)."""
+    *content_type*: the response's, which with the decoded body says whether its links are read as a
+    feed's (:func:`is_feed`, as the spider reads them)."""
     from archive.extract.decode import decode_counted
     from crawler.softerror import soft_error_phrase
 
@@ -253,7 +254,7 @@ def read_page(body: bytes, url: str, charset: str | None, scan: ArticleScan, can
             return ("problem", "soft_error", "an error page served with HTTP 200")
         root = page_root(text)
         pages = scan.continuation_pages(root, url, text, canonical)
-        files = scan.attachment_links(root, url, feed_type or utf8.lstrip()[:5] == b"<?xml")
+        files = scan.attachment_links(root, url, is_feed(content_type, utf8))
     except Exception:  # noqa: BLE001 - the spider's own reading decides (and records) it
         return ("fallback",)
     return ("page", pages, files, decoded)

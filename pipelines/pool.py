@@ -89,7 +89,7 @@ def extract_pages(pages: list[tuple[bytes, str, str | None]], rules=None, attach
     return ("ok", fields, texts)
 
 
-def read_article(body: bytes, url: str, charset: str | None, scan, canonical: str, feed_type: bool,
+def read_article(body: bytes, url: str, charset: str | None, scan, canonical: str, content_type: bytes,
                  rules=None, extract: bool = False) -> tuple:
     """An article's first page read once (``crawler.pagescan.read_page``: decoded, checked for an
     error page, scanned for its further pages and its attachments), and, when *extract* and the
@@ -101,7 +101,7 @@ def read_article(body: bytes, url: str, charset: str | None, scan, canonical: st
     ``("page", further pages, attachment links, extraction or None)``."""
     from crawler.pagescan import read_page
 
-    result = read_page(body, url, charset, scan, canonical, feed_type)
+    result = read_page(body, url, charset, scan, canonical, content_type)
     if result[0] != "page":
         return result
     _, pages, files, decoded = result
