@@ -990,6 +990,15 @@ class Writer:
                 run.resume_or_open()
         return run
 
+    def open_run(self, site: str) -> None:
+        """*site*'s run open before an item of it is stored (its ``crawl_runs`` row, its state in Redis):
+        looked up once per batch (only a control message changes it)."""
+        if site not in self.open_runs:
+            run = self.run_for(site)
+            if not self.server.exists(run_key(site)):
+                run.resume_or_open()
+            self.open_runs.add(site)
+
     def handle(self, msg: dict) -> None:
         """Handle one message (stored and committed when it is an item); the caller removes it from
         the processing list and sends the counts (:meth:`release`)."""
@@ -1012,10 +1021,7 @@ class Writer:
                 self.finished.append(outcome)
                 self.report(outcome)
         else:
-            if site not in self.open_runs:  # looked up once per batch (only a control message changes it)
-                if not self.server.exists(run_key(site)):
-                    run.resume_or_open()
-                self.open_runs.add(site)
+            self.open_run(site)
             if kind == "walk":  # what a worker walked: added to the run's walks
                 _merge_walks(self.server, site, msg["walks"])
                 return
@@ -1065,12 +1071,8 @@ class Writer:
         from archive.db import group
 
         for _, msg in items:  # each site's run opened first: that writes its crawl_runs row, and Redis
-            site = msg["site"]
-            if site in self.spiders and site not in self.open_runs:
-                run = self.run_for(site)
-                if not self.server.exists(run_key(site)):
-                    run.resume_or_open()
-                self.open_runs.add(site)
+            if msg["site"] in self.spiders:
+                self.open_run(msg["site"])
         runs = [self.runs[site] for site in dict.fromkeys(msg["site"] for _, msg in items) if site in self.runs]
         archives = {id(run._archive()): run._archive() for run in runs}
         if len(items) < 2 or not self.group_writes or len(archives) != 1:
