@@ -225,6 +225,45 @@ def test_a_terminal_shows_a_live_line_and_sigterm_is_interrupted(tmp_path, slow_
     assert q(db, "SELECT status, error_summary FROM crawl_runs") == [("interrupted", "interrupted by SIGTERM")]
 
 
+SIGNAL_ON_OPEN = """
+import os, signal
+from scrapy import signals
+
+class SignalOnOpen:
+    @classmethod
+    def from_crawler(cls, crawler):
+        ext = cls()
+        crawler.signals.connect(ext.opened, signal=signals.spider_opened)
+        return ext
+
+    def opened(self, spider):
+        os.kill(os.getpid(), signal.SIGTERM)
+"""
+
+RUN_WITH_SIGNAL_ON_OPEN = """
+import sys
+from archive.faces.crawl import project_settings, run_crawl
+extensions = dict(project_settings().getdict("EXTENSIONS"), **{"signal_on_open.SignalOnOpen": 10_000})
+results = run_crawl(["zgm"], db_path=sys.argv[1], mirror=sys.argv[2], loudness="quiet",
+                    extra_settings={"EXTENSIONS": extensions})
+print(results[0].status)
+"""
+
+
+def test_sigterm_while_the_spider_opens_is_interrupted_not_left_running(tmp_path, slow_mirror):
+    """SIGTERM after the run's row is written but before the engine runs (its spider_opened): the
+    crawl still stops gracefully, its run recorded ``interrupted``, never left ``running``."""
+    url, _ = slow_mirror
+    (tmp_path / "signal_on_open.py").write_text(SIGNAL_ON_OPEN, "utf-8")
+    db = tmp_path / "a.db"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    done = subprocess.run([sys.executable, "-c", RUN_WITH_SIGNAL_ON_OPEN, str(db), url], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["interrupted"]
+    assert q(db, "SELECT status, error_summary FROM crawl_runs") == [("interrupted", "interrupted by SIGTERM")]
+
+
 def test_an_unreachable_site_is_one_line_never_a_traceback(tmp_path):
     """Connections refused: no traceback on the console; --quiet prints just the problem; the
     log file (--log-file) has the whole log, tracebacks included."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from scrapy.crawler import CrawlerProcess
+from twisted.internet.defer import inlineCallbacks
 from scrapy.settings import Settings
 
 from archive import statkeys
@@ -60,6 +61,37 @@ class _Process(CrawlerProcess):
             except Exception:  # noqa: BLE001 - a crawler not started has no stats yet
                 pass
         super()._signal_shutdown(signum, frame)
+
+    def start(self, *args, **kwargs):
+        # Scrapy installs its handlers once the reactor has started; a signal before that (the
+        # spiders may already be opening, their runs' rows written) would end the process at once.
+        from scrapy.utils.ossignal import install_shutdown_handlers
+
+        install_shutdown_handlers(self._signal_shutdown)
+        super().start(*args, **kwargs)
+
+    @inlineCallbacks
+    def _stop_dfd(self):
+        """Scrapy's graceful stop passes over a crawler whose engine is still opening (its spider
+        opened, its run's row written, its engine not yet running): the reactor would stop under it
+        and leave that row ``running``. Such a crawler is stopped once its engine runs."""
+        from twisted.internet import reactor, task
+
+        waited = 0.0
+        while waited < OPENING_WAIT and any(_opening(c) for c in self.crawlers):
+            yield task.deferLater(reactor, OPENING_POLL, lambda: None)
+            waited += OPENING_POLL
+        yield super()._stop_dfd()
+
+
+OPENING_WAIT = 60.0  # seconds a stop waits for a crawler's engine to start
+OPENING_POLL = 0.05
+
+
+def _opening(crawler) -> bool:
+    """A crawl started whose engine is not running yet."""
+    engine = getattr(crawler, "_engine", None)
+    return crawler.crawling and (engine is None or not engine.running)
 
 
 LOUDNESS = ("quiet", "normal", "verbose")
