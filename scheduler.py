@@ -464,6 +464,8 @@ def crawl_site(site: str, db_path: str, mirror: str | None = None, extra: list[s
                             start_new_session=True, preexec_fn=_die_with(os.getpid()))
     with _children_lock:
         _children.add(proc)
+        if _stopping.is_set():  # the scheduler began to stop after the check above: this crawl stops too
+            proc.send_signal(signal.SIGTERM)
     try:
         out, err = proc.communicate()
     finally:
