@@ -10,11 +10,15 @@ articles) with no failed list page is marked complete; the others stay open.
 The spider reads ``spider.walk_complete``: on an open walk it keeps
 paginating past pages whose links are all known, until the list's end.
 
+The same extension gives the spider the URLs that failed before (:func:`retry_urls`): fetched
+again on each run, whether or not a list still links them, up to ``FAILURE_RETRY_LIMIT`` attempts.
+
 A worker of a distributed crawl (``REDIS_URL``) leaves ``list_walks`` alone: the archive
 is the writer's, and the walks of a run are shared by its workers. They learn the walks'
 state at the run's start from Redis and hand what they walked to the writer, which
 records it here with the same rules (:func:`open_walks`, :func:`record_walks`; see
-``crawler/distributed.py``).
+``crawler/distributed.py``). The URLs to fetch again are the writer's archive's too, published
+in Redis.
 """
 from __future__ import annotations
 
@@ -51,6 +55,18 @@ def read_walks(db, site: str | None = None) -> dict[str, dict[str, bool]]:
     for row in db.query(f"SELECT site, start_url, complete FROM list_walks {where}", args):
         walks.setdefault(row["site"], {})[row["start_url"]] = bool(row["complete"])
     return walks
+
+
+def retry_urls(db, limit: int, site: str | None = None) -> dict[str, list[str]]:
+    """{site: the URLs that failed before and are fetched again on its next run} (of *site* only,
+    when given): every failure but a permanent one, while it has had fewer than *limit* attempts."""
+    marks = ",".join("?" * len(PERMANENT_KINDS))
+    where, args = ("AND site = ?", [site]) if site else ("", [])
+    urls: dict[str, list[str]] = {}
+    for row in db.query(f"SELECT site, url FROM failures WHERE kind NOT IN ({marks}) AND attempts < ? {where} "
+                        "ORDER BY site, url", [*sorted(PERMANENT_KINDS), limit, *args]):
+        urls.setdefault(row["site"], []).append(row["url"])
+    return urls
 
 
 def open_walks(db, site: str) -> None:
@@ -103,15 +119,12 @@ class ListWalks:
             return  # another crawl of the site runs (crawler/locks.py): its walks are its own
         db = self.archive.db
         ensure_table(db)
-        if not self.distributed:  # (a worker's walk_complete came from Redis)
-            spider.walk_complete = read_walks(db, spider.name).get(spider.name, {})
-        marks = ",".join("?" * len(PERMANENT_KINDS))
-        spider.retry_urls = [row["url"] for row in db.query(
-            f"SELECT url FROM failures WHERE site = ? AND kind NOT IN ({marks}) AND attempts < ? ORDER BY url",
-            [spider.name, *sorted(PERMANENT_KINDS), self.retry_limit])]
+        if self.distributed:  # a worker's walks and failed URLs came from the writer, through Redis
+            return
+        spider.walk_complete = read_walks(db, spider.name).get(spider.name, {})
+        spider.retry_urls = retry_urls(db, self.retry_limit, spider.name).get(spider.name, [])
         spider.failed_before = set(spider.retry_urls)
-        if not self.distributed:
-            open_walks(db, spider.name)
+        open_walks(db, spider.name)
 
     def spider_closed(self, spider, reason):
         walks = getattr(spider, "walks", {})

@@ -61,6 +61,16 @@ the archive as a single-process crawl does, then publishes the new flags, unless
 started meanwhile (its walks stay open). A worker that finds nothing published walks every list to
 its end.
 
+Failed URLs
+-----------
+The URLs that failed before and are fetched again on the next run (``crawler/backfill.retry_urls``:
+a timeout, a challenge page, an incomplete page…) are the writer's archive's too, where the writer
+records each failure: it publishes them in Redis (:func:`retries_key`) at its start for each site
+with no run under way, and when it completes a site's run. Each worker of a run fetches them again
+(the shared duplicate filter fetches each once), so a worker on another machine, whose ``--db`` is a
+fresh file or an old copy, still retries what the archive holds as failed. A worker that finds
+nothing published (no writer has run on this Redis) reads them from its own ``--db``.
+
 The single-machine crawl never imports this module, nor ``redis``.
 """
 from __future__ import annotations
@@ -136,6 +146,12 @@ def walks_run_key(site: str) -> str:
 
 
 WALKS_RUN = ":run"  # field of walks_key/walks_run_key: the run that marked the walks open (no start URL)
+
+
+def retries_key(site: str) -> str:
+    """The URLs of *site* that failed before, as the writer published them from its archive (a set,
+    with the empty string in it so that none published and none to fetch again differ)."""
+    return f"{PREFIX}:retries:{site}"
 
 
 def run_stats_key(site: str) -> str:
@@ -377,6 +393,8 @@ class Scheduler(RedisScheduler):
                                 args=["1" if new_run else "", self.worker, WALKS_RUN], client=server)
         state = {k.decode(): v.decode() for k, v in zip(state[::2], state[1::2])}
         spider.walk_complete = {start: flag == "1" for start, flag in state.items() if start != WALKS_RUN}
+        spider.retry_urls = self._retry_urls(site)
+        spider.failed_before = set(spider.retry_urls)
         server.lpush(ITEMS, _message("open", site=site, worker=self.worker))
         # the engine looks for requests every 5 s when it has none: another worker may queue some
         # any moment, and an idle worker should take them up sooner, and see the run's end (every
@@ -391,6 +409,17 @@ class Scheduler(RedisScheduler):
             return d
 
         scraper.enqueue_scrape = enqueue_scrape
+
+    def _retry_urls(self, site: str) -> list[str]:
+        """The URLs that failed before, fetched again by this run: the writer's archive's, as it
+        published them; the worker's own ``--db``'s only where nothing is published (no writer yet)."""
+        published = self.server.smembers(retries_key(site))
+        if published:
+            return sorted(url for url in (u.decode() for u in published) if url)
+        from crawler.archive import crawl_archive
+
+        limit = setting(self.crawler.settings, "FAILURE_RETRY_LIMIT")
+        return backfill.retry_urls(crawl_archive(self.crawler).db, limit, site).get(site, [])
 
     def _beat(self):
         from twisted.internet import task
@@ -730,6 +759,14 @@ def _publish_walks(server, site: str, complete: dict[str, bool], run: str) -> bo
     return bool(_PUBLISH_WALKS(keys=[walks_key(site)], args=[run, WALKS_RUN, *pairs], client=server))
 
 
+def _publish_retries(server, site: str, urls: list[str]) -> None:
+    """The archive's URLs of *site* to fetch again, published for the workers (:func:`retries_key`)."""
+    pipe = server.pipeline(transaction=True)
+    pipe.delete(retries_key(site))
+    pipe.sadd(retries_key(site), "", *urls)
+    pipe.execute()
+
+
 def _record_walks(server, db, site: str, run: str) -> None:
     """The run of *site* completed: its walks recorded in the archive (as a single-process crawl's,
     ``crawler/backfill.py``), the walks left open counted in the run's stats, the new flags published."""
@@ -1016,7 +1053,9 @@ class Writer:
                 run.resume_or_open()
             self._add_worker_stats(site, msg["stats"])
             if msg["last"] and self.server.exists(run_key(site)):
-                _record_walks(self.server, run._archive().db, site, msg.get("walks_run", ""))
+                db = run._archive().db
+                _record_walks(self.server, db, site, msg.get("walks_run", ""))
+                _publish_retries(self.server, site, backfill.retry_urls(db, self.retry_limit, site).get(site, []))
                 outcome = run.finish(msg["stats"], msg["reason"])
                 self.finished.append(outcome)
                 self.report(outcome)
@@ -1128,9 +1167,10 @@ class Writer:
             self.store_batch([raw])
             n += 1
 
-    def publish_walks(self) -> None:
-        """The archive's walks published for the sites that have none published and no run under way
-        (a new or emptied Redis): workers starting a run learn them (see the module doc)."""
+    def publish(self) -> None:
+        """What workers starting a run learn from the archive (see the module doc): its walks, for
+        the sites that have none published and no run under way (a new or emptied Redis), and the
+        URLs to fetch again, for every site with no run under way."""
         from archive.db import Archive
 
         archive = Archive(self.settings.get("ARCHIVE_DB"))
@@ -1138,8 +1178,16 @@ class Writer:
             for site, complete in backfill.read_walks(archive.db).items():
                 if site in self.spiders and not self.server.exists(run_key(site), walks_run_key(site)):
                     _publish_walks(self.server, site, complete, "")
+            retries = backfill.retry_urls(archive.db, self.retry_limit)
+            for site in self.spiders:
+                if not self.server.exists(run_key(site)):
+                    _publish_retries(self.server, site, retries.get(site, []))
         finally:
             archive.close()
+
+    @property
+    def retry_limit(self) -> int:
+        return setting(self.settings, "FAILURE_RETRY_LIMIT")
 
     def active_runs(self) -> bool:
         return bool(self.server.keys(run_key("*")))
@@ -1147,7 +1195,7 @@ class Writer:
     def run(self) -> int:
         """Store items until stopped (or, with *until_done*, until no run is open and nothing waits)."""
         self.recover()
-        self.publish_walks()
+        self.publish()
         idle_since = time.monotonic()
         seen_any = False
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import shutil
 import signal
@@ -22,15 +23,16 @@ from collections import Counter
 import pytest
 
 from archive.tooling.mirror_server import serve_in_thread
-from crawler.distributed import heartbeat_key, walks_key, workers_key
+from crawler.distributed import heartbeat_key, retries_key, walks_key
 from conftest import REPLICA_SITE, ROOT, alive, apt_install, archive_rows, crawl, q, wait_for
 
 def _left_behind(client) -> list[bytes]:
-    """What a finished distributed crawl left in Redis besides the archive's list walks the writer
-    publishes for the next run, and the claim of each run's end by its last worker, which expires
+    """What a finished distributed crawl left in Redis besides the archive's list walks and URLs to
+    fetch again the writer publishes for the next run, and the claim of each run's end by its last worker, which expires
     (crawler/distributed.py)."""
     ended = [k for k in client.keys("archive:*:ended") if client.ttl(k) > 0]
-    return [k for k in client.keys("archive:*") if not k.startswith(walks_key("").encode()) and k not in ended]
+    published = (walks_key("").encode(), retries_key("").encode())
+    return [k for k in client.keys("archive:*") if not k.startswith(published) and k not in ended]
 
 
 def _walks(db, sites=None) -> list[tuple]:
@@ -220,6 +222,39 @@ def test_later_distributed_runs_walk_the_lists_as_single_process_runs_do(distrib
     assert q(db, "SELECT count(*) FROM crawl_runs")[0][0] == 3 * len(q(crawled[0], "SELECT * FROM crawl_runs"))
 
 
+def test_a_worker_fetches_again_what_the_writers_archive_holds_as_failed(distributed, fresh_redis, tmp_path):
+    """The URLs to fetch again are the writer's archive's: a worker whose --db is an older copy of it
+    (as on another machine) fetches again an article whose re-check timed out since, and the writer
+    clears its failure, as a single-process refresh would."""
+    import redis
+
+    client = redis.Redis.from_url(fresh_redis)
+    db, worker_db = tmp_path / "archive.db", tmp_path / "worker.db"
+    for copy in (db, worker_db):
+        src, dst = sqlite3.connect(distributed[0]), sqlite3.connect(copy)
+        src.backup(dst)
+        src.close(), dst.close()
+    (url,) = q(db, "SELECT url FROM articles WHERE site = 'zgm' ORDER BY url LIMIT 1")[0]
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO failures (url, site, kind, status, reason, first_seen, last_seen) "
+                     "VALUES (?, 'zgm', 'timeout', NULL, 'timed out', '2026-01-01', '2026-01-01')", [url])
+    conn.close()
+    server, mirror = serve_in_thread(REPLICA_SITE)
+    try:
+        server.record = requests = []
+        writer = _writer(db, fresh_redis)
+        wait_for(lambda: client.exists(retries_key("zgm")) or writer.poll() is not None, 120,
+                 "the writer to publish the URLs to fetch again")
+        assert client.smembers(retries_key("zgm")) == {b"", url.encode()}
+        _finish(_worker(worker_db, mirror, fresh_redis, sites=["zgm"]), "the worker")
+        _finish(writer, "the writer")
+    finally:
+        server.shutdown()
+    assert "/" + url.split("://", 1)[1] in {path for _, path, _, _ in requests}
+    assert q(db, "SELECT count(*) FROM failures WHERE url = ?", [url]) == [(0,)]
+    assert client.smembers(retries_key("zgm")) == {b""}  # published again when the run completed
+
+
 def test_a_killed_worker_and_a_restarted_writer_lose_nothing(fresh_redis, crawled, tmp_path):
     import redis
 
@@ -247,9 +282,14 @@ def test_a_killed_worker_and_a_restarted_writer_lose_nothing(fresh_redis, crawle
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
         assert in_flight() > 0  # what the killed worker was fetching is only in its in-flight hash
-        # a small site may have ended inside the first worker before the kill: the second worker then
-        # starts that site's next run (a run is over once its last worker closed)
-        ended_before_kill = {s for s in sites if not client.scard(workers_key(s))}
+        # a small site's run may have ended inside the first worker before the kill (its last worker's
+        # close is queued for the writer, or was stored): the second worker then starts that site's
+        # next run. A worker killed after it left its run but before it queued that close leaves the
+        # run open: the second worker's run completes the same row.
+        waiting = [pickle.loads(m) for key in ("archive:items", "archive:items:processing")
+                   for m in client.lrange(key, 0, -1)]
+        ended_before_kill = {m["site"] for m in waiting if m["type"] == "close" and m["last"]}
+        ended_before_kill |= {s for (s,) in q(db, "SELECT site FROM crawl_runs WHERE ended_at IS NOT NULL")}
         assert ended_before_kill != set(sites), "the kill landed after every site's run"
         writer = _writer(db, fresh_redis)  # a new writer goes on with the items that waited
         second = _worker(tmp_path / "second.db", mirror, fresh_redis, ttl=2, sites=sites)

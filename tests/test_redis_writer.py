@@ -12,7 +12,7 @@ from archive.db import Archive, text_hash
 from crawler import distributed as dist
 from crawler.items import ArticleItem, Page
 from conftest import q
-from test_redis import fresh_redis, redis_url  # noqa: F401 - the real redis-server fixtures
+from test_redis import _left_behind, fresh_redis, redis_url  # noqa: F401 - the real redis-server fixtures
 
 SITE = "bjx"
 
@@ -69,7 +69,7 @@ def test_a_refused_write_midway_leaves_the_rest_in_redis_and_the_next_writer_cou
     assert again.run() == 3  # recovered from the processing list, then nothing else waited
     assert q(db, "SELECT count(*) FROM articles")[0][0] == 6
     assert q(db, "SELECT status, new, pages_fetched FROM crawl_runs") == [("ok", 6, 6)]
-    assert client.llen(dist.PROCESSING) == 0 and not client.keys("archive:*")
+    assert client.llen(dist.PROCESSING) == 0 and not _left_behind(client)
 
 
 def test_a_batch_is_stored_and_released_in_a_few_round_trips(fresh_redis, tmp_path):  # noqa: F811
@@ -91,7 +91,7 @@ def test_a_batch_is_stored_and_released_in_a_few_round_trips(fresh_redis, tmp_pa
     writer.server.connection_pool.get_connection = counting
     assert writer.run() == n
     assert q(db, "SELECT status, new FROM crawl_runs") == [("ok", n)]
-    assert not client.keys("archive:*")
+    assert not _left_behind(client)
     # one batch: its items taken (a blocking pop, one script), the run looked up once, the items
     # released with their counts (one transaction); the open and close messages alone; idle checks
     assert len(sent) < n, len(sent)
@@ -188,7 +188,7 @@ def test_a_write_refused_only_in_a_batch_is_stored_again_one_item_at_a_time(fres
     assert ("https://news.bjx.com.cn/html/20240501/copy-of-1.shtml", _item(1).url, "same_text") in rows["urls"]
     assert (alias, _item(2).url, "alias") in rows["urls"]  # the alias the rolled-back batch had taken
     assert rows["failures"] == []
-    assert client.llen(dist.PROCESSING) == 0 and not client.keys("archive:*")
+    assert client.llen(dist.PROCESSING) == 0 and not _left_behind(client)
 
 
 def test_a_batch_whose_commit_fails_stops_at_the_failing_item(fresh_redis, tmp_path):  # noqa: F811
@@ -219,7 +219,7 @@ def test_a_batch_whose_commit_fails_stops_at_the_failing_item(fresh_redis, tmp_p
     assert again.run() == 3
     assert q(db, "SELECT status, new, pages_fetched FROM crawl_runs") == [("ok", 6, 6)]
     assert q(db, "SELECT count(*) FROM articles")[0][0] == 6
-    assert client.llen(dist.PROCESSING) == 0 and not client.keys("archive:*")
+    assert client.llen(dist.PROCESSING) == 0 and not _left_behind(client)
 
 
 @pytest.mark.parametrize("reactor", ["twisted.internet.asyncioreactor.AsyncioSelectorReactor",
