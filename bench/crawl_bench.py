@@ -3,7 +3,8 @@
 Reports for the full crawl: pages per second, CPU seconds per article (the crawl's
 extraction workers included) and the peak memory of all its processes together; beside it, in the same run, plain
 ``trafilatura.extract`` over the same article pages (the floor any crawler that
-extracts must pay). Then a no-change refresh of the same archive, as requests
+extracts must pay), and bare Scrapy fetching the same pages with a callback that does nothing
+(the floor any Scrapy crawl pays). Then a no-change refresh of the same archive, as requests
 and time relative to the first crawl: once with the default re-check age (the
 generated articles are old: only list pages are read) and once with every
 article young (each is re-checked with a conditional request, answered 304).
@@ -152,6 +153,22 @@ def crawl(db: Path, mirror: str, *extra: str) -> dict:
     }
 
 
+def bare_scrapy(urls: list[str], work: Path) -> dict:
+    """Scrapy alone (``bench/bare_scrapy.py``) fetching *urls*: wall time and CPU time."""
+    listing = work / "bare-urls.txt"
+    listing.write_text("\n".join(urls), "utf-8")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "bare_scrapy.py"), str(listing)],
+                          cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise SystemExit(f"bare Scrapy failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return {"wall_s": wall, "pages": int(done.stdout.split()[-1]),
+            "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)}
+
+
 def trafilatura_baseline(files: list[Path]) -> dict:
     import trafilatura
 
@@ -181,6 +198,8 @@ def main(argv=None) -> int:
         db = work / "bench.db"
         full = crawl(db, url, *(("--set", f"EXTRACT_WORKERS={args.workers}") if args.workers else ()))
         base = trafilatura_baseline(article_files)
+        pages = sorted(p for p in site.rglob("*") if p.is_file() and p.name != "robots.txt")
+        bare = bare_scrapy([f"{url}/{p.relative_to(site).as_posix()}" for p in pages], work)
         refresh_old = crawl(db, url)  # default RECHECK_DAYS: generated articles are old
         refresh_young = crawl(db, url, "--set", "RECHECK_DAYS=100000")
     finally:
@@ -200,6 +219,11 @@ def main(argv=None) -> int:
     print(f"  crawl pages/s / trafilatura single-core pages/s = "
           f"{(full['pages'] / full['wall_s']) / (len(article_files) / base['wall_s']):.2f}"
           f"  (extraction workers: {args.workers or 'automatic'})")
+    print(f"bare Scrapy fetching the same tree's {bare['pages']} pages (no parsing, no pipeline), same run")
+    print(f"  CPU             {bare['cpu_s']:.1f} s  ({bare['cpu_s'] / max(bare['pages'], 1) * 1000:.1f} ms/page)"
+          f"  ({bare['pages'] / bare['wall_s']:.1f} pages/s)")
+    print(f"  bare Scrapy CPU per page / trafilatura CPU per article = "
+          f"{(bare['cpu_s'] / max(bare['pages'], 1)) / (base['cpu_s'] / len(article_files)):.2f}")
     for name, r in (("no-change refresh, default age", refresh_old),
                     ("no-change refresh, all young (304)", refresh_young)):
         print(f"{name:<36}{r['pages']} requests ({r['pages'] / full['pages']:.3f} of full), "
