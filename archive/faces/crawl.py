@@ -50,6 +50,7 @@ class _Process(CrawlerProcess):
     the run is then recorded as ``interrupted`` (``archive.runs.summarise``)."""
 
     stop_signal: int | None = None
+    killed = False
 
     def _signal_shutdown(self, signum, frame):
         import signal
@@ -61,6 +62,10 @@ class _Process(CrawlerProcess):
             except Exception:  # noqa: BLE001 - a crawler not started has no stats yet
                 pass
         super()._signal_shutdown(signum, frame)
+
+    def _signal_kill(self, signum, frame):
+        self.killed = True  # a second signal: Scrapy's stop at once, no waiting for opening crawlers
+        super()._signal_kill(signum, frame)
 
     def start(self, *args, **kwargs):
         # Scrapy installs its handlers once the reactor has started; a signal before that (the
@@ -78,7 +83,7 @@ class _Process(CrawlerProcess):
         from twisted.internet import reactor, task
 
         waited = 0.0
-        while waited < OPENING_WAIT and any(_opening(c) for c in self.crawlers):
+        while waited < OPENING_WAIT and not self.killed and any(_opening(c) for c in self.crawlers):
             yield task.deferLater(reactor, OPENING_POLL, lambda: None)
             waited += OPENING_POLL
         yield super()._stop_dfd()
