@@ -119,7 +119,7 @@ class ListWalks:
             return  # another crawl of the site runs (crawler/locks.py): its walks are its own
         db = self.archive.db
         ensure_table(db)
-        if self.distributed:  # a worker's walks and failed URLs came from the writer, through Redis
+        if self.distributed:  # a worker learns its walks and failed URLs as its run opens (crawler/distributed.py)
             return
         spider.walk_complete = read_walks(db, spider.name).get(spider.name, {})
         spider.retry_urls = retry_urls(db, self.retry_limit, spider.name).get(spider.name, [])
