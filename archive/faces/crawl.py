@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 
 from scrapy.crawler import CrawlerProcess
-from twisted.internet.defer import inlineCallbacks
 from scrapy.settings import Settings
+from twisted.internet.defer import inlineCallbacks
 
 from archive import statkeys
 from archive.db import Archive, now_iso
@@ -67,13 +67,14 @@ class _Process(CrawlerProcess):
         self.killed = True  # a second signal: Scrapy's stop at once, no waiting for opening crawlers
         super()._signal_kill(signum, frame)
 
-    def start(self, *args, **kwargs):
+    def start(self, stop_after_crawl: bool = True, install_signal_handlers: bool = True) -> None:
         # Scrapy installs its handlers once the reactor has started; a signal before that (the
         # spiders may already be opening, their runs' rows written) would end the process at once.
-        from scrapy.utils.ossignal import install_shutdown_handlers
+        if install_signal_handlers:
+            from scrapy.utils.ossignal import install_shutdown_handlers
 
-        install_shutdown_handlers(self._signal_shutdown)
-        super().start(*args, **kwargs)
+            install_shutdown_handlers(self._signal_shutdown)
+        super().start(stop_after_crawl, install_signal_handlers)
 
     @inlineCallbacks
     def _stop_dfd(self):
