@@ -49,8 +49,9 @@ List walks
 ----------
 The archive's ``list_walks`` (``crawler/backfill.py``) is the one record of whether each list was
 walked to its end; a worker's own ``--db`` has no part in it. The writer publishes the archive's
-flags in Redis (:func:`walks_key`: at its start where nothing is published, and when it completes a
-run). The first worker of a run copies them into the run's state (:func:`walks_run_key`), which
+flags in Redis (:func:`walks_key`: at its start for each site with no run under way, where nothing is
+published or, when nothing waits to be stored, in place of what is, which may be another archive's;
+and when it completes a run). The first worker of a run copies them into the run's state (:func:`walks_run_key`), which
 every worker of the run reads as its ``walk_complete``, and marks the published walks open, as a
 single-process crawl marks them open in the archive when it starts; the writer marks the archive's
 rows open when it opens the run. A worker hands what it walked (each walk: reached its end, its last
@@ -264,11 +265,14 @@ end
 return redis.call('HGETALL', KEYS[2])
 """
 # the archive's walks published (KEYS[1]: ARGV[3..] field, value pairs): by the run ARGV[1] unless a later
-# run marked them open; with no run (''), only where none are published
+# run marked them open; with no run (''), only where none are published; by a writer starting on a
+# drained Redis ('*'), unless a run has started (its walks KEYS[2] exist)
 _PUBLISH_WALKS_LUA = """
 local run = redis.call('HGET', KEYS[1], ARGV[2])
 if ARGV[1] == '' then
   if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+elseif ARGV[1] == '*' then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 elseif run and run ~= ARGV[1] then
   return 0
 end
@@ -754,9 +758,10 @@ def _merge_walks(server, site: str, walks: dict) -> None:
 
 def _publish_walks(server, site: str, complete: dict[str, bool], run: str) -> bool:
     """The archive's walks of *site* published for the workers (:func:`walks_key`), by the run *run*
-    ('': only where none are published)."""
+    ('': only where none are published; '*': whatever is published, unless a run has started)."""
     pairs = [v for start, flag in sorted(complete.items()) for v in (start, "1" if flag else "0")]
-    return bool(_PUBLISH_WALKS(keys=[walks_key(site)], args=[run, WALKS_RUN, *pairs], client=server))
+    return bool(_PUBLISH_WALKS(keys=[walks_key(site), walks_run_key(site)], args=[run, WALKS_RUN, *pairs],
+                               client=server))
 
 
 def _publish_retries(server, site: str, urls: list[str]) -> None:
@@ -1169,15 +1174,19 @@ class Writer:
 
     def publish(self) -> None:
         """What workers starting a run learn from the archive (see the module doc): its walks, for
-        the sites that have none published and no run under way (a new or emptied Redis), and the
-        URLs to fetch again, for every site with no run under way."""
+        the sites with no run under way, where none are published (a new or emptied Redis) or, when
+        nothing waits to be stored, in place of what is published (which is then the archive's
+        already, or another archive's: a Redis used before for another archive); and the URLs to
+        fetch again, for every site with no run under way."""
         from archive.db import Archive
 
+        drained = not self.server.llen(ITEMS) and not self.server.llen(PROCESSING)
         archive = Archive(self.settings.get("ARCHIVE_DB"))
         try:
-            for site, complete in backfill.read_walks(archive.db).items():
-                if site in self.spiders and not self.server.exists(run_key(site), walks_run_key(site)):
-                    _publish_walks(self.server, site, complete, "")
+            walks = backfill.read_walks(archive.db)
+            for site in self.spiders:
+                if not self.server.exists(run_key(site), walks_run_key(site)) and (site in walks or drained):
+                    _publish_walks(self.server, site, walks.get(site, {}), "*" if drained else "")
             retries = backfill.retry_urls(archive.db, self.retry_limit)
             for site in self.spiders:
                 if not self.server.exists(run_key(site)):

@@ -243,3 +243,34 @@ def test_a_writer_opens_in_a_process_that_already_has_a_reactor(tmp_path, reacto
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == [SITE]
+
+
+def test_a_writer_starting_on_a_drained_redis_publishes_its_archives_walks_in_place_of_others(
+        fresh_redis, tmp_path):  # noqa: F811
+    """A Redis used before for another archive holds that archive's walk flags: a writer starting where
+    nothing waits to be stored publishes its own archive's in their place (a list walked to its end
+    there may be open here); where items wait, it leaves published flags alone (they may be newer than
+    its archive until it stores those items)."""
+    import redis
+
+    from crawler import backfill
+
+    client = redis.Redis.from_url(fresh_redis)
+    db = tmp_path / "archive.db"
+    archive = Archive(db).open()
+    backfill.record_walks(archive.db, SITE, {"https://news.bjx.com.cn/a/": (False, None),
+                                             "https://news.bjx.com.cn/b/": (True, 3)}, True)
+    archive.close()
+    others = {"https://news.bjx.com.cn/a/": "1", "https://news.bjx.com.cn/b/": "1", "https://x.cn/c/": "1"}
+
+    def published():
+        return {k.decode(): v.decode() for k, v in client.hgetall(dist.walks_key(SITE)).items()}
+
+    client.hset(dist.walks_key(SITE), mapping=others)
+    client.lpush(dist.ITEMS, dist._message("open", site=SITE, worker="w1"))
+    _writer(fresh_redis, db).publish()
+    assert published() == others
+    client.delete(dist.ITEMS)
+    _writer(fresh_redis, db).publish()
+    assert published() == {"https://news.bjx.com.cn/a/": "0", "https://news.bjx.com.cn/b/": "1"}
+    assert client.smembers(dist.retries_key(SITE)) == {b""}
