@@ -192,6 +192,16 @@ def _title_shadow(title: str | None, keywords) -> str | None:
     return shadow(title_and_keywords(title, keywords))
 
 
+def give_index_input(db, url: str, title: str | None, keywords, text: str) -> None:
+    """Hand the insert trigger the shadow forms of a new article (schema version 14:
+    ``articles_fts_input``), computed here instead of in SQL; call just before the INSERT, in its
+    transaction. Keywords of any kind but a list of strings are left to the trigger's own SQL."""
+    title_shadow = _title_shadow(title, keywords) if isinstance(keywords, list) else None
+    if title_shadow is not None:
+        db.execute("INSERT OR REPLACE INTO articles_fts_input (url, title, text) VALUES (?, ?, ?)",
+                   [url, title_shadow, shadow(text)])
+
+
 def give_index_change(db, article_id: int, old: tuple, new: tuple) -> None:
     """Hand the update trigger the shadow forms of a change of article *article_id* (schema version 15:
     ``articles_fts_change``), computed here instead of in SQL; call just before the UPDATE, in its

@@ -19,7 +19,7 @@ from scrapy import signals
 from archive import citations, rawstore, statkeys
 from archive.db import MAX_TEXT_CHARS, cap_text, compress, now_iso, save_revision, transaction
 from archive.extract import EXTRACTOR_VERSION
-from archive.search import give_index_change, shadow, title_and_keywords
+from archive.search import give_index_change, give_index_input
 from archive.settings import value as setting
 from crawler.archive import crawl_archive
 from crawler.items import AliasItem, ArticleItem, FailureItem, Rejected, ResolvedItem
@@ -104,12 +104,8 @@ def insert_article(db, item: ArticleItem, when: str, max_text_chars: int | None 
     A text longer than *max_text_chars* is stored cut (``archive.db.cap_text``)."""
     etag, modified = _validators(item)
     text, full_length = cap_text(item.text, max_text_chars)
-    keywords = item.keywords
-    if isinstance(keywords, list) and all(isinstance(k, str) for k in keywords):
-        # the index's shadow form, computed here (the insert trigger takes it: schema version 14);
-        # keywords of any other kind are left to the trigger's own SQL
-        db.execute("INSERT OR REPLACE INTO articles_fts_input (url, title, text) VALUES (?, ?, ?)",
-                   [item.url, shadow(title_and_keywords(item.title, keywords)), shadow(text)])
+    # the index's shadow forms, computed here (the insert trigger takes them: schema version 14)
+    give_index_input(db, item.url, item.title, item.keywords, text)
     article_id = db.execute(_INSERT_ARTICLE, [
         item.url, item.site, item.title, item.published_at, item.source, item.author, item.editor,
         json.dumps(item.keywords, ensure_ascii=False), text, item.text_hash, len(item.pages), when, when, when,
