@@ -775,8 +775,6 @@ def _publish_retries(server, site: str, urls: list[str]) -> None:
 def _record_walks(server, db, site: str, run: str) -> None:
     """The run of *site* completed: its walks recorded in the archive (as a single-process crawl's,
     ``crawler/backfill.py``), the walks left open counted in the run's stats, the new flags published."""
-    import sqlite3
-
     from archive import statkeys
 
     saved = server.hget(run_key(site), "walks")
@@ -907,24 +905,24 @@ class _SiteRun:
         """What this run keeps in memory as it is now: :meth:`undo` goes back to it when the writes
         stored since roll back (the writer's group of items, :meth:`Writer.store_batch`)."""
         self._mark = (dict(self.unsent), len(self.runlog.articles), self.aliases_changed)
-        for stage in self.stages:
-            if hasattr(stage, "checkpoint"):
-                stage.checkpoint()
+        self._each_stage("checkpoint")
 
     def undo(self) -> None:
         self.unsent, articles, self.aliases_changed = self._mark
         del self.runlog.articles[articles:]
         self.crawler.stats.set_stats({})  # the counts of an item that failed midway
-        for stage in self.stages:
-            if hasattr(stage, "undo"):
-                stage.undo()
+        self._each_stage("undo")
         self._mark = None
 
     def forget_checkpoint(self) -> None:
-        for stage in self.stages:
-            if hasattr(stage, "forget_checkpoint"):
-                stage.forget_checkpoint()
+        self._each_stage("forget_checkpoint")
         self._mark = None
+
+    def _each_stage(self, method: str) -> None:
+        """Call *method* of each stage that keeps something of the items in memory (dedup, store)."""
+        for stage in self.stages:
+            if hasattr(stage, method):
+                getattr(stage, method)()
 
     def _count(self) -> None:
         """The writer's counts since the last item, kept until they are added to the run's in Redis
@@ -1131,19 +1129,16 @@ class Writer:
                     self.handle(msg)
                     if writes.lost():  # SQLite rolled it all back on its own (a stage caught the error)
                         raise sqlite3.OperationalError("the batch's transaction was rolled back")
-        except (WriteFailed, sqlite3.Error) as exc:
+        except BaseException as exc:
             for run in runs:
                 run.undo()
             self.stored = stored
+            if not isinstance(exc, (WriteFailed, sqlite3.Error)):
+                raise
             logger.warning("a batch of %d items could not be written (%s): storing them one at a time",
                            len(items), exc)
             self.store_each([(raw, pickle.loads(raw)) for raw, _ in items], done)  # the items as they came
             return
-        except BaseException:
-            for run in runs:
-                run.undo()
-            self.stored = stored
-            raise
         for run in runs:
             run.forget_checkpoint()
         done.extend(raw for raw, _ in items)
@@ -1184,13 +1179,13 @@ class Writer:
         archive = Archive(self.settings.get("ARCHIVE_DB"))
         try:
             walks = backfill.read_walks(archive.db)
-            for site in self.spiders:
-                if not self.server.exists(run_key(site), walks_run_key(site)) and (site in walks or drained):
-                    _publish_walks(self.server, site, walks.get(site, {}), "*" if drained else "")
             retries = backfill.retry_urls(archive.db, self.retry_limit)
             for site in self.spiders:
-                if not self.server.exists(run_key(site)):
-                    _publish_retries(self.server, site, retries.get(site, []))
+                if self.server.exists(run_key(site)):
+                    continue  # a run under way: its workers learnt both as it started
+                if (site in walks or drained) and not self.server.exists(walks_run_key(site)):
+                    _publish_walks(self.server, site, walks.get(site, {}), "*" if drained else "")
+                _publish_retries(self.server, site, retries.get(site, []))
         finally:
             archive.close()
 
