@@ -459,20 +459,16 @@ class Scheduler(RedisScheduler):
             _push(self.server, box, (inflight, key) if key else None)
             return
         pipe = self.server.pipeline(transaction=True)
-        batch = self._queue_into(pipe) if self.queued else []  # what the page yielded, queued as it is released
+        batch = self._queue_into(pipe)  # what the page yielded, queued as it is released
         if box:
             pipe.lpush(ITEMS, *box)
         if key:
             pipe.hdel(inflight, key)
-        if fetch:
-            popped = self._next_key()
-            pipe.eval(_POP_INTO_LUA, 2, self.queue.key, inflight, popped)
-        results = self._execute(pipe, batch)
-        if batch:
-            self._queued(batch, results[0])
+        popped = self._next_key() if fetch else None
+        raw = self._send(pipe, batch, popped)
         box.clear()
-        if fetch and results[-1] is not None:
-            self.prefetched = (popped, results[-1])
+        if raw is not None:
+            self.prefetched = (popped, raw)
 
     def _hand_on_walks(self) -> None:
         """The walks (reached the end, last page) changed since the last were handed on: a message."""
@@ -510,8 +506,10 @@ class Scheduler(RedisScheduler):
 
     def _queue_into(self, pipe) -> list:
         """The requests waiting in :attr:`queued` queued on *pipe* (a transaction, first on it), with the
-        popped requests they replace released; the batch, for :meth:`_queued`."""
+        popped requests they replace released; the batch, for :meth:`_send` (empty: nothing waits)."""
         batch, self.queued = self.queued, []
+        if not batch:
+            return batch
         pipe.eval(_QUEUE_LUA, 2, self.df.key, self.queue.key,
                   *(v for _, fp, score, encoded, _ in batch for v in (fp, score, encoded)))
         replaced = [key for *_, key in batch if key]
@@ -519,19 +517,23 @@ class Scheduler(RedisScheduler):
             pipe.hdel(inflight_key(self.site, self.worker), *replaced)
         return batch
 
-    def _execute(self, pipe, batch: list) -> list:
+    def _send(self, pipe, batch: list, pop: str | None):
+        """Run *pipe* (*batch* queued first on it) with, when *pop* names it, the next request popped
+        into this worker's in-flight hash last: the popped request, or None. The batch's duplicates
+        are logged; a batch not sent waits for the next round trip."""
+        if pop is not None:
+            pipe.eval(_POP_INTO_LUA, 2, self.queue.key, inflight_key(self.site, self.worker), pop)
         try:
-            return pipe.execute()
+            results = pipe.execute()
         except BaseException:
-            self.queued[:0] = batch  # not queued: they wait for the next round trip
+            self.queued[:0] = batch
             raise
-
-    def _queued(self, batch: list, added: list) -> None:
-        for (request, *_), new in zip(batch, added):
+        for (request, *_), new in zip(batch, results[0] if batch else ()):
             if not new:
                 self.df.log(request, self.spider)
             elif self.stats:
                 self.stats.inc_value("scheduler/enqueued/redis")
+        return results[-1] if pop is not None else None
 
     def has_pending_requests(self):
         return self.prefetched is not None or bool(self.queued) or len(self) > 0
@@ -547,11 +549,7 @@ class Scheduler(RedisScheduler):
             (key, raw), self.prefetched = self.prefetched, None
         elif self.queued:
             key, pipe = self._next_key(), self.server.pipeline(transaction=True)
-            batch = self._queue_into(pipe)
-            pipe.eval(_POP_INTO_LUA, 2, self.queue.key, inflight_key(self.site, self.worker), key)
-            results = self._execute(pipe, batch)
-            self._queued(batch, results[0])
-            raw = results[-1]
+            raw = self._send(pipe, self._queue_into(pipe), key)
         else:
             key = self._next_key()
             raw = _POP_INTO(keys=[self.queue.key, inflight_key(self.site, self.worker)], args=[key],
