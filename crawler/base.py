@@ -482,7 +482,7 @@ class SiteSpider(scrapy.Spider):
     def _article_read(self, response, canonical, target, alias, page, result) -> list:
         """The outputs of an article page read by :func:`pipelines.pool.read_article`."""
         if result[0] == "fallback":  # not decoded as the extractor decodes: read as ever, here
-            return list(self._parse_article_here(response, canonical))
+            result = self._read_here(response, target)
         if result[0] == "problem":
             return [self.failure(canonical, result[1], result[2], status=response.status)]
         _, pages, files, extracted = result
@@ -492,25 +492,16 @@ class SiteSpider(scrapy.Spider):
         out += self.next_step(item, [(meta_.PAGE, u) for u in pages] + [(meta_.ATTACHMENT, link) for link in files])
         return out
 
-    def _parse_article_here(self, response, canonical):
-        """A page the extractor's decoding refuses: its checks and scans read Scrapy's decoding (the
-        extract stage records the page as undecodable)."""
+    def _read_here(self, response, target: str) -> tuple:
+        """:func:`pipelines.pool.read_article`'s result for a page the extractor's decoding refuses: its
+        checks and scans read Scrapy's decoding here (the extract stage records the page as undecodable)."""
         decoded = self.decoded(response)
         problem = self.page_problem(response, decoded)
         if problem:
-            yield self.failure(canonical, *problem, status=response.status)
-            return
-        alias = self.redirect_alias(response, canonical)
-        if alias:
-            yield alias
-            canonical = alias.canonical
-        item = ArticleItem(site=self.name, url=canonical, pages=[self.page(response)],
-                           recheck_id=response.meta.get(meta_.RECHECK_ID))
-        todo = []
-        if decoded is not None:  # an undecodable page is the extract stage's to record
-            todo = [(meta_.PAGE, u) for u in self.continuation_pages(decoded, canonical)]
-            todo += [(meta_.ATTACHMENT, link) for link in self.attachment_links(decoded)]
-        yield from self.next_step(item, todo)
+            return ("problem", *problem)
+        if decoded is None:  # an undecodable page is the extract stage's to record
+            return ("page", [], [], None)
+        return ("page", self.continuation_pages(decoded, target), self.attachment_links(decoded), None)
 
     def page_problem(self, response, decoded=False) -> tuple[str, str] | None:
         """(kind, reason) when the response cannot be a (whole) article page."""
