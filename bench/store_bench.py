@@ -84,13 +84,10 @@ def run(items, db_path: Path, neardup: bool, count: bool, again=None) -> dict:
     statements = [0]
 
     def one_run(run_items) -> float:
-        """CPU seconds the stages take over *run_items* (their spider opened first); the first run's
-        statements are counted."""
+        """CPU seconds the stages take over *run_items* (their spider opened first)."""
         for stage in stages:
             if hasattr(stage, "open_spider"):
                 stage.open_spider()
-        if count and not statements[0]:
-            conn.set_trace_callback(lambda _sql: statements.__setitem__(0, statements[0] + 1))
         start = time.process_time()
         for item in run_items:
             for stage in stages:
@@ -100,10 +97,12 @@ def run(items, db_path: Path, neardup: bool, count: bool, again=None) -> dict:
                 stage.close_spider()
         return time.process_time() - start
 
+    if count:  # the first run's statements
+        conn.set_trace_callback(lambda _sql: statements.__setitem__(0, statements[0] + 1))
     cpu = one_run(items)
+    conn.set_trace_callback(None)
     # the same stages again (a second run), each article changed
     update_cpu = one_run(again) if again is not None else 0.0
-    conn.set_trace_callback(None)
     stored = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
     crawl_archive(crawler).close()
     return {"cpu_s": cpu, "statements": statements[0], "articles": stored,
